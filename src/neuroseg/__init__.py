@@ -1,0 +1,31 @@
+"""neuroseg: brain-tumour MRI segmentation and classification on TensorFlow/Keras 3.
+
+The subpackages are imported on first use, so ``import neuroseg`` stays cheap:
+
+- :mod:`neuroseg.data`: loaders, splits, preprocessing and ``tf.data`` pipelines;
+- :mod:`neuroseg.models`: ResUNet blocks and models, and the model registry;
+- :mod:`neuroseg.metrics`: Dice, IoU, precision and recall, with losses;
+- :mod:`neuroseg.train`: the fit helper;
+- :mod:`neuroseg.inference`: prediction and overlays.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from neuroseg._version import __version__
+from neuroseg.errors import NeurosegError
+
+if TYPE_CHECKING:
+    from neuroseg import data, inference, metrics, models, train
+
+__all__ = ["NeurosegError", "__version__", "data", "inference", "metrics", "models", "train"]
+
+_SUBPACKAGES = {"data", "inference", "metrics", "models", "train"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"neuroseg.{name}")
+    raise AttributeError(f"module 'neuroseg' has no attribute {name!r}")

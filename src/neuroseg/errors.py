@@ -1,0 +1,63 @@
+"""Exceptions raised by neuroseg.
+
+Every error neuroseg raises on purpose derives from :class:`NeurosegError`, so callers
+can catch one type. Each message names the offending file or value and says how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChannelError",
+    "ConfigError",
+    "DataError",
+    "EmptyDatasetError",
+    "MaskError",
+    "MissingDependencyError",
+    "ModelError",
+    "NeurosegError",
+    "ReadError",
+    "UnknownNameError",
+]
+
+
+class NeurosegError(Exception):
+    """Base class of every error neuroseg raises on purpose."""
+
+
+class DataError(NeurosegError, ValueError):
+    """A data file or folder is unusable (the message names it and says why)."""
+
+
+class ReadError(DataError):
+    """A file could not be read or decoded: missing, truncated or corrupt."""
+
+
+class MaskError(DataError):
+    """A mask does not fit its image, or holds values outside the expected label set."""
+
+
+class ChannelError(DataError):
+    """An image has a channel count the caller did not expect."""
+
+
+class EmptyDatasetError(DataError):
+    """A folder or selection holds no usable item."""
+
+
+class UnknownNameError(NeurosegError, KeyError):
+    """A name (model, class, format, ...) is not known; the message lists the valid ones."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class ModelError(NeurosegError):
+    """A model file is missing or does not fit the task or the input."""
+
+
+class ConfigError(NeurosegError, ValueError):
+    """A configuration value is invalid."""
+
+
+class MissingDependencyError(NeurosegError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""

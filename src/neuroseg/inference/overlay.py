@@ -1,0 +1,78 @@
+"""Overlay pictures: the image with the truth and predicted tumour contours."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from neuroseg.data.transforms import normalize_minmax
+
+__all__ = ["TRUTH_COLOUR", "PRED_COLOUR", "overlay_contours", "save_overlay"]
+
+#: RGB colour of the ground-truth contour (green).
+TRUTH_COLOUR = (0, 220, 0)
+#: RGB colour of the predicted contour (red).
+PRED_COLOUR = (255, 40, 40)
+
+
+def _to_rgb8(image: np.ndarray) -> np.ndarray:
+    img = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
+    if img.dtype != np.uint8:
+        img = np.rint(normalize_minmax(img) * 255).astype(np.uint8)
+    if img.ndim == 2:
+        return np.repeat(img[..., None], 3, axis=-1)
+    return np.ascontiguousarray(img[..., :3])
+
+
+def _draw(canvas: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> None:
+    m = np.ascontiguousarray((np.squeeze(mask) > 0).astype(np.uint8))
+    contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(canvas, contours, -1, colour, 1)
+
+
+def overlay_contours(
+    image: np.ndarray, truth: np.ndarray | None = None, pred: np.ndarray | None = None
+) -> np.ndarray:
+    """Draw the truth (green) and predicted (red) contours on an image.
+
+    Args:
+        image: ``(H, W)`` or ``(H, W, C)`` image, any dtype (scaled to 8 bits by its range).
+        truth: ``(H, W)`` ground-truth mask, or ``None``.
+        pred: ``(H, W)`` predicted mask, or ``None``.
+
+    Returns:
+        An ``(H, W, 3)`` RGB ``uint8`` picture.
+
+    Example:
+        >>> import numpy as np
+        >>> m = np.zeros((8, 8), np.uint8); m[2:6, 2:6] = 1
+        >>> overlay_contours(np.zeros((8, 8)), truth=m).shape
+        (8, 8, 3)
+    """
+    canvas = _to_rgb8(image)
+    if truth is not None:
+        _draw(canvas, truth, TRUTH_COLOUR)
+    if pred is not None:
+        _draw(canvas, pred, PRED_COLOUR)
+    return canvas
+
+
+def save_overlay(
+    path: str | os.PathLike[str],
+    image: np.ndarray,
+    truth: np.ndarray | None = None,
+    pred: np.ndarray | None = None,
+    *,
+    scale: int = 1,
+) -> Path:
+    """Write :func:`overlay_contours` as a PNG (optionally enlarged ``scale`` times)."""
+    rgb = overlay_contours(image, truth, pred)
+    if scale > 1:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(p), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return p

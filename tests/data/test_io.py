@@ -1,0 +1,69 @@
+import cv2
+import numpy as np
+import pytest
+
+from neuroseg.data import read_image, read_mask
+from neuroseg.errors import ChannelError, MaskError, NeurosegError, ReadError
+
+
+def _png(path, array):
+    assert cv2.imwrite(str(path), array)
+    return path
+
+
+def test_read_grey_and_rgb(tmp_path):
+    grey = _png(tmp_path / "g.png", np.arange(12, dtype=np.uint8).reshape(3, 4))
+    assert read_image(grey).shape == (3, 4, 1)
+    bgr = np.zeros((2, 2, 3), np.uint8)
+    bgr[..., 0] = 255  # blue in OpenCV's order
+    rgb = read_image(_png(tmp_path / "c.png", bgr))
+    assert rgb[0, 0].tolist() == [0, 0, 255]
+
+
+def test_missing_file_names_it(tmp_path):
+    with pytest.raises(ReadError, match="nope.png"):
+        read_image(tmp_path / "nope.png")
+
+
+def test_truncated_png_is_refused(tmp_path, figshare_root):
+    data = (figshare_root / "images" / "1.png").read_bytes()
+    bad = tmp_path / "trunc.png"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ReadError, match="trunc.png.*truncated"):
+        read_image(bad)
+
+
+def test_truncated_jpeg_is_refused(tmp_path, shared_data):
+    src = sorted((shared_data / "br35h-no-tumor").glob("*.jpg"))[0]
+    bad = tmp_path / "trunc.jpg"
+    bad.write_bytes(src.read_bytes()[:2000])
+    with pytest.raises(ReadError, match="trunc.jpg"):
+        read_image(bad)
+
+
+def test_garbage_file_is_refused(tmp_path):
+    bad = tmp_path / "x.tif"
+    bad.write_bytes(b"not an image at all")
+    with pytest.raises(NeurosegError, match="x.tif"):
+        read_image(bad)
+
+
+def test_channel_check(tmp_path):
+    path = _png(tmp_path / "c.png", np.dstack([np.arange(4, dtype=np.uint8).reshape(2, 2)] * 3))
+    assert read_image(path, channels=1).shape == (2, 2, 1)  # identical channels are grey
+    rgb = _png(tmp_path / "rgb.png", np.random.default_rng(0).integers(0, 255, (2, 2, 3), np.uint8))
+    with pytest.raises(ChannelError, match="rgb.png"):
+        read_image(rgb, channels=1)
+
+
+def test_mask_values_and_shape(tmp_path):
+    m = np.zeros((4, 4), np.uint8)
+    m[1:3, 1:3] = 255
+    path = _png(tmp_path / "m.png", m)
+    assert read_mask(path).sum() == 4
+    with pytest.raises(MaskError, match=r"m.png: mask is 4x4 but its image is 5x5"):
+        read_mask(path, shape=(5, 5))
+    m[0, 0] = 128
+    bad = _png(tmp_path / "bad.png", m)
+    with pytest.raises(MaskError, match=r"bad.png.*\{128\}"):
+        read_mask(bad)

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from neuroseg.data import (
+    Compose,
+    RandomFlip,
+    RandomRotate90,
+    Resize,
+    flip,
+    normalize_minmax,
+    resize_image,
+    resize_mask,
+    tf_normalize_minmax,
+    tf_resize_mask,
+    to_grayscale,
+)
+from neuroseg.errors import ChannelError
+
+
+def test_array_level():
+    m = np.zeros((6, 6), np.uint8)
+    m[2:4, 2:4] = 1
+    assert set(np.unique(resize_mask(m, 13))) == {0, 1}
+    assert resize_image(np.zeros((6, 6, 1), np.uint8), (3, 4)).shape == (3, 4, 1)
+    np.testing.assert_allclose(normalize_minmax(np.array([1.0, 3.0])), [0.0, 1.0])
+    assert normalize_minmax(np.ones(3)).tolist() == [0.0, 0.0, 0.0]
+    img, _mk = flip(np.arange(4).reshape(1, 4, 1), m[:1, :4], axis=1)
+    assert img[0, :, 0].tolist() == [3, 2, 1, 0]
+    with pytest.raises(ChannelError):
+        to_grayscale(np.zeros((2, 2, 4), np.uint8))
+
+
+def test_tensor_level_matches_array_level():
+    x = np.array([[2.0, 4.0], [6.0, 10.0]], np.float32)[..., None]
+    np.testing.assert_allclose(tf_normalize_minmax(x).numpy(), normalize_minmax(x))
+    m = tf.constant(np.eye(4, dtype=np.int32)[..., None])
+    assert set(np.unique(tf_resize_mask(m, 7).numpy())) <= {0, 1}
+
+
+@pytest.mark.parametrize(
+    "transform", [RandomFlip(horizontal=True, vertical=True), RandomRotate90()]
+)
+def test_joint_spatial_transforms_keep_image_and_mask_aligned(transform):
+    # the mask is exactly "image > 0", so it must stay so after any joint transform
+    rng = np.random.default_rng(0)
+    image = (rng.random((8, 8, 1)) > 0.7).astype(np.float32) * rng.random((8, 8, 1)).astype(
+        np.float32
+    )
+    mask = (image > 0).astype(np.int32)
+    outs = set()
+    for s in range(12):
+        out = Compose([transform])(
+            {"image": tf.constant(image), "mask": tf.constant(mask)}, tf.constant([s, 1])
+        )
+        np.testing.assert_array_equal(
+            out["mask"].numpy(), (out["image"].numpy() > 0).astype(np.int32)
+        )
+        outs.add(out["image"].numpy().tobytes())
+        again = Compose([transform])(
+            {"image": tf.constant(image), "mask": tf.constant(mask)}, tf.constant([s, 1])
+        )
+        np.testing.assert_array_equal(again["image"].numpy(), out["image"].numpy())  # seeded
+    assert len(outs) > 1
+
+
+def test_resize_dict():
+    out = Resize(4)({"image": tf.zeros((8, 8, 1)), "mask": tf.zeros((8, 8, 1), tf.int32)})
+    assert out["image"].shape == (4, 4, 1) and out["mask"].dtype == tf.int32
