@@ -1,81 +1,96 @@
-"""One shared round-trip test for every public layer, model, loss and metric."""
+"""The shared round-trip test for every registered neuroseg layer, model, loss and metric.
+
+Cases live beside each subpackage's tests (``tests/*/serialization_cases.py``); the
+completeness test fails when a registered ``neuroseg>`` class has no case.
+"""
 
 import keras
 import numpy as np
 import pytest
 
 from neuroseg import metrics, models
+from tests.metrics.serialization_cases import LOSS_CASES, METRIC_CASES
+from tests.models.serialization_cases import LAYER_CASES, MODEL_CASES
 
 RNG = np.random.default_rng(0)
 
 
-def _layer_cases():
-    x = RNG.random((2, 16, 16, 4), dtype=np.float32)
-    skip = RNG.random((2, 32, 32, 8), dtype=np.float32)
-    return [
-        ("PreActResidualUnit", models.PreActResidualUnit(8, strides=2, dropout=0.1), [x]),
-        ("PreActResidualUnit-group", models.PreActResidualUnit(4, norm="group"), [x]),
-        ("ResidualStem", models.ResidualStem(8, norm="none"), [x]),
-        ("DecoderStage", models.DecoderStage(8), [[x, skip]]),
-    ]
+def _registry_cases():
+    out = []
+    for name in models.list_models():
+        spec = models.get_spec(name)
+        shape = tuple(spec.kwargs.get("input_shape", (32, 32, 1)))
+        out.append((name, lambda n=name: models.create_model(n), shape))
+    return out
 
 
-def _wrap(layer, args):
-    """A functional model around one layer, so it goes through .keras saving."""
-    if isinstance(args[0], list):
-        inputs = [keras.Input(shape=a.shape[1:]) for a in args[0]]
-        return keras.Model(inputs, layer(inputs)), [args[0]]
-    inp = keras.Input(shape=args[0].shape[1:])
-    return keras.Model(inp, layer(inp)), args
+def _covered_classes():
+    covered = {type(f()).__name__ for _, f, _ in LAYER_CASES + MODEL_CASES}
+    covered |= {type(f()).__name__ for _, f in METRIC_CASES + LOSS_CASES}
+    covered |= {type(models.create_model(n)).__name__ for n in models.list_models()}
+    return covered
 
 
-@pytest.mark.parametrize("case", _layer_cases(), ids=lambda c: c[0])
-def test_layer_round_trip(case, tmp_path):
-    _, layer, args = case
+def test_every_registered_class_has_a_case():
+    registered = {
+        key.split(">", 1)[1]
+        for key in keras.saving.get_custom_objects()
+        if key.startswith("neuroseg>")
+    }
+    missing = {n for n in registered if n[:1].isupper()} - _covered_classes()
+    assert not missing, (
+        f"registered neuroseg classes without a serialisation case: {sorted(missing)}"
+    )
+
+
+@pytest.mark.parametrize(("cid", "factory", "inputs"), LAYER_CASES, ids=[c[0] for c in LAYER_CASES])
+def test_layer_round_trip(cid, factory, inputs, tmp_path):
+    layer = factory()
     clone = type(layer).from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
-    model, call_args = _wrap(layer, args)
-    expected = model.predict(*call_args, verbose=0)
-    path = tmp_path / "m.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_array_equal(loaded.predict(*call_args, verbose=0), expected)
+    tensors = [keras.Input(shape=a.shape[1:]) for a in inputs]
+    out = layer(tensors if len(tensors) > 1 else tensors[0])
+    model = keras.Model(tensors, out)
+    expected = model.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    got = loaded.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
+    keras.tree.map_structure(np.testing.assert_array_equal, got, expected)
 
 
-@pytest.mark.parametrize("name", models.list_models())
-def test_registry_model_round_trip(name, tmp_path):
-    model = models.create_model(name, input_shape=(32, 32, 1))
-    x = RNG.random((2, 32, 32, 1), dtype=np.float32)
+def _model_round_trip(model, x, tmp_path):
     expected = model.predict(x, verbose=0)
     config = model.get_config()
     assert type(model).from_config(config).get_config() == config
     model.save(tmp_path / "m.keras")
     loaded = models.load_model(tmp_path / "m.keras")
     assert type(loaded) is type(model)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+    keras.tree.map_structure(np.testing.assert_array_equal, loaded.predict(x, verbose=0), expected)
+
+
+@pytest.mark.parametrize(("cid", "factory", "x"), MODEL_CASES, ids=[c[0] for c in MODEL_CASES])
+def test_model_round_trip(cid, factory, x, tmp_path):
+    _model_round_trip(factory(), x, tmp_path)
 
 
 @pytest.mark.parametrize(
-    "obj",
-    [
-        metrics.Dice(threshold=0.4),
-        metrics.IoU(from_logits=True),
-        metrics.Precision(),
-        metrics.Recall(),
-    ],
-    ids=lambda o: type(o).__name__,
+    ("name", "factory", "shape"), _registry_cases(), ids=[c[0] for c in _registry_cases()]
 )
-def test_metric_round_trip(obj):
+def test_registry_model_round_trip_at_default_size(name, factory, shape, tmp_path):
+    x = RNG.random((1, *(s if s is not None else 32 for s in shape)), dtype=np.float32)
+    _model_round_trip(factory(), x, tmp_path)
+
+
+@pytest.mark.parametrize(("cid", "factory"), METRIC_CASES, ids=[c[0] for c in METRIC_CASES])
+def test_metric_round_trip(cid, factory):
+    obj = factory()
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(obj))
     assert type(clone) is type(obj) and clone.get_config() == obj.get_config()
 
 
-@pytest.mark.parametrize(
-    "obj",
-    [metrics.DiceLoss(smooth=2.0), metrics.DiceBCELoss(bce_weight=0.5)],
-    ids=lambda o: type(o).__name__,
-)
-def test_loss_round_trip(obj):
+@pytest.mark.parametrize(("cid", "factory"), LOSS_CASES, ids=[c[0] for c in LOSS_CASES])
+def test_loss_round_trip(cid, factory):
+    obj = factory()
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(obj))
     assert type(clone) is type(obj) and clone.get_config() == obj.get_config()
     t = (RNG.random((2, 8, 8, 1)) > 0.5).astype("float32")
@@ -87,8 +102,7 @@ def test_compiled_model_reloads_with_custom_loss_and_metrics(tmp_path):
     model = models.create_model("resunet-small", input_shape=(16, 16, 1), base_filters=4)
     model.compile("adam", loss=metrics.DiceBCELoss(), metrics=[metrics.Dice(), metrics.IoU()])
     x = RNG.random((2, 16, 16, 1), dtype=np.float32)
-    y = (x > 0.5).astype("float32")
-    model.fit(x, y, epochs=1, verbose=0)
+    model.fit(x, (x > 0.5).astype("float32"), epochs=1, verbose=0)
     model.save(tmp_path / "c.keras")
     loaded = models.load_model(tmp_path / "c.keras")
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
