@@ -9,6 +9,7 @@ Example:
 
 from neuroseg.data.classes import CLASS_NAMES, canonical_class_name
 from neuroseg.data.figshare import FIGSHARE_LABELS, load_figshare
+from neuroseg.data.formats import FORMATS, load_dataset, parse_data_spec
 from neuroseg.data.io import check_mask_values, read_image, read_mask
 from neuroseg.data.pipeline import to_tf_dataset
 from neuroseg.data.records import Record, SliceDataset, Task
@@ -35,6 +36,7 @@ from neuroseg.data.transforms import (
 __all__ = [
     "CLASS_NAMES",
     "FIGSHARE_LABELS",
+    "FORMATS",
     "Compose",
     "LeakageReport",
     "NormalizeMinMax",
@@ -49,9 +51,11 @@ __all__ = [
     "check_mask_values",
     "flip",
     "group_kfold",
+    "load_dataset",
     "load_figshare",
     "load_sample",
     "normalize_minmax",
+    "parse_data_spec",
     "read_image",
     "read_mask",
     "resize_image",

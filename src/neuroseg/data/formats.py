@@ -1,0 +1,62 @@
+"""Load any supported dataset layout by name: ``load_dataset("figshare", path)``.
+
+The command line's ``FORMAT:PATH`` arguments resolve through this registry.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from neuroseg.data.figshare import load_figshare
+from neuroseg.data.records import SliceDataset
+from neuroseg.errors import ConfigError, UnknownNameError
+
+__all__ = ["FORMATS", "load_dataset", "parse_data_spec"]
+
+Loader = Callable[..., SliceDataset]
+
+#: Format name -> loader taking ``(path, **kwargs)``.
+FORMATS: dict[str, Loader] = {
+    "figshare": load_figshare,
+}
+
+
+def load_dataset(format: str, path: str | os.PathLike[str], **kwargs: Any) -> SliceDataset:
+    """Load a dataset of the named layout.
+
+    Args:
+        format: One of :data:`FORMATS` (e.g. ``"figshare"``).
+        path: The dataset's root folder or file.
+        **kwargs: Passed to the loader.
+
+    Raises:
+        UnknownNameError: Unknown format; the message lists the valid ones.
+
+    Example:
+        >>> from neuroseg.data import FORMATS
+        >>> "figshare" in FORMATS
+        True
+    """
+    if format not in FORMATS:
+        raise UnknownNameError(
+            f"Unknown data format {format!r}. Valid formats: {', '.join(sorted(FORMATS))}."
+        )
+    return FORMATS[format](path, **kwargs)
+
+
+def parse_data_spec(spec: str) -> tuple[str, str]:
+    """Split a command-line ``FORMAT:PATH`` into its parts.
+
+    Example:
+        >>> parse_data_spec("figshare:/data/figshare-cheng")
+        ('figshare', '/data/figshare-cheng')
+    """
+    fmt, sep, path = spec.partition(":")
+    if not sep or not fmt or not path:
+        raise ConfigError(
+            f"Expected FORMAT:PATH (e.g. figshare:../shared/data/figshare-cheng), got {spec!r}. "
+            f"Formats: {', '.join(sorted(FORMATS))}."
+        )
+    return fmt, path
