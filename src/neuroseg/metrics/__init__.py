@@ -1,9 +1,12 @@
-"""Metrics and losses for segmentation.
+"""Metrics and losses for segmentation and classification.
 
-Functional metrics (:func:`dice`, :func:`iou`, :func:`precision`, :func:`recall`) take
-NumPy arrays or tensors and make aggregation and empty-mask handling explicit. The Keras
-classes (:class:`Dice`, :class:`IoU`, :class:`Precision`, :class:`Recall`) stream the
+Functional segmentation metrics (:func:`dice`, :func:`iou`, :func:`precision`,
+:func:`recall`, :func:`specificity`, :func:`hd95`, :func:`assd`) take NumPy arrays or
+tensors, binary or multi-class, and make aggregation and empty-mask handling explicit. The
+Keras classes (:class:`Dice`, :class:`IoU`, :class:`Precision`, :class:`Recall`) stream the
 pooled value during training. Losses have a pure function and a Keras class each.
+Classification metrics and the evaluation reports (:func:`evaluate_segmentation`,
+:func:`evaluate_classification`) are NumPy-based.
 
 Example:
     >>> import numpy as np
@@ -12,22 +15,79 @@ Example:
     0.6666666666666666
 """
 
-from neuroseg.metrics.losses import DiceBCELoss, DiceLoss, dice_bce_loss, dice_loss
-from neuroseg.metrics.overlap import confusion_counts, dice, iou, precision, recall
-from neuroseg.metrics.streaming import Dice, IoU, Precision, Recall
+from neuroseg.metrics.classification import (
+    ClassificationReport,
+    accuracy,
+    balanced_accuracy,
+    classification_report,
+    confusion_matrix,
+    expected_calibration_error,
+    precision_recall_f1,
+    roc_auc,
+)
+from neuroseg.metrics.distance import assd, hd95
+from neuroseg.metrics.evaluation import (
+    EvaluationResult,
+    evaluate_classification,
+    evaluate_segmentation,
+)
+from neuroseg.metrics.losses import (
+    DiceBCELoss,
+    DiceLoss,
+    FocalLoss,
+    FocalTverskyLoss,
+    TverskyLoss,
+    dice_bce_loss,
+    dice_loss,
+    focal_loss,
+    focal_tversky_loss,
+    tversky_loss,
+)
+from neuroseg.metrics.overlap import (
+    confusion_counts,
+    dice,
+    iou,
+    precision,
+    recall,
+    specificity,
+)
+from neuroseg.metrics.result import MetricResult
+from neuroseg.metrics.streaming import Dice, IoU, Precision, Recall, Specificity
 
 __all__ = [
+    "ClassificationReport",
     "Dice",
     "DiceBCELoss",
     "DiceLoss",
+    "EvaluationResult",
+    "FocalLoss",
+    "FocalTverskyLoss",
     "IoU",
+    "MetricResult",
     "Precision",
     "Recall",
+    "Specificity",
+    "TverskyLoss",
+    "accuracy",
+    "assd",
+    "balanced_accuracy",
+    "classification_report",
     "confusion_counts",
+    "confusion_matrix",
     "dice",
     "dice_bce_loss",
     "dice_loss",
+    "evaluate_classification",
+    "evaluate_segmentation",
+    "expected_calibration_error",
+    "focal_loss",
+    "focal_tversky_loss",
+    "hd95",
     "iou",
     "precision",
+    "precision_recall_f1",
     "recall",
+    "roc_auc",
+    "specificity",
+    "tversky_loss",
 ]
