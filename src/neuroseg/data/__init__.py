@@ -1,4 +1,4 @@
-"""Data: records, loaders, splits, transforms and ``tf.data`` pipelines.
+"""Data: records, loaders, splits, checks, transforms and ``tf.data`` pipelines.
 
 Example:
     >>> from neuroseg.data import load_sample, train_test_split
@@ -7,14 +7,74 @@ Example:
     (37, 11)
 """
 
+from neuroseg.data.augment import (
+    RandomAffine,
+    RandomBiasField,
+    RandomBlur,
+    RandomBrightness,
+    RandomContrast,
+    RandomElastic,
+    RandomGamma,
+    RandomNoise,
+    default_augmentation,
+    tf_random_affine,
+    tf_random_bias_field,
+    tf_random_blur,
+    tf_random_brightness,
+    tf_random_contrast,
+    tf_random_elastic,
+    tf_random_gamma,
+    tf_random_noise,
+)
+from neuroseg.data.brats import (
+    BRATS_LABELS,
+    BRATS_REGIONS,
+    BratsRegions,
+    brats_regions,
+    load_brats_slices,
+    read_brats_mask,
+    tf_brats_regions,
+)
+from neuroseg.data.check import CheckReport, check
 from neuroseg.data.classes import CLASS_NAMES, canonical_class_name
+from neuroseg.data.combine import combine_sources, load_four_class
+from neuroseg.data.download import FIGSHARE_PARTS, ArchivePart, download_figshare, safe_extract
 from neuroseg.data.figshare import FIGSHARE_LABELS, load_figshare
+from neuroseg.data.figshare_mat import MatSlice, load_figshare_mat, read_mat_slice
+from neuroseg.data.folders import IMAGE_SUFFIXES, load_class_folders
 from neuroseg.data.formats import FORMATS, load_dataset, parse_data_spec
 from neuroseg.data.io import check_mask_values, read_image, read_mask
+from neuroseg.data.nifti import load_nifti, volume_to_slices
+from neuroseg.data.pairs import load_lgg, load_pairs
 from neuroseg.data.pipeline import to_tf_dataset
-from neuroseg.data.records import Record, SliceDataset, Task
+from neuroseg.data.preprocess import (
+    Preprocess,
+    brain_bbox,
+    clahe,
+    crop_to_brain,
+    normalize_percentile,
+    normalize_zscore,
+    resize_pad,
+    tf_clahe,
+    tf_crop_to_brain,
+    tf_normalize_percentile,
+    tf_normalize_zscore,
+    tf_resize_pad,
+    tf_to_grayscale,
+    tf_to_rgb,
+    to_rgb,
+)
+from neuroseg.data.problems import OnError, Problem
+from neuroseg.data.records import MaskEncoding, Record, SliceDataset, Task
 from neuroseg.data.sample import load_sample, sample_dir
-from neuroseg.data.splits import LeakageReport, check_leakage, group_kfold, train_test_split
+from neuroseg.data.splits import (
+    LeakageReport,
+    check_leakage,
+    group_kfold,
+    perceptual_hash,
+    train_test_split,
+    train_val_test_split,
+)
 from neuroseg.data.transforms import (
     Compose,
     NormalizeMinMax,
@@ -34,39 +94,100 @@ from neuroseg.data.transforms import (
 )
 
 __all__ = [
+    "BRATS_LABELS",
+    "BRATS_REGIONS",
     "CLASS_NAMES",
     "FIGSHARE_LABELS",
+    "FIGSHARE_PARTS",
     "FORMATS",
+    "IMAGE_SUFFIXES",
+    "ArchivePart",
+    "BratsRegions",
+    "CheckReport",
     "Compose",
     "LeakageReport",
+    "MaskEncoding",
+    "MatSlice",
     "NormalizeMinMax",
+    "OnError",
+    "Preprocess",
+    "Problem",
+    "RandomAffine",
+    "RandomBiasField",
+    "RandomBlur",
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomElastic",
     "RandomFlip",
+    "RandomGamma",
+    "RandomNoise",
     "RandomRotate90",
     "Record",
     "Resize",
     "SliceDataset",
     "Task",
+    "brain_bbox",
+    "brats_regions",
     "canonical_class_name",
+    "check",
     "check_leakage",
     "check_mask_values",
+    "clahe",
+    "combine_sources",
+    "crop_to_brain",
+    "default_augmentation",
+    "download_figshare",
     "flip",
     "group_kfold",
+    "load_brats_slices",
+    "load_class_folders",
     "load_dataset",
     "load_figshare",
+    "load_figshare_mat",
+    "load_four_class",
+    "load_lgg",
+    "load_nifti",
+    "load_pairs",
     "load_sample",
     "normalize_minmax",
+    "normalize_percentile",
+    "normalize_zscore",
     "parse_data_spec",
+    "perceptual_hash",
+    "read_brats_mask",
     "read_image",
     "read_mask",
+    "read_mat_slice",
     "resize_image",
     "resize_mask",
+    "resize_pad",
+    "safe_extract",
     "sample_dir",
+    "tf_brats_regions",
+    "tf_clahe",
+    "tf_crop_to_brain",
     "tf_normalize_minmax",
+    "tf_normalize_percentile",
+    "tf_normalize_zscore",
+    "tf_random_affine",
+    "tf_random_bias_field",
+    "tf_random_blur",
+    "tf_random_brightness",
+    "tf_random_contrast",
+    "tf_random_elastic",
     "tf_random_flip",
+    "tf_random_gamma",
+    "tf_random_noise",
     "tf_random_rot90",
     "tf_resize_image",
     "tf_resize_mask",
+    "tf_resize_pad",
+    "tf_to_grayscale",
+    "tf_to_rgb",
     "to_grayscale",
+    "to_rgb",
     "to_tf_dataset",
     "train_test_split",
+    "train_val_test_split",
+    "volume_to_slices",
 ]

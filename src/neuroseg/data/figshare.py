@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from neuroseg.data.classes import CLASS_NAMES, canonical_class_name
+from neuroseg.data.problems import OnError, _report, _validate
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import DataError, EmptyDatasetError, ReadError
+from neuroseg.errors import DataError, EmptyDatasetError, MaskError, ReadError
 
 __all__ = ["FIGSHARE_LABELS", "load_figshare"]
 
@@ -32,13 +33,18 @@ _REQUIRED = ("index", "label", "cv_fold")
 
 
 def load_figshare(
-    root: str | os.PathLike[str], *, folds: Iterable[int] | None = None
+    root: str | os.PathLike[str],
+    *,
+    folds: Iterable[int] | None = None,
+    on_error: OnError = "raise",
 ) -> SliceDataset:
     """Load the Figshare (Cheng) PNG layout.
 
     Args:
         root: The folder holding ``images/``, ``masks/`` and ``metadata.csv``.
         folds: Keep only these ``cv_fold`` values.
+        on_error: ``"raise"``, ``"skip"`` (log and skip) or a list collecting
+            :class:`~neuroseg.data.Problem` entries for missing files.
 
     Returns:
         A :class:`SliceDataset` with canonical class labels, masks and folds.
@@ -47,7 +53,12 @@ def load_figshare(
         ReadError: ``metadata.csv`` or a listed image or mask is missing.
         DataError: A malformed metadata row.
         EmptyDatasetError: No row is left.
+
+    Example:
+        >>> from neuroseg.data import load_figshare
+        >>> ds = load_figshare("../shared/data/figshare-cheng", folds=[1])  # doctest: +SKIP
     """
+    _validate(on_error)
     root = Path(root)
     meta = root / "metadata.csv"
     if not meta.is_file():
@@ -72,9 +83,19 @@ def load_figshare(
                 continue
             image = root / "images" / f"{index}.png"
             mask = root / "masks" / f"{index}.png"
-            for p in (image, mask):
-                if not p.is_file():
-                    raise ReadError(f"{p}: listed in {meta.name} (line {line}) but missing.")
+            absent = [p for p in (image, mask) if not p.is_file()]
+            for p in absent:
+                if p == mask and image.is_file():
+                    err: DataError = MaskError(
+                        f"{image}: image without a mask ({mask} is missing; listed in "
+                        f"{meta.name}, line {line})."
+                    )
+                    _report(on_error, err, str(image))
+                else:
+                    err = ReadError(f"{p}: listed in {meta.name} (line {line}) but missing.")
+                    _report(on_error, err, str(p))
+            if absent:
+                continue
             name = canonical_class_name(FIGSHARE_LABELS[label])
             records.append(
                 Record(
@@ -86,6 +107,22 @@ def load_figshare(
                     meta={"index": index},
                 )
             )
+    listed = {Path(str(r.image)).name for r in records}
+    if keep is None and (root / "images").is_dir():
+        for d in ("images", "masks"):
+            for p in sorted((root / d).glob("*.png")):
+                if p.name not in listed and p.stem.isdigit() and not _listed(meta, p.stem):
+                    _report(
+                        on_error,
+                        ReadError(f"{p}: not listed in {meta.name}; add a row or remove it."),
+                        str(p),
+                    )
     if not records:
         raise EmptyDatasetError(f"{meta}: no slice selected (folds={sorted(keep or [])}).")
     return SliceDataset(records, name="figshare")
+
+
+def _listed(meta: Path, stem: str) -> bool:
+    """True when ``metadata.csv`` has a row for ``stem`` (a row whose files were reported)."""
+    with meta.open(newline="") as fh:
+        return any(row.get("index") == stem for row in csv.DictReader(fh))

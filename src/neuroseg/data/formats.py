@@ -9,7 +9,12 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from neuroseg.data.brats import load_brats_slices
 from neuroseg.data.figshare import load_figshare
+from neuroseg.data.figshare_mat import load_figshare_mat
+from neuroseg.data.folders import load_class_folders
+from neuroseg.data.nifti import load_nifti
+from neuroseg.data.pairs import load_lgg, load_pairs
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, UnknownNameError
 
@@ -20,6 +25,12 @@ Loader = Callable[..., SliceDataset]
 #: Format name -> loader taking ``(path, **kwargs)``.
 FORMATS: dict[str, Loader] = {
     "figshare": load_figshare,
+    "figshare-mat": load_figshare_mat,
+    "class-folders": load_class_folders,
+    "lgg": load_lgg,
+    "pairs": load_pairs,
+    "brats-slices": load_brats_slices,
+    "nifti": load_nifti,
 }
 
 

@@ -25,31 +25,31 @@ _PNG_END = b"IEND\xaeB`\x82"
 
 
 def _check_complete(path: Path) -> None:
-    """Detect truncation that OpenCV may decode silently (PNG and JPEG)."""
+    """Detect truncation that OpenCV may decode silently (PNG and JPEG).
+
+    The format is told from the file's signature, not its name: real datasets hold PNGs
+    named ``.jpg`` (Br35H has five), which are read as the PNGs they are.
+    """
     suffix = path.suffix.lower()
-    if suffix not in {".png", ".jpg", ".jpeg"}:
-        return
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(8)
         fh.seek(max(size - 16, 0))
         tail = fh.read()
-    if suffix == ".png":
-        if head != _PNG_SIGNATURE:
-            raise ReadError(f"{path}: not a PNG file (bad signature). Re-export or re-download it.")
+    if head == _PNG_SIGNATURE:
         if _PNG_END not in tail:
             raise ReadError(
                 f"{path}: truncated PNG (no IEND chunk at the end). Re-download or re-export it."
             )
-    else:
-        if head[:2] != b"\xff\xd8":
-            raise ReadError(
-                f"{path}: not a JPEG file (bad signature). Re-export or re-download it."
-            )
+    elif head[:2] == b"\xff\xd8":
         if b"\xff\xd9" not in tail:
             raise ReadError(
                 f"{path}: truncated JPEG (no end-of-image marker). Re-download or re-export it."
             )
+    elif suffix == ".png":
+        raise ReadError(f"{path}: not a PNG file (bad signature). Re-export or re-download it.")
+    elif suffix in {".jpg", ".jpeg"}:
+        raise ReadError(f"{path}: not a JPEG file (bad signature). Re-export or re-download it.")
 
 
 def read_image(path: PathLike, *, channels: int | None = None) -> np.ndarray:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import tensorflow as tf
 
 from neuroseg.data.records import Record, SliceDataset, Task
-from neuroseg.data.transforms import Compose, NormalizeMinMax, Resize, to_grayscale
+from neuroseg.data.transforms import (
+    Compose,
+    NormalizeMinMax,
+    Resize,
+    tf_resize_image,
+    tf_resize_mask,
+    to_grayscale,
+)
 from neuroseg.errors import ChannelError, ConfigError, EmptyDatasetError, MaskError
 
 __all__ = ["to_tf_dataset"]
@@ -17,9 +25,40 @@ __all__ = ["to_tf_dataset"]
 _TASKS = ("segmentation", "classification", "multitask")
 
 
+class _ResizeIfNeeded(Resize):
+    """:class:`Resize` that leaves slices already at the target size untouched."""
+
+    def __call__(self, sample: dict[str, Any], seed: tf.Tensor | None = None) -> Any:
+        h, w = self.size
+        shape = tf.shape(sample["image"])
+        same = tf.logical_and(tf.equal(shape[0], h), tf.equal(shape[1], w))
+        out = dict(sample)
+        image = sample["image"]
+        out["image"] = tf.cond(
+            same,
+            lambda: tf.reshape(image, [h, w, -1]),
+            lambda: tf_resize_image(image, self.size),
+        )
+        if sample.get("mask") is not None:
+            mask = sample["mask"]
+            out["mask"] = tf.cond(
+                same, lambda: tf.reshape(mask, [h, w, -1]), lambda: tf_resize_mask(mask, self.size)
+            )
+        return out
+
+
 def _convert_channels(image: np.ndarray, channels: int, source: str) -> np.ndarray:
     if image.shape[-1] == channels:
         return image
+    if image.shape[-1] == 4 and channels in (1, 3):
+        opaque = np.iinfo(image.dtype).max if image.dtype.kind == "u" else 1
+        if image[..., 3].min() < opaque:
+            raise ChannelError(
+                f"{source}: RGBA image with transparent pixels; flatten it onto a background first."
+            )
+        image = image[..., :3]
+        if channels == 3:
+            return image
     if channels == 1 and image.shape[-1] == 3:
         return to_grayscale(image)
     if channels == 3 and image.shape[-1] == 1:
@@ -47,6 +86,61 @@ def _make_reader(
     return read
 
 
+_NATIVE = {".png", ".jpg", ".jpeg"}
+
+
+def _png_is_8bit(path: str) -> bool:
+    """Read the PNG header: bit depth 8 or less (16-bit files take the Python path)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(26)
+    except OSError:
+        return False
+    return len(head) == 26 and head[12:16] == b"IHDR" and head[24] <= 8
+
+
+def _native_ok(records: Sequence[Record], need_mask: bool) -> bool:
+    """Whether every image (and mask) is an 8-bit PNG/JPEG file tf can decode in-graph."""
+    for r in records:
+        if isinstance(r.image, np.ndarray) or Path(str(r.image)).suffix.lower() not in _NATIVE:
+            return False
+        if r.mask is None:
+            if need_mask:
+                return False
+            continue
+        if isinstance(r.mask, np.ndarray) or r.mask_encoding != "binary":
+            return False
+        if Path(str(r.mask)).suffix.lower() != ".png":
+            return False
+    # every header (26 bytes each): a 16-bit PNG must not be squeezed into 8 bits
+    return all(_png_is_8bit(str(r.image)) for r in records if str(r.image).lower().endswith(".png"))
+
+
+def _native_loader(channels: int, with_mask: bool) -> Callable[..., dict[str, tf.Tensor]]:
+    """In-graph decoding: ``tf.io.read_file`` + ``decode_image``; masks checked cheaply."""
+
+    def load(image_path: tf.Tensor, mask_path: tf.Tensor, label: tf.Tensor) -> Any:
+        image = tf.io.decode_image(
+            tf.io.read_file(image_path), channels=channels, expand_animations=False
+        )
+        image.set_shape([None, None, channels])
+        if with_mask:
+            raw = tf.io.decode_png(tf.io.read_file(mask_path), channels=1)
+            ok = tf.reduce_all((raw == 0) | (raw == 255) | (raw == 1))
+            same = tf.reduce_all(tf.shape(raw)[:2] == tf.shape(image)[:2])
+            check = tf.debugging.Assert(
+                tf.logical_and(ok, same),
+                [mask_path, "mask values outside {0, 1, 255} or a size different from", image_path],
+            )
+            with tf.control_dependencies([check]):
+                mask = tf.cast(raw > 0, tf.uint8)  # uint8 labels: 4x less memory traffic
+        else:
+            mask = tf.zeros(tf.concat([tf.shape(image)[:2], [1]], 0), tf.uint8)
+        return {"image": tf.cast(image, tf.float32), "mask": mask, "label": label}
+
+    return load
+
+
 def to_tf_dataset(
     dataset: SliceDataset,
     task: Task = "segmentation",
@@ -62,6 +156,7 @@ def to_tf_dataset(
     drop_remainder: bool = False,
     prefetch: bool = True,
     num_parallel_calls: int | None = None,
+    decode: Literal["auto", "native", "python"] = "auto",
 ) -> tf.data.Dataset:
     """Build a parallel ``tf.data`` pipeline: decode → resize → normalise → augment → batch.
 
@@ -86,6 +181,14 @@ def to_tf_dataset(
         drop_remainder: Drop the last partial batch.
         prefetch: Prefetch batches.
         num_parallel_calls: Parallel decode calls; ``None`` lets tf.data tune it.
+        decode: ``"native"`` decodes 8-bit PNG/JPEG files in the graph
+            (``tf.io.decode_image``; fast, parallel, no Python), checking that masks hold
+            only 0/1/255 and match their image's size (a failure names the file in a
+            ``tf.errors.InvalidArgumentError``). ``"python"`` reads each record with
+            neuroseg's strict readers (any format: TIFF, ``.mat``, arrays). ``"auto"``
+            (default) picks native when every file allows it. Run
+            :func:`~neuroseg.data.check` once on a new dataset: it finds truncated files,
+            which the native decoder may not.
 
     Returns:
         The ``tf.data.Dataset``; masks are ``float32`` ``(H, W, 1)`` label maps and labels
@@ -111,11 +214,20 @@ def to_tf_dataset(
     if channels is None:
         channels = int(records[0].load_image().shape[-1])
     need_mask = task in ("segmentation", "multitask")
+    if decode not in ("auto", "native", "python"):
+        raise ConfigError(f"Unknown decode={decode!r}; use 'auto', 'native' or 'python'.")
+    native = _native_ok(records, need_mask)
+    if decode == "native" and not native:
+        raise ConfigError(
+            "decode='native' needs 8-bit PNG/JPEG image files and binary PNG masks for every "
+            "record; use decode='python' for this dataset."
+        )
+    native = native and decode != "python"
     parallel = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
     reader = _make_reader(records, channels, need_mask)
     labels = np.array([-1 if r.label is None else r.label for r in records], np.int32)
     fixed = Compose(
-        ([Resize(image_size)] if image_size is not None else [])
+        ([_ResizeIfNeeded(image_size)] if image_size is not None else [])
         + ([NormalizeMinMax()] if normalize == "minmax" else [])
     )
     if normalize not in ("minmax", None):
@@ -127,20 +239,6 @@ def to_tf_dataset(
         mask.set_shape([None, None, 1])
         return fixed({"image": image, "mask": mask, "label": label})
 
-    ds = tf.data.Dataset.from_tensor_slices((np.arange(len(records)), labels))
-    if shuffle and not cache:  # shuffle cheap indices before decoding
-        ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(load, num_parallel_calls=parallel, deterministic=True)
-    if cache:  # decode once, then reshuffle the cached slices every epoch
-        ds = ds.cache()
-        if shuffle:
-            ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
-    if augment is not None:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip((ds, seeds)).map(
-            lambda s, k: augment(s, k), num_parallel_calls=parallel, deterministic=True
-        )
-
     def to_task(s: dict[str, tf.Tensor]) -> Any:
         mask = tf.cast(s["mask"], tf.float32)
         if task == "segmentation":
@@ -149,7 +247,45 @@ def to_tf_dataset(
             return s["image"], s["label"]
         return s["image"], {"mask": mask, "label": s["label"]}
 
-    ds = ds.map(to_task, num_parallel_calls=parallel, deterministic=True)
+    def finish(s: dict[str, tf.Tensor], k: tf.Tensor | None) -> Any:
+        if augment is not None:
+            s = augment(s, k)
+        return to_task(s)
+
+    if native:
+        with_mask = any(r.mask is not None for r in records)
+        native_load = _native_loader(channels, with_mask)
+        paths = [str(r.image) for r in records]
+        mask_paths = [str(r.mask) if r.mask is not None else "" for r in records]
+        ds = tf.data.Dataset.from_tensor_slices((paths, mask_paths, labels))
+
+        def decode_item(item: Any) -> dict[str, tf.Tensor]:
+            return fixed(native_load(*item))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((np.arange(len(records)), labels))
+
+        def decode_item(item: Any) -> dict[str, tf.Tensor]:
+            return load(*item)
+
+    if shuffle and not cache:  # shuffle cheap paths/indices before decoding
+        ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    if cache:  # decode once, then reshuffle and augment the cached slices every epoch
+        ds = ds.map(
+            lambda *item: decode_item(item), num_parallel_calls=parallel, deterministic=True
+        )
+        ds = ds.cache()
+        if shuffle:
+            ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            finish, num_parallel_calls=parallel, deterministic=True
+        )
+    else:  # one fused map: decode, resize, normalise, augment
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda item, k: finish(decode_item(item), k),
+            num_parallel_calls=parallel,
+            deterministic=True,
+        )
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     if prefetch:

@@ -16,12 +16,15 @@ from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 if TYPE_CHECKING:
     import tensorflow as tf
 
-__all__ = ["Record", "SliceDataset", "Task"]
+__all__ = ["MaskEncoding", "Record", "SliceDataset", "Task"]
 
 #: What a pipeline yields: (image, mask), (image, label) or (image, {mask, label}).
 Task = Literal["segmentation", "classification", "multitask"]
 
 ArrayOrPath = np.ndarray | str | os.PathLike[str]
+
+#: How a mask file stores its labels.
+MaskEncoding = Literal["binary", "labels", "brats-rgb"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,6 +42,9 @@ class Record:
         spacing: Pixel spacing ``(row, col)`` in millimetres, when known.
         source: Where the slice came from (a path or a description).
         meta: Free-form extra fields.
+        mask_encoding: How a mask *file* stores labels: ``"binary"`` (0/255 or 0/1, the
+            default), ``"labels"`` (integer labels 0–255 as they are) or ``"brats-rgb"``
+            (one pure colour per BraTS sub-region, see :mod:`neuroseg.data.brats`).
     """
 
     image: ArrayOrPath
@@ -49,6 +55,7 @@ class Record:
     spacing: tuple[float, float] | None = None
     source: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    mask_encoding: MaskEncoding = "binary"
 
     @property
     def group(self) -> str | None:
@@ -66,6 +73,10 @@ class Record:
         """Return the image as an ``(H, W, C)`` array, reading it if needed."""
         if isinstance(self.image, np.ndarray):
             return self.image if self.image.ndim == 3 else self.image[..., None]
+        if str(self.image).lower().endswith(".mat"):
+            from neuroseg.data.figshare_mat import read_mat_slice
+
+            return read_mat_slice(self.image).image
         return read_image(self.image)
 
     def load_mask(self) -> np.ndarray | None:
@@ -74,8 +85,17 @@ class Record:
             return None
         if isinstance(self.mask, np.ndarray):
             return self.mask
+        if str(self.mask).lower().endswith(".mat"):
+            from neuroseg.data.figshare_mat import read_mat_slice
+
+            return read_mat_slice(self.mask).mask
         image = self.load_image()
-        return read_mask(self.mask, shape=image.shape[:2])
+        if self.mask_encoding == "brats-rgb":
+            from neuroseg.data.brats import read_brats_mask
+
+            return read_brats_mask(self.mask, shape=image.shape[:2])
+        values = {v: v for v in range(256)} if self.mask_encoding == "labels" else None
+        return read_mask(self.mask, shape=image.shape[:2], values=values)
 
 
 class SliceDataset(Sequence[Record]):

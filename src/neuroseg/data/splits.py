@@ -6,12 +6,20 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, DataError
 
-__all__ = ["LeakageReport", "check_leakage", "group_kfold", "train_test_split"]
+__all__ = [
+    "LeakageReport",
+    "check_leakage",
+    "group_kfold",
+    "perceptual_hash",
+    "train_test_split",
+    "train_val_test_split",
+]
 
 
 def _groups(dataset: SliceDataset) -> np.ndarray:
@@ -77,13 +85,28 @@ def train_test_split(
 
 
 def group_kfold(
-    dataset: SliceDataset, k: int = 5, *, seed: int = 0, use_given_folds: bool = True
+    dataset: SliceDataset,
+    k: int = 5,
+    *,
+    seed: int = 0,
+    use_given_folds: bool = True,
+    stratify: bool = False,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Patient-wise k-fold indices.
+    """Patient-wise k-fold indices, optionally stratified by class.
 
     When every record carries a publisher fold (e.g. Cheng's ``cv_fold``) and
     ``use_given_folds`` is true, those folds are used as they are. Otherwise groups are
-    shuffled and dealt into ``k`` folds, balancing the number of slices.
+    shuffled and dealt into ``k`` folds, balancing the number of slices (``stratify=False``)
+    or the number of slices of each class (``stratify=True``: each patient goes to the fold
+    where its classes are least represented so far, largest patients first).
+
+    Example:
+        >>> import numpy as np
+        >>> from neuroseg.data import Record, SliceDataset, group_kfold
+        >>> ds = SliceDataset([Record(np.zeros((2, 2, 1)), label=i % 2, patient_id=f"p{i}")
+        ...                    for i in range(8)])
+        >>> tuple(len(te) for _, te in group_kfold(ds, 2, stratify=True))
+        (4, 4)
 
     Returns:
         A list of ``(train_indices, test_indices)``, one per fold.
@@ -100,12 +123,25 @@ def group_kfold(
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(unique))
     sizes = {g: int((groups == g).sum()) for g in unique}
-    load = np.zeros(k, dtype=int)
     assign: dict[str, int] = {}
-    for i in sorted(order, key=lambda j: -sizes[unique[j]]):
-        fold = int(np.argmin(load))
-        assign[unique[i]] = fold
-        load[fold] += sizes[unique[i]]
+    if stratify:
+        labels = dataset.labels
+        classes = sorted(set(labels.tolist()))
+        per = {g: np.array([(labels[groups == g] == c).sum() for c in classes]) for g in unique}
+        totals = np.maximum(sum(per.values()), 1)
+        loads = np.zeros((k, len(classes)))
+        for i in sorted(order, key=lambda j: -sizes[unique[j]]):
+            g = unique[i]
+            cost = np.max((loads + per[g]) / totals, axis=1) + 1e-9 * loads.sum(axis=1)
+            fold = int(np.argmin(cost))
+            assign[g] = fold
+            loads[fold] += per[g]
+    else:
+        load = np.zeros(k, dtype=int)
+        for i in sorted(order, key=lambda j: -sizes[unique[j]]):
+            fold = int(np.argmin(load))
+            assign[unique[i]] = fold
+            load[fold] += sizes[unique[i]]
     fold_of = np.array([assign[g] for g in groups])
     return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(k)]
 
@@ -117,47 +153,139 @@ class LeakageReport:
     Attributes:
         shared_groups: Patient IDs (or folds) present in both splits.
         duplicate_pairs: ``(source_a, source_b)`` pairs of pixel-identical images.
+        near_duplicate_pairs: Pairs whose perceptual hashes differ in at most
+            ``max_distance`` bits but whose pixels differ (re-encoded, rescaled or
+            slightly edited copies).
     """
 
     shared_groups: list[str] = field(default_factory=list)
     duplicate_pairs: list[tuple[str, str]] = field(default_factory=list)
+    near_duplicate_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
         """True when nothing is shared."""
-        return not self.shared_groups and not self.duplicate_pairs
+        return not self.shared_groups and not self.duplicate_pairs and not self.near_duplicate_pairs
 
 
 def _digest(image: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
 
 
+def perceptual_hash(image: np.ndarray) -> int:
+    """64-bit DCT perceptual hash (pHash) of an image.
+
+    The image is converted to grey, resized to 32×32, and the signs of its lowest 8×8 DCT
+    coefficients (against their median) give the bits. Copies that were resized,
+    re-encoded (JPEG) or slightly changed in brightness keep nearly the same hash.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).integers(0, 255, (64, 64, 1), dtype=np.uint8)
+        >>> perceptual_hash(x) == perceptual_hash(x)
+        True
+    """
+    x = np.asarray(image, dtype=np.float32)
+    grey = x.mean(-1, dtype=np.float32) if x.ndim == 3 else x
+    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
+    low = cv2.dct(small)[:8, :8].ravel()
+    bits = low > np.median(low[1:])
+    return int(np.packbits(bits).view(">u8")[0])
+
+
 def check_leakage(
-    a: SliceDataset, b: SliceDataset, *, raise_on_leak: bool = False
+    a: SliceDataset,
+    b: SliceDataset,
+    *,
+    raise_on_leak: bool = False,
+    near_duplicates: bool = True,
+    max_distance: int = 4,
 ) -> LeakageReport:
-    """Find patients and pixel-identical images shared by two splits.
+    """Find patients, pixel-identical images and near-duplicate images shared by two splits.
 
     Args:
         a: One split.
         b: The other split.
         raise_on_leak: Raise instead of returning a report with findings.
+        near_duplicates: Also compare perceptual hashes (:func:`perceptual_hash`).
+        max_distance: Largest Hamming distance (of 64 bits) that counts as a near duplicate.
 
     Raises:
         DataError: ``raise_on_leak`` is set and the splits share something.
+
+    Example:
+        >>> from neuroseg.data import check_leakage, load_sample, train_test_split
+        >>> train, test = train_test_split(load_sample(), test_groups=["fold-4"])
+        >>> check_leakage(train, test).clean
+        True
     """
     shared = sorted({g for g in a.groups if g is not None} & {g for g in b.groups if g is not None})
     hashes: dict[str, str] = {}
+    phashes: list[tuple[int, str]] = []
     for r in a:
-        hashes.setdefault(_digest(r.load_image()), r.source or str(r.image))
-    dups = []
+        image = r.load_image()
+        name = r.source or str(r.image)
+        hashes.setdefault(_digest(image), name)
+        if near_duplicates and image.max() > image.min():  # blank slices carry no content
+            phashes.append((perceptual_hash(image), name))
+    dups, near = [], []
+    table = np.array([h for h, _ in phashes], dtype=np.uint64) if phashes else None
     for r in b:
-        h = _digest(r.load_image())
+        image = r.load_image()
+        name = r.source or str(r.image)
+        h = _digest(image)
         if h in hashes:
-            dups.append((hashes[h], r.source or str(r.image)))
-    report = LeakageReport(shared_groups=shared, duplicate_pairs=dups)
+            dups.append((hashes[h], name))
+            continue
+        if table is not None and image.max() > image.min():
+            ph = np.uint64(perceptual_hash(image))
+            dist = np.unpackbits((table ^ ph).view(np.uint8).reshape(-1, 8), axis=1).sum(1)
+            for j in np.flatnonzero(dist <= max_distance):
+                near.append((phashes[int(j)][1], name))
+    report = LeakageReport(shared_groups=shared, duplicate_pairs=dups, near_duplicate_pairs=near)
     if raise_on_leak and not report.clean:
         raise DataError(
             f"Leakage between splits: shared groups {shared[:10]}, "
-            f"{len(dups)} duplicate image pair(s) (first: {dups[:1]})."
+            f"{len(dups)} duplicate image pair(s) (first: {dups[:1]}), "
+            f"{len(near)} near-duplicate pair(s) (first: {near[:1]})."
         )
     return report
+
+
+def train_val_test_split(
+    dataset: SliceDataset,
+    *,
+    val_size: float = 0.15,
+    test_size: float = 0.15,
+    seed: int = 0,
+) -> tuple[SliceDataset, SliceDataset, SliceDataset]:
+    """Split by patient (or publisher fold) into train, validation and test.
+
+    Fractions are of the groups (patients), at least one group each.
+
+    Example:
+        >>> import numpy as np
+        >>> from neuroseg.data import Record, SliceDataset
+        >>> ds = SliceDataset([Record(np.zeros((2, 2, 1)), patient_id=p) for p in "abcdefghij"])
+        >>> tuple(len(s) for s in train_val_test_split(ds, val_size=0.2, test_size=0.2))
+        (6, 2, 2)
+    """
+    if val_size <= 0 or test_size <= 0 or val_size + test_size >= 1:
+        raise ConfigError(
+            f"val_size and test_size must be > 0 with a sum < 1, got {val_size}, {test_size}."
+        )
+    unique = sorted(set(_groups(dataset)))
+    if len(unique) < 3:
+        raise ConfigError(f"Need at least 3 patients/groups for 3 splits, got {len(unique)}.")
+    rng = np.random.default_rng(seed)
+    order = [unique[i] for i in rng.permutation(len(unique))]
+    n_test = max(1, round(test_size * len(unique)))
+    n_val = max(1, round(val_size * len(unique)))
+    if n_test + n_val >= len(unique):
+        raise ConfigError("The split leaves train empty; use smaller val_size/test_size.")
+    test_g, val_g = set(order[:n_test]), set(order[n_test : n_test + n_val])
+    groups = _groups(dataset)
+    is_test = np.array([g in test_g for g in groups])
+    is_val = np.array([g in val_g for g in groups])
+    train = np.flatnonzero(~is_test & ~is_val)
+    return dataset[train], dataset[np.flatnonzero(is_val)], dataset[np.flatnonzero(is_test)]

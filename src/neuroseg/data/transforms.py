@@ -171,18 +171,20 @@ def tf_random_flip(
         vertical: Allow up-down flips.
     """
     draws = tf.random.stateless_uniform((2,), seed=seed)
-    if horizontal:
-        do = draws[0] < 0.5
-        image = tf.cond(do, lambda: tf.reverse(image, [1]), lambda: image)
-        if mask is not None:
-            m = mask
-            mask = tf.cond(do, lambda: tf.reverse(m, [1]), lambda: m)
-    if vertical:
-        do = draws[1] < 0.5
-        image = tf.cond(do, lambda: tf.reverse(image, [0]), lambda: image)
-        if mask is not None:
-            m = mask
-            mask = tf.cond(do, lambda: tf.reverse(m, [0]), lambda: m)
+    for axis, allowed in ((1, horizontal), (0, vertical)):
+        if not allowed:
+            continue
+        do = draws[1 - axis] < 0.5
+        if mask is None:
+            x = image
+            image = tf.cond(do, lambda x=x, a=axis: tf.reverse(x, [a]), lambda x=x: x)
+        else:
+            pair = (image, mask)
+            image, mask = tf.cond(
+                do,
+                lambda p=pair, a=axis: (tf.reverse(p[0], [a]), tf.reverse(p[1], [a])),
+                lambda p=pair: p,
+            )
     return image, mask
 
 
@@ -194,9 +196,14 @@ def tf_random_rot90(
     Square inputs keep their shape; non-square inputs swap height and width on odd turns.
     """
     k = tf.random.stateless_uniform((), seed=seed, minval=0, maxval=4, dtype=tf.int32)
-    image = tf.image.rot90(image, k)
-    if mask is not None:
-        mask = tf.image.rot90(mask, k)
+    if mask is None:
+        return tf.image.rot90(image, k), None
+    pair = (image, mask)
+
+    def turn(n: int) -> Any:
+        return lambda: (tf.image.rot90(pair[0], n), tf.image.rot90(pair[1], n))
+
+    image, mask = tf.switch_case(k, [lambda: pair, turn(1), turn(2), turn(3)])
     return image, mask
 
 

@@ -1,0 +1,55 @@
+"""``neuroseg data check``: check a dataset folder and report counts and problems."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(sub: Any) -> None:
+    """Add the ``data`` subcommand (with ``data check``)."""
+    from neuroseg.data.formats import FORMATS
+
+    p = sub.add_parser("data", help="dataset tools (check a folder)")
+    inner = p.add_subparsers(dest="data_command", metavar="ACTION")
+    c = inner.add_parser(
+        "check",
+        help="count a dataset and list its faulty files",
+        description="Read every file of a dataset folder; print counts per class and patient, "
+        "image sizes, mask values and every problem. Exit 0 without problems, 1 with.",
+    )
+    c.add_argument("--format", required=True, choices=sorted(FORMATS), help="dataset layout")
+    c.add_argument("path", help="dataset folder")
+    c.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    c.set_defaults(handler=run_check)
+    p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Run ``neuroseg data check``; returns 0 (clean) or 1 (problems)."""
+    from neuroseg.data.check import check
+
+    report = check(args.format, args.path)
+    d = report.to_dict()
+    print(f"{d['format']}: {d['path']}")
+    print(f"  items: {d['n_items']}   patients: {d['n_patients']}")
+    if d["classes"]:
+        print("  classes: " + ", ".join(f"{k}={v}" for k, v in d["classes"].items()))
+    if d["image_sizes"]:
+        print("  sizes: " + ", ".join(f"{k} ({v})" for k, v in list(d["image_sizes"].items())[:5]))
+        print(f"  channels: {d['channels']}   dtypes: {d['dtypes']}")
+    if d["empty_mask_fraction"] is not None:
+        print(f"  mask values: {d['mask_values']}   empty masks: {d['empty_mask_fraction']:.1%}")
+    print(f"  problems: {len(d['problems'])}")
+    for p in d["problems"]:
+        shown = (
+            p["problem"] if p["problem"].startswith(p["path"]) else f"{p['path']}: {p['problem']}"
+        )
+        print(f"    {shown}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(d, indent=2))
+    return 0 if report.ok else 1

@@ -1,0 +1,168 @@
+"""Dataset check: counts, sizes, mask values, pairing, duplicates and unreadable files."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neuroseg.data.formats import load_dataset
+from neuroseg.data.problems import Problem
+from neuroseg.errors import NeurosegError
+
+__all__ = ["CheckReport", "check"]
+
+
+@dataclass
+class CheckReport:
+    """The result of :func:`check`; ``to_dict()`` is the JSON of ``neuroseg data check``.
+
+    Attributes:
+        format: The layout name.
+        path: The checked folder.
+        n_items: Records found (including unreadable ones).
+        n_patients: Distinct patient IDs, or ``None`` when the layout has none.
+        classes: Class name -> count (empty for segmentation-only layouts).
+        patients: Patient ID -> slice count.
+        image_sizes: ``"HxW"`` -> count.
+        channels: Channel count -> count.
+        dtypes: Image dtype -> count.
+        mask_values: Sorted label values seen in the masks.
+        empty_mask_fraction: Fraction of masks with no foreground (``None`` without masks).
+        duplicates: Groups of files with pixel-identical images.
+        problems: One :class:`~neuroseg.data.Problem` per faulty file.
+    """
+
+    format: str
+    path: str
+    n_items: int = 0
+    n_patients: int | None = None
+    classes: dict[str, int] = field(default_factory=dict)
+    patients: dict[str, int] = field(default_factory=dict)
+    image_sizes: dict[str, int] = field(default_factory=dict)
+    channels: dict[str, int] = field(default_factory=dict)
+    dtypes: dict[str, int] = field(default_factory=dict)
+    mask_values: list[int] = field(default_factory=list)
+    empty_mask_fraction: float | None = None
+    duplicates: list[list[str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form."""
+        return {
+            "format": self.format,
+            "path": self.path,
+            "n_items": self.n_items,
+            "n_patients": self.n_patients,
+            "classes": self.classes,
+            "patients": self.patients,
+            "image_sizes": self.image_sizes,
+            "channels": self.channels,
+            "dtypes": self.dtypes,
+            "mask_values": self.mask_values,
+            "empty_mask_fraction": self.empty_mask_fraction,
+            "duplicates": self.duplicates,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def _file(x: Any) -> str:
+    return str(x) if isinstance(x, (str, os.PathLike)) else ""
+
+
+def check(format: str, path: str | os.PathLike[str], **kwargs: Any) -> CheckReport:
+    """Check a dataset folder: read every file and report what is there and what is wrong.
+
+    Nothing raises for a data problem: each faulty file becomes a
+    :class:`~neuroseg.data.Problem` naming it. Found: unreadable or truncated images and
+    masks, masks whose size differs from their image, mask values outside the expected set,
+    images without a mask and masks without an image, unknown class folders, empty
+    folders, and pixel-identical duplicate images.
+
+    Args:
+        format: A layout name from :data:`~neuroseg.data.FORMATS`.
+        path: The dataset folder.
+        **kwargs: Passed to the loader.
+
+    Returns:
+        The :class:`CheckReport`; ``report.ok`` is true when there is no problem.
+
+    Example:
+        >>> from neuroseg.data import check, sample_dir
+        >>> report = check("figshare", sample_dir())  # doctest: +SKIP
+    """
+    report = CheckReport(format=format, path=str(path))
+    problems: list[Problem] = []
+    try:
+        ds = load_dataset(format, path, on_error=problems, **kwargs)
+    except NeurosegError as exc:
+        if "Unknown data format" in str(exc):
+            raise
+        report.problems = [*problems, Problem(path=str(path), problem=str(exc))]
+        return report
+    report.n_items = len(ds)
+    ids = [r.patient_id for r in ds]
+    if any(i is not None for i in ids):
+        counts = Counter(i for i in ids if i is not None)
+        report.patients = dict(sorted(counts.items()))
+        report.n_patients = len(counts)
+    if any(r.label is not None for r in ds):
+        report.classes = dict(
+            sorted(Counter(ds.class_names[r.label] for r in ds if r.label is not None).items())
+        )
+    sizes: Counter[str] = Counter()
+    chans: Counter[str] = Counter()
+    dtypes: Counter[str] = Counter()
+    values: set[int] = set()
+    n_masks = n_empty = 0
+    seen: dict[str, list[str]] = {}
+    for r in ds:
+        name = r.source or _file(r.image)
+        try:
+            image = r.load_image()
+        except NeurosegError as exc:
+            problems.append(Problem(path=_file(r.image) or name, problem=str(exc)))
+            continue
+        sizes[f"{image.shape[0]}x{image.shape[1]}"] += 1
+        chans[str(image.shape[-1])] += 1
+        dtypes[str(image.dtype)] += 1
+        if image.max() > image.min():  # blank slices (volume ends) are not duplicates
+            digest = hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
+            seen.setdefault(digest, []).append(name)
+        if r.mask is None:
+            continue
+        try:
+            mask = r.load_mask()
+        except NeurosegError as exc:
+            problems.append(Problem(path=_file(r.mask) or name, problem=str(exc)))
+            continue
+        assert mask is not None
+        n_masks += 1
+        present = np.unique(mask)
+        values.update(int(v) for v in present)
+        n_empty += int(present.max() == 0)
+    for names in seen.values():
+        if len(names) > 1:
+            report.duplicates.append(names)
+            for other in names[1:]:
+                problems.append(
+                    Problem(
+                        path=other, problem=f"{other}: pixel-identical duplicate of {names[0]}."
+                    )
+                )
+    report.image_sizes = dict(sizes.most_common())
+    report.channels = dict(sorted(chans.items()))
+    report.dtypes = dict(sorted(dtypes.items()))
+    report.mask_values = sorted(values)
+    report.empty_mask_fraction = None if n_masks == 0 else n_empty / n_masks
+    report.problems = problems
+    return report
