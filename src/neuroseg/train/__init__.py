@@ -1,13 +1,30 @@
-"""Training: the fit helper, its configuration, and seeding.
+"""Training: the fit helper, its configuration, epoch-aware pipelines and seeding.
 
 Example:
     >>> from neuroseg.train import TrainConfig
-    >>> TrainConfig(epochs=3).epochs
+    >>> TrainConfig(epochs=3, schedule="cosine").epochs
     3
 """
 
 from neuroseg.train.config import TrainConfig
-from neuroseg.train.fit import fit, make_loss, make_optimizer
+from neuroseg.train.cv import CVResult, cross_validate, evaluate_fold
+from neuroseg.train.data import epoch_pipeline
+from neuroseg.train.experiment import Experiment, load_experiment
+from neuroseg.train.fit import FitResult, fit, infer_task, make_loss, make_optimizer
 from neuroseg.train.seed import set_seed
 
-__all__ = ["TrainConfig", "fit", "make_loss", "make_optimizer", "set_seed"]
+__all__ = [
+    "CVResult",
+    "Experiment",
+    "FitResult",
+    "TrainConfig",
+    "cross_validate",
+    "epoch_pipeline",
+    "evaluate_fold",
+    "fit",
+    "infer_task",
+    "load_experiment",
+    "make_loss",
+    "make_optimizer",
+    "set_seed",
+]

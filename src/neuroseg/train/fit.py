@@ -1,45 +1,193 @@
-"""The fit helper: compile, train with a progress bar, and write a run directory."""
+"""The fit helper: reproducible, resumable, distributable training with a run directory."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from neuroseg.errors import ConfigError
 from neuroseg.metrics import Dice, DiceBCELoss, DiceLoss, IoU, Precision, Recall
 from neuroseg.train.config import TrainConfig
+from neuroseg.train.rundir import atomic_write, environment, plot_curves, write_history
 from neuroseg.train.seed import set_seed
 
-__all__ = ["fit", "make_loss", "make_optimizer"]
+__all__ = ["FitResult", "fit", "infer_task", "make_loss", "make_optimizer"]
+
+STATE_FILE = "state.json"
+_MAXIMISED = ("dice", "iou", "precision", "recall", "accuracy", "auc", "f1")
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns.
+
+    Attributes:
+        history: Metric name -> one value per epoch (all epochs, resumed ones included).
+        best_epoch: The epoch (0-based) of the best monitored value.
+        best_value: The best monitored value.
+        monitor: The monitored metric.
+        stopped_early: Whether early stopping ended the run.
+        run_dir: The run directory, if one was written.
+    """
+
+    history: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int = -1
+    best_value: float = float("nan")
+    monitor: str = ""
+    stopped_early: bool = False
+    run_dir: Path | None = None
 
 
 def make_loss(name: str) -> keras.losses.Loss:
-    """Return the segmentation loss called ``name`` (``dice_bce``, ``dice`` or ``bce``)."""
+    """Return the loss called ``name``: ``dice_bce``, ``dice``, ``bce`` or ``crossentropy``."""
     if name == "dice_bce":
         return DiceBCELoss()
     if name == "dice":
         return DiceLoss()
     if name == "bce":
         return keras.losses.BinaryCrossentropy()
-    raise ConfigError(f"Unknown loss {name!r}; choose dice_bce, dice or bce.")
+    if name == "crossentropy":
+        return keras.losses.SparseCategoricalCrossentropy()
+    raise ConfigError(f"Unknown loss {name!r}; choose dice_bce, dice, bce or crossentropy.")
 
 
-def make_optimizer(name: str, learning_rate: Any) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    name: str, learning_rate: Any, *, weight_decay: float = 1e-4, clipnorm: float | None = None
+) -> keras.optimizers.Optimizer:
     """Return the optimiser called ``name`` (``adam``, ``adamw`` or ``sgd``).
 
     ``learning_rate`` is a float or a Keras learning-rate schedule.
     """
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
+        return keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
     if name == "adamw":
-        return keras.optimizers.AdamW(learning_rate)
+        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm)
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=0.9)
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, clipnorm=clipnorm)
     raise ConfigError(f"Unknown optimizer {name!r}; choose adam, adamw or sgd.")
+
+
+def infer_task(element_spec: Any) -> str:
+    """Infer the task from a dataset's ``(x, y)`` element spec.
+
+    ``y`` a dict -> ``"multitask"``; ``y`` of rank >= 3 (masks) -> ``"segmentation"``;
+    otherwise ``"classification"``.
+    """
+    if not isinstance(element_spec, tuple) or len(element_spec) < 2:
+        raise ConfigError("Training data must yield (inputs, targets) pairs.")
+    y = element_spec[1]
+    if isinstance(y, dict):
+        return "multitask"
+    return "segmentation" if len(y.shape) >= 3 else "classification"
+
+
+def _compile_for(model: keras.Model, config: TrainConfig, task: str, steps: int) -> None:
+    lr: Any = config.learning_rate
+    if config.schedule == "cosine":
+        warm = steps * config.warmup_epochs
+        lr = keras.optimizers.schedules.CosineDecay(
+            0.0 if warm else config.learning_rate,
+            decay_steps=max(steps * (config.epochs - config.warmup_epochs), 1),
+            warmup_target=config.learning_rate if warm else None,
+            warmup_steps=warm,
+        )
+    optimizer = make_optimizer(
+        config.optimizer, lr, weight_decay=config.weight_decay, clipnorm=config.clipnorm
+    )
+    seg_metrics = [Dice(), IoU(), Precision(), Recall()]
+    if task == "segmentation":
+        loss: Any = make_loss("dice_bce" if config.loss == "auto" else config.loss)
+        metrics: Any = seg_metrics
+    elif task == "classification":
+        loss = make_loss("crossentropy" if config.loss == "auto" else config.loss)
+        metrics = ["accuracy"]
+    else:
+        loss = {
+            "mask": make_loss("dice_bce" if config.loss == "auto" else config.loss),
+            "label": make_loss("crossentropy"),
+        }
+        metrics = {"mask": seg_metrics, "label": ["accuracy"]}
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=config.jit_compile)
+
+
+class _RunProgbar(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, showing the run's total epochs instead of this call's."""
+
+    def __init__(self, total_epochs: int) -> None:
+        super().__init__()
+        self.total_epochs = total_epochs
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        super().set_params({**params, "epochs": self.total_epochs})
+
+
+def _reseed_random_layers(model: keras.Model, seed: int) -> None:
+    """Set every random layer's seed state (dropout, noise) from ``seed``.
+
+    Keras keeps these states in ``seed_generator_state`` variables that ``.keras`` files
+    do not restore; reseeding them at each epoch start makes dropout masks a function of
+    the seed and the epoch, so a resumed run draws the same masks as an uninterrupted one.
+    """
+    states = [v for v in model.variables if v.path.endswith("seed_generator_state")]
+    for i, v in enumerate(states):
+        value = (int(seed) * 1_000_003 + i * 7_919) % (2**31 - 1)
+        v.assign(keras.ops.convert_to_tensor([value, 0], dtype=v.dtype))
+
+
+def _write_scalars(writer: Any, row: dict[str, Any], step: int) -> None:
+    """Write TensorBoard scalars with TensorFlow's own summary op.
+
+    ``tf.summary.scalar`` needs the tensorboard package; the raw ``tf.summary.write`` op
+    with the "scalars" plugin metadata writes the same records without it.
+    """
+    import tensorflow as tf
+    from tensorflow.core.framework import summary_pb2
+
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+    )
+    with writer.as_default():
+        for k, v in row.items():
+            if k != "epoch":
+                tf.summary.write(k, tf.constant(float(v), tf.float32), step=step, metadata=metadata)
+
+
+def _is_chief(strategy: Any) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    return bool(
+        resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
+    )
+
+
+def _better(value: float, best: float, mode: str) -> bool:
+    if not math.isfinite(value):
+        return False
+    if not math.isfinite(best):
+        return True
+    return value > best if mode == "max" else value < best
+
+
+def _class_weights(config: TrainConfig, first_epoch: Any) -> dict[int, float] | None:
+    if config.class_weight is None:
+        return None
+    if isinstance(config.class_weight, dict):
+        return dict(config.class_weight)
+    labels = np.concatenate([np.asarray(y).ravel() for _, y in first_epoch.as_numpy_iterator()])
+    classes, counts = np.unique(labels, return_counts=True)
+    return {int(c): float(len(labels) / (len(classes) * n)) for c, n in zip(classes, counts)}
 
 
 def fit(
@@ -49,79 +197,193 @@ def fit(
     *,
     config: TrainConfig | None = None,
     out: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    strategy: Any = None,
+    callbacks: list[keras.callbacks.Callback] | None = None,
     verbose: int | str = "auto",
-) -> keras.callbacks.History:
-    """Train a segmentation model and (optionally) write a run directory.
+) -> FitResult:
+    """Train a model, checkpointing every epoch so that a killed run can resume.
 
-    The model is compiled with the configured optimiser and loss and the streaming
-    :class:`~neuroseg.metrics.Dice`, :class:`~neuroseg.metrics.IoU`,
-    :class:`~neuroseg.metrics.Precision` and :class:`~neuroseg.metrics.Recall` metrics.
-    Keras shows a progress bar per epoch.
+    Each epoch runs one ``model.fit`` call. ``train`` may be a ``tf.data.Dataset`` or a
+    function ``epoch -> tf.data.Dataset`` (e.g. :func:`neuroseg.train.epoch_pipeline`).
+    A function of the epoch makes shuffling and augmentation depend only on the seed and
+    the epoch, so a resumed run sees exactly the data an uninterrupted one would: with
+    ``TrainConfig(deterministic=True)`` its final weights are identical.
 
-    With ``out``, the run directory holds ``config.json``, ``history.csv``, ``best.keras``
-    (best monitored value) and ``last.keras``.
+    With ``out``, the run directory holds ``config.json``, ``environment.json``,
+    ``history.csv`` (one row per finished epoch), ``best.keras`` and ``last.keras`` (with
+    optimizer state), ``state.json`` (for resuming), ``metrics.json`` (the final values),
+    ``curves.png`` and TensorBoard logs in ``tensorboard/``. Files are replaced atomically,
+    so a kill at any moment leaves the last finished epoch intact.
+
+    Weights are drawn when a model is built, so call :func:`set_seed` before building it
+    for a reproducible run.
 
     Args:
-        model: The Keras model.
-        train: A ``tf.data.Dataset`` of ``(image, mask)`` batches.
-        val: Optional validation dataset, same structure.
+        model: The Keras model (built under ``strategy.scope()`` when distributing).
+        train: Training data yielding ``(inputs, targets)`` batches, or an epoch function.
+        val: Optional validation ``tf.data.Dataset``.
         config: Training options; defaults to :class:`TrainConfig()`.
-        out: Run directory (created if needed).
+        out: Run directory. Required for ``resume``.
+        resume: Continue the run in ``out`` from its last finished epoch (a fresh start
+            if ``out`` holds no checkpoint yet).
+        strategy: A ``tf.distribute`` strategy. Only the chief writes the run directory.
+        callbacks: Extra Keras callbacks, passed to every epoch's ``model.fit``.
         verbose: Keras verbosity (``"auto"``, 0, 1 or 2).
 
     Returns:
-        The Keras ``History``.
+        A :class:`FitResult`.
+
+    Raises:
+        ConfigError: Invalid options, e.g. ``resume`` without ``out``.
     """
     config = config or TrainConfig()
-    set_seed(config.seed)
-    lr: Any = config.learning_rate
-    if config.schedule == "cosine":
-        steps = int(train.cardinality()) if hasattr(train, "cardinality") else -1
-        if steps <= 0:
-            raise ConfigError(
-                "schedule='cosine' needs a dataset of known length (tf.data cardinality)."
-            )
-        lr = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps * config.epochs)
-    model.compile(
-        optimizer=make_optimizer(config.optimizer, lr),
-        loss=make_loss(config.loss),
-        metrics=[Dice(), IoU(), Precision(), Recall()],
-    )
+    if resume and out is None:
+        raise ConfigError("resume=True needs out= (the run directory to resume).")
+    make_train: Callable[[int], Any] = train if callable(train) else (lambda epoch: train)
+    first = make_train(0)
+    task = infer_task(first.element_spec) if config.task == "auto" else config.task
+    steps = int(first.cardinality())
+    if steps <= 0:
+        raise ConfigError(
+            "Training data must be a finite tf.data.Dataset of known length (one epoch); "
+            f"got cardinality {steps}."
+        )
+    if config.mixed_precision and not str(model.dtype_policy.name).startswith("mixed"):
+        raise ConfigError(
+            "mixed_precision=True needs a model built with a mixed dtype policy, e.g. "
+            "create_model(name, dtype='mixed_bfloat16') (or 'mixed_float16' on GPUs)."
+        )
     monitor = config.monitor
     if monitor == "auto":
-        monitor = "val_dice" if val is not None else "dice"
-    mode = "min" if monitor.endswith("loss") else "max"
-    callbacks: list[keras.callbacks.Callback] = []
-    run: Path | None = None
-    if out is not None:
-        run = Path(out)
-        run.mkdir(parents=True, exist_ok=True)
-        config.to_json(run / "config.json")
-        callbacks += [
-            keras.callbacks.CSVLogger(str(run / "history.csv")),
-            keras.callbacks.ModelCheckpoint(
-                str(run / "best.keras"), monitor=monitor, mode=mode, save_best_only=True
-            ),
-        ]
-    if config.early_stopping_patience is not None:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor,
-                mode=mode,
-                patience=config.early_stopping_patience,
-                restore_best_weights=True,
-            )
-        )
-    history = model.fit(
-        train,
-        validation_data=val,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,  # tf.data pipelines shuffle themselves (seeded)
-    )
+        monitor = "dice" if task == "segmentation" else "loss"
+        if task == "multitask":
+            monitor = "loss"
+        if val is not None:
+            monitor = f"val_{monitor}"
+    mode = config.monitor_mode
+    if mode == "auto":
+        mode = "max" if monitor.removeprefix("val_").split("_")[-1] in _MAXIMISED else "min"
+
+    chief = _is_chief(strategy)
+    run: Path | None = Path(out) if out is not None else None
+    scratch: Path | None = None
+    if run is not None and not chief:  # other workers save to a throw-away folder
+        scratch = Path(tempfile.mkdtemp(prefix="neuroseg-worker-"))
+        run = scratch
+
+    def scope() -> Any:
+        return strategy.scope() if strategy is not None else nullcontext()
+
+    state: dict[str, Any] = {"completed_epochs": 0, "history": [], "best_value": None,
+                             "best_epoch": -1, "wait": 0, "plateau_wait": 0}  # fmt: skip
+    state_path = Path(out) / STATE_FILE if out is not None else None
+    if resume and state_path is not None and state_path.is_file():
+        state = json.loads(state_path.read_text())
+        from neuroseg.models.saving import load_model
+
+        with scope():
+            model = load_model(Path(out) / "last.keras")  # type: ignore[arg-type]
+    else:
+        set_seed(config.seed, deterministic=config.deterministic)
+        with scope():
+            _compile_for(model, config, task, steps)
+    if config.deterministic:
+        set_seed(config.seed, deterministic=True)
+
     if run is not None:
-        model.save(run / "last.keras")
-        final = {k: float(v[-1]) for k, v in history.history.items()}
-        (run / "metrics.json").write_text(json.dumps(final, indent=2, sort_keys=True) + "\n")
-    return history
+        run.mkdir(parents=True, exist_ok=True)
+        atomic_write(run / "config.json", lambda p: config.to_json(p))
+        env = environment(strategy)
+        atomic_write(run / "environment.json", lambda p: p.write_text(json.dumps(env, indent=2)))
+    writer = None
+    if run is not None:
+        import tensorflow as tf
+
+        writer = tf.summary.create_file_writer(str(run / "tensorboard"))
+
+    class_weight = _class_weights(config, first) if task == "classification" else None
+    rows: list[dict[str, Any]] = list(state["history"])
+    best = float("nan") if state["best_value"] is None else float(state["best_value"])
+    stopped = bool(state.get("stopped_early", False))
+    if config.schedule == "plateau" and "lr" in state:
+        model.optimizer.learning_rate.assign(float(state["lr"]))
+    start = int(state["completed_epochs"])
+    for epoch in range(start, config.epochs):
+        if stopped:
+            break
+        set_seed(config.seed + epoch)
+        _reseed_random_layers(model, config.seed + epoch)
+        data = first if epoch == 0 else make_train(epoch)
+        with scope():  # inside the scope, Keras finds the strategy for every epoch
+            h = model.fit(
+                data,
+                validation_data=val,
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                verbose=verbose,
+                shuffle=False,  # the pipeline shuffles itself (seeded)
+                class_weight=class_weight,
+                callbacks=[*(callbacks or []), _RunProgbar(config.epochs)],
+            )
+        logs = {k: float(v[-1]) for k, v in h.history.items()}
+        lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        row: dict[str, Any] = {"epoch": epoch, **logs, "lr": lr}
+        rows.append(row)
+        if monitor not in row:
+            raise ConfigError(f"monitor {monitor!r} is not among the logged values {sorted(row)}.")
+        value = float(row[monitor])
+        improved = _better(value, best, mode)
+        if improved:
+            best, state["best_epoch"], state["wait"], state["plateau_wait"] = value, epoch, 0, 0
+        else:
+            state["wait"] += 1
+            state["plateau_wait"] += 1
+        if config.schedule == "plateau" and state["plateau_wait"] >= config.plateau_patience:
+            model.optimizer.learning_rate.assign(lr * config.plateau_factor)
+            state["plateau_wait"] = 0
+        if (
+            config.early_stopping_patience is not None
+            and state["wait"] >= config.early_stopping_patience
+        ):
+            stopped = True
+        state.update(
+            completed_epochs=epoch + 1,
+            history=rows,
+            best_value=best if math.isfinite(best) else None,
+            stopped_early=stopped,
+            lr=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+        )
+        if run is not None:
+            if improved:
+                atomic_write(run / "best.keras", model.save)
+            atomic_write(run / "last.keras", model.save)
+            write_history(run / "history.csv", rows)
+            atomic_write(run / STATE_FILE, lambda p: p.write_text(json.dumps(state, indent=2)))
+            if writer is not None:
+                _write_scalars(writer, row, epoch)
+                writer.flush()
+
+    if run is not None and rows:
+        final = {k: v for k, v in rows[-1].items()}
+        final.update(best_epoch=state["best_epoch"], best_value=state["best_value"],
+                     monitor=monitor, stopped_early=stopped)  # fmt: skip
+        atomic_write(run / "metrics.json", lambda p: p.write_text(json.dumps(final, indent=2)))
+        plot_curves(run / "curves.png", rows)
+        if not (run / "best.keras").exists():
+            atomic_write(run / "best.keras", model.save)
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
+    history: dict[str, list[float]] = {}
+    for r in rows:
+        for k, v in r.items():
+            if k != "epoch":
+                history.setdefault(k, []).append(float(v))
+    return FitResult(
+        history=history,
+        best_epoch=int(state["best_epoch"]),
+        best_value=best,
+        monitor=monitor,
+        stopped_early=stopped,
+        run_dir=Path(out) if out is not None else None,
+    )

@@ -1,0 +1,91 @@
+"""Minimal TOML support: reading via ``tomllib``/``tomli``, writing for plain config values."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import sys
+from typing import Any
+
+from neuroseg.errors import ConfigError
+
+__all__ = ["apply_overrides", "dumps", "loads"]
+
+
+def loads(text: str) -> dict[str, Any]:
+    """Parse TOML text.
+
+    Raises:
+        ConfigError: The text is not valid TOML (the message gives the position).
+    """
+    # tomllib is in the standard library from Python 3.11; tomli is its 3.10 backport.
+    tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Invalid TOML: {exc}") from exc
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"cannot write {v} to TOML")
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_value(x)}" for k, x in v.items()) + " }"
+    raise ConfigError(f"cannot write {type(v).__name__} to TOML")
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """Write a dict of scalars, lists and (one level of) tables as TOML.
+
+    Example:
+        >>> print(dumps({"a": 1, "t": {"b": "x"}}))
+        a = 1
+        <BLANKLINE>
+        [t]
+        b = "x"
+        <BLANKLINE>
+    """
+    lines = [
+        f"{k} = {_value(v)}" for k, v in data.items() if v is not None and not isinstance(v, dict)
+    ]
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{k}]"] + [
+                f"{kk} = {_value(vv)}" for kk, vv in v.items() if vv is not None
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (values parsed as TOML, else as strings).
+
+    Example:
+        >>> apply_overrides({"train": {"epochs": 5}}, ["train.epochs=3", "data.path=/x"])
+        {'train': {'epochs': 3}, 'data': {'path': '/x'}}
+    """
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects section.key=value, got {item!r}")
+        parts = key.strip().split(".")
+        try:
+            value = loads(f"v = {raw}")["v"]
+        except ConfigError:
+            value = raw
+        node = out
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {p!r} is not a table")
+        node[parts[-1]] = value
+    return out
