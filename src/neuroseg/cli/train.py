@@ -25,6 +25,12 @@ def register(sub: Any) -> None:
     """Add the ``train`` and ``cv`` subcommands."""
     p = sub.add_parser("train", help="train a model from a TOML experiment config")
     _common(p)
+    p.add_argument(
+        "--strategy",
+        choices=["none", "mirrored"],
+        default="none",
+        help="tf.distribute strategy: 'mirrored' uses every local GPU (see docs: Scaling out)",
+    )
     p.set_defaults(handler=run_train)
     p = sub.add_parser("cv", help="patient-wise cross-validation from a TOML experiment config")
     _common(p)
@@ -95,13 +101,24 @@ def run_train(args: argparse.Namespace) -> int:
     make = epoch_pipeline(ds, seed=config.seed, augment=exp.augmentation(), **pipe)
     val_ds = val.to_tf_dataset(**pipe) if val is not None else None
     set_seed(config.seed, deterministic=config.deterministic)  # before the weights are drawn
+    strategy = None
+    if getattr(args, "strategy", "none") == "mirrored":
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy()
+        print(f"MirroredStrategy over {strategy.num_replicas_in_sync} device(s)")
+        with strategy.scope():
+            model = exp.build_model(channels)
+    else:
+        model = exp.build_model(channels)
     result = fit(
-        exp.build_model(channels),
+        model,
         make,
         val_ds,
         config=config,
         out=args.out,
         resume=args.resume,
+        strategy=strategy,
         verbose=1 if sys.stdout.isatty() else 2,
     )
     print(

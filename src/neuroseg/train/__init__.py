@@ -12,12 +12,15 @@ from neuroseg.train.data import epoch_pipeline
 from neuroseg.train.experiment import Experiment, load_experiment
 from neuroseg.train.fit import FitResult, fit, infer_task, make_loss, make_optimizer
 from neuroseg.train.seed import set_seed
+from neuroseg.train.tune import DEFAULT_SPACE, TuneResult, tune
 
 __all__ = [
+    "DEFAULT_SPACE",
     "CVResult",
     "Experiment",
     "FitResult",
     "TrainConfig",
+    "TuneResult",
     "cross_validate",
     "epoch_pipeline",
     "evaluate_fold",
@@ -27,4 +30,5 @@ __all__ = [
     "make_loss",
     "make_optimizer",
     "set_seed",
+    "tune",
 ]
