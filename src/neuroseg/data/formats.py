@@ -23,6 +23,15 @@ __all__ = ["FORMATS", "load_dataset", "parse_data_spec"]
 Loader = Callable[..., SliceDataset]
 
 #: Format name -> loader taking ``(path, **kwargs)``.
+def _load_four_class(
+    path: str | os.PathLike[str], *, no_tumor_root: str | os.PathLike[str], **kwargs: Any
+) -> SliceDataset:
+    """``four-class``: Figshare at ``path`` plus a "no tumour" folder (``no_tumor_root``)."""
+    from neuroseg.data.combine import load_four_class
+
+    return load_four_class(path, no_tumor_root, **kwargs)
+
+
 FORMATS: dict[str, Loader] = {
     "figshare": load_figshare,
     "figshare-mat": load_figshare_mat,
@@ -31,6 +40,7 @@ FORMATS: dict[str, Loader] = {
     "pairs": load_pairs,
     "brats-slices": load_brats_slices,
     "nifti": load_nifti,
+    "four-class": _load_four_class,
 }
 
 
