@@ -20,14 +20,19 @@ def _registry_cases():
     for name in models.list_models():
         spec = models.get_spec(name)
         shape = tuple(spec.kwargs.get("input_shape", (32, 32, 1)))
-        out.append((name, lambda n=name: models.create_model(n), shape))
+        marks = [pytest.mark.slow] if spec.heavy else []  # ImageNet-size backbones
+        out.append(pytest.param(name, lambda n=name: models.create_model(n), shape, marks=marks))
     return out
 
 
 def _covered_classes():
     covered = {type(f()).__name__ for _, f, _ in LAYER_CASES + MODEL_CASES}
     covered |= {type(f()).__name__ for _, f in METRIC_CASES + LOSS_CASES}
-    covered |= {type(models.create_model(n)).__name__ for n in models.list_models()}
+    covered |= {
+        type(models.create_model(n)).__name__
+        for n in models.list_models()
+        if not models.get_spec(n).heavy
+    }
     return covered
 
 
@@ -74,7 +79,7 @@ def test_model_round_trip(cid, factory, x, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "factory", "shape"), _registry_cases(), ids=[c[0] for c in _registry_cases()]
+    ("name", "factory", "shape"), _registry_cases(), ids=[c.values[0] for c in _registry_cases()]
 )
 def test_registry_model_round_trip_at_default_size(name, factory, shape, tmp_path):
     x = RNG.random((1, *(s if s is not None else 32 for s in shape)), dtype=np.float32)

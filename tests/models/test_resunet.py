@@ -1,8 +1,20 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from neuroseg.errors import ConfigError, UnknownNameError
-from neuroseg.models import ResUNet, create_model, list_models
+from neuroseg.models import (
+    BACKBONES,
+    AttentionResUNet,
+    ResUNet,
+    ResUNetPlusPlus,
+    create_model,
+    get_spec,
+    list_models,
+)
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
@@ -41,3 +53,94 @@ def test_registry():
     assert "resunet-small" in list_models("*small")
     m = create_model("resunet-small", input_shape=(32, 32, 3), base_filters=8)
     assert m.input_shape == (None, 32, 32, 3)
+
+
+@pytest.mark.parametrize("cls", [ResUNetPlusPlus, AttentionResUNet])
+@pytest.mark.parametrize("depth", [1, 3])
+def test_family_shapes_and_none_sizes(cls, depth):
+    size = 2**depth * 4
+    m = cls(input_shape=(size, size, 2), depth=depth, base_filters=4, num_classes=3)
+    out = np.asarray(m(np.random.default_rng(0).random((2, size, size, 2), dtype=np.float32)))
+    assert out.shape == (2, size, size, 3)
+    np.testing.assert_allclose(out.sum(-1), 1.0, rtol=1e-5)
+    free = cls(input_shape=(None, None, 1), depth=depth, base_filters=4)
+    assert free(np.zeros((1, 2**depth * 3, 2**depth * 5, 1), "float32")).shape == (
+        1,
+        2**depth * 3,
+        2**depth * 5,
+        1,
+    )
+
+
+def test_family_structure():
+    pp = ResUNetPlusPlus(input_shape=(32, 32, 1), depth=2, base_filters=4, return_logits=True)
+    names = {layer.name for layer in pp.layers}
+    assert {"stem", "encoder_1", "bridge", "decoder_2", "output_aspp", "head"} <= names
+    assert "probabilities" not in names
+    assert pp.get_layer("bridge").aspp and pp.get_layer("encoder_1").squeeze_excite
+    assert pp.get_layer("decoder_1").attention == "resunetpp"
+    att = AttentionResUNet(input_shape=(32, 32, 1), depth=2, base_filters=4)
+    assert att.get_layer("decoder_1").attention == "gate"
+    assert not att.get_layer("bridge").aspp
+    with pytest.raises(ConfigError, match="divisible"):
+        ResUNetPlusPlus(input_shape=(36, 36, 1), depth=3)
+
+
+@pytest.mark.slow
+def test_family_trains_on_real_sample():
+    from neuroseg.data import load_sample
+
+    ds = load_sample().to_tf_dataset("segmentation", image_size=32, batch_size=8)
+    for cls in (ResUNetPlusPlus, AttentionResUNet):
+        m = cls(input_shape=(32, 32, 1), depth=2, base_filters=8)
+        m.compile("adam", "binary_crossentropy")
+        hist = m.fit(ds.take(2), epochs=3, verbose=0, shuffle=False)
+        assert hist.history["loss"][-1] < hist.history["loss"][0]
+
+
+def test_registry_presets_and_errors():
+    names = list_models()
+    for name in ("resunet-small", "resunet-base", "resunetpp", "attention-resunet"):
+        assert get_spec(name).task == "segmentation"
+    assert get_spec("multitask-base").task == "multitask"
+    assert {f"classifier-{b}" for b in BACKBONES} <= set(names)
+    assert list_models("classifier-efficientnet*") == [
+        f"classifier-efficientnetb{i}" for i in range(4)
+    ]
+    small = get_spec("resunet-small").kwargs
+    assert small["input_shape"] == (256, 256, 1) and small["depth"] == 3
+    assert small["base_filters"] == 16
+    with pytest.raises(UnknownNameError) as err:
+        create_model("resunet-huge")
+    for name in names:
+        assert name in str(err.value)
+
+
+@pytest.mark.slow
+def test_forward_pass_under_jax_backend():
+    pytest.importorskip("jax")
+    code = (
+        "import keras, numpy as np\n"
+        "assert keras.backend.backend() == 'jax'\n"
+        "from neuroseg import models\n"
+        "x = np.random.default_rng(0).random((2, 32, 32, 1), dtype=np.float32)\n"
+        "for cls in (models.ResUNet, models.ResUNetPlusPlus, models.AttentionResUNet):\n"
+        "    m = cls(input_shape=(None, None, 1), depth=2, base_filters=4)\n"
+        "    assert m(x).shape == (2, 32, 32, 1), cls\n"
+        "mt = models.MultiTaskResUNet(input_shape=(32, 32, 1), depth=2, base_filters=4,\n"
+        "                             consistency_weight=0.1)\n"
+        "mt.compile('adam', {'mask': 'binary_crossentropy',\n"
+        "                    'label': 'sparse_categorical_crossentropy'})\n"
+        "h = mt.fit(x, {'mask': (x > 0.5).astype('float32'), 'label': np.array([0, 2])},\n"
+        "           epochs=1, verbose=0)\n"
+        "assert np.isfinite(h.history['loss'][0])\n"
+        "c = models.build_classifier('cnn', input_shape=(32, 32, 1), filters=(8,))\n"
+        "assert c(x).shape == (2, 4)\n"
+        "print('jax-ok')\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "jax-ok" in out.stdout

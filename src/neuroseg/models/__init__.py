@@ -1,4 +1,4 @@
-"""Models: ResUNet blocks and models, and the model registry.
+"""Models: the ResUNet family, classifiers, a multi-task model, blocks and the registry.
 
 Example:
     >>> from neuroseg.models import create_model, list_models
@@ -7,21 +7,64 @@ Example:
     True
 """
 
-from neuroseg.models.blocks import DecoderStage, PreActResidualUnit, ResidualStem, make_norm
+from neuroseg.models.blocks import (
+    ASPP,
+    AttentionGate,
+    Bridge,
+    DecoderStage,
+    EncoderStage,
+    PreActResidualUnit,
+    ResidualStem,
+    SqueezeExcitation,
+    make_norm,
+)
+from neuroseg.models.classifier import (
+    BACKBONES,
+    ChannelAdapter,
+    Classifier,
+    ImageNetPreprocessing,
+    build_classifier,
+    freeze_backbone,
+    imagenet_weights_info,
+    unfreeze_backbone,
+)
+from neuroseg.models.flops import count_flops
+from neuroseg.models.fusion import fuse_for_inference
+from neuroseg.models.multitask import MultiTaskResUNet, NoTumorConsistency, no_tumor_consistency
 from neuroseg.models.registry import ModelSpec, create_model, get_spec, list_models, register_model
-from neuroseg.models.resunet import ResUNet
+from neuroseg.models.resunet import AttentionResUNet, ResUNet, ResUNetPlusPlus
 from neuroseg.models.saving import load_model
 
 __all__ = [
+    "ASPP",
+    "AttentionGate",
+    "AttentionResUNet",
+    "BACKBONES",
+    "Bridge",
+    "ChannelAdapter",
+    "Classifier",
     "DecoderStage",
+    "EncoderStage",
+    "ImageNetPreprocessing",
     "ModelSpec",
+    "MultiTaskResUNet",
+    "NoTumorConsistency",
     "PreActResidualUnit",
     "ResUNet",
+    "ResUNetPlusPlus",
     "ResidualStem",
+    "SqueezeExcitation",
+    "build_classifier",
+    "count_flops",
     "create_model",
+    "freeze_backbone",
+    "fuse_for_inference",
     "get_spec",
+    "imagenet_weights_info",
     "list_models",
     "load_model",
     "make_norm",
+    "no_tumor_consistency",
     "register_model",
+    "unfreeze_backbone",
 ]

@@ -9,7 +9,9 @@ from typing import Any
 import keras
 
 from neuroseg.errors import UnknownNameError
-from neuroseg.models.resunet import ResUNet
+from neuroseg.models.classifier import BACKBONES, build_classifier
+from neuroseg.models.multitask import MultiTaskResUNet
+from neuroseg.models.resunet import AttentionResUNet, ResUNet, ResUNetPlusPlus
 
 __all__ = ["ModelSpec", "create_model", "get_spec", "list_models", "register_model"]
 
@@ -24,6 +26,8 @@ class ModelSpec:
         task: ``"segmentation"``, ``"classification"`` or ``"multitask"``.
         kwargs: Default keyword arguments for ``builder``.
         description: One line for ``neuroseg models list``.
+        heavy: Slow to build and run on a CPU (ImageNet-size backbones); the shared
+            serialisation test runs its default-size round trip only with ``-m slow``.
     """
 
     name: str
@@ -31,13 +35,22 @@ class ModelSpec:
     task: str
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    heavy: bool = False
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
-    """Add a preset to the registry (replacing one of the same name)."""
+    """Add a preset to the registry (replacing one of the same name).
+
+    Example:
+        >>> from neuroseg.models import ResUNet
+        >>> spec = register_model(ModelSpec("my-resunet", ResUNet, "segmentation", {"depth": 2}))
+        >>> "my-resunet" in list_models()
+        True
+        >>> _ = _REGISTRY.pop("my-resunet")
+    """
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -60,6 +73,10 @@ def get_spec(name: str) -> ModelSpec:
 
     Raises:
         UnknownNameError: No such preset; the message lists the valid names.
+
+    Example:
+        >>> get_spec("resunet-small").task
+        'segmentation'
     """
     try:
         return _REGISTRY[name]
@@ -91,21 +108,68 @@ def create_model(name: str, **kwargs: Any) -> keras.Model:
     return spec.builder(**{**spec.kwargs, **kwargs})
 
 
-register_model(
-    ModelSpec(
+_SEG = (
+    (
         "resunet-small",
         ResUNet,
-        "segmentation",
-        {"input_shape": (256, 256, 1), "depth": 3, "base_filters": 16, "name": "resunet_small"},
+        {"depth": 3, "base_filters": 16},
         "ResUNet, 3 levels, 16-128 filters: fast CPU training and the quickstart",
-    )
-)
-register_model(
-    ModelSpec(
+    ),
+    (
         "resunet-base",
         ResUNet,
-        "segmentation",
-        {"input_shape": (256, 256, 1), "depth": 4, "base_filters": 32, "name": "resunet_base"},
+        {"depth": 4, "base_filters": 32},
         "ResUNet, 4 levels, 32-512 filters",
+    ),
+    (
+        "resunetpp",
+        ResUNetPlusPlus,
+        {"depth": 3, "base_filters": 16},
+        "ResUNet++ (Jha et al. 2019): SE + ASPP + attention, 3 levels, 16-128 filters",
+    ),
+    (
+        "attention-resunet",
+        AttentionResUNet,
+        {"depth": 3, "base_filters": 16},
+        "ResUNet with additive attention gates on the skips, 3 levels, 16-128 filters",
+    ),
+)
+for _name, _cls, _kw, _desc in _SEG:
+    register_model(
+        ModelSpec(
+            _name,
+            _cls,
+            "segmentation",
+            {"input_shape": (256, 256, 1), **_kw, "name": _name.replace("-", "_")},
+            _desc,
+        )
+    )
+register_model(
+    ModelSpec(
+        "multitask-base",
+        MultiTaskResUNet,
+        "multitask",
+        {
+            "input_shape": (256, 256, 1),
+            "depth": 3,
+            "base_filters": 16,
+            "num_classes": 4,
+            "consistency_weight": 0.1,
+            "name": "multitask_base",
+        },
+        "shared ResUNet encoder -> tumour mask + 4-class label, no-tumour consistency term",
     )
 )
+for _backbone in BACKBONES:
+    register_model(
+        ModelSpec(
+            f"classifier-{_backbone}",
+            build_classifier,
+            "classification",
+            {"backbone": _backbone, "num_classes": 4, "input_shape": (224, 224, 1)},
+            "from-scratch 4-level CNN, 4 classes"
+            if _backbone == "cnn"
+            else f"keras.applications {_backbone} backbone + 1->3 channel adapter, 4 classes",
+            heavy=_backbone != "cnn",
+        )
+    )

@@ -1,4 +1,9 @@
-"""The ResUNet model (Zhang, Liu & Wang 2018) for 2-D MRI segmentation."""
+"""The ResUNet family for 2-D MRI segmentation.
+
+- :class:`ResUNet` (Zhang, Liu & Wang 2018);
+- :class:`ResUNetPlusPlus` (Jha et al. 2019: squeeze-and-excitation, ASPP and attention);
+- :class:`AttentionResUNet` (ResUNet with Oktay et al.'s additive attention gates).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,74 @@ import keras
 from keras import layers
 
 from neuroseg.errors import ConfigError
-from neuroseg.models.blocks import DecoderStage, PreActResidualUnit, ResidualStem
+from neuroseg.models.blocks import (
+    ASPP,
+    Bridge,
+    DecoderStage,
+    EncoderStage,
+    PreActResidualUnit,
+    ResidualStem,
+)
 
-__all__ = ["ResUNet"]
+__all__ = ["AttentionResUNet", "ResUNet", "ResUNetPlusPlus"]
+
+
+def _levels(
+    input_shape: Sequence[int | None],
+    num_classes: int,
+    depth: int,
+    base_filters: int,
+    filters: Sequence[int] | None,
+) -> tuple[list[int], int]:
+    """Validate the common options; return the per-level filters and the depth."""
+    if len(input_shape) != 3:
+        raise ConfigError(f"input_shape must be (height, width, channels), got {input_shape}")
+    if num_classes < 1:
+        raise ConfigError(f"num_classes must be >= 1, got {num_classes}")
+    if filters is None:
+        if depth < 1:
+            raise ConfigError(f"depth must be >= 1, got {depth}")
+        levels = [int(base_filters) * 2**i for i in range(depth + 1)]
+    else:
+        levels = [int(f) for f in filters]
+        if len(levels) < 2:
+            raise ConfigError("filters needs at least two levels (stem and bridge)")
+        depth = len(levels) - 1
+    step = 2**depth
+    for size in input_shape[:2]:
+        if size is not None and size % step:
+            raise ConfigError(
+                f"input size {tuple(input_shape[:2])} must be divisible by 2**depth = {step}; "
+                "resize or pad the images, or lower depth."
+            )
+    return levels, depth
+
+
+def _head(x: Any, num_classes: int, return_logits: bool) -> Any:
+    x = layers.Conv2D(num_classes, 1, name="head")(x)
+    if not return_logits:
+        act = "sigmoid" if num_classes == 1 else "softmax"
+        x = layers.Activation(act, dtype="float32", name="probabilities")(x)
+    return x
+
+
+class _SegmentationModel(keras.Model):
+    """Shared ``get_config``/``from_config`` of the ResUNet family."""
+
+    _config: dict[str, Any]
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments."""
+        return {"name": self.name, "trainable": self.trainable, **self._config}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Any:
+        """Rebuild the model from :meth:`get_config`."""
+        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="neuroseg")
-class ResUNet(keras.Model):
+class ResUNet(_SegmentationModel):
     """Deep residual U-Net built from pre-activation residual units.
 
     The encoder is a :class:`ResidualStem` followed by ``depth - 1`` strided
@@ -40,7 +106,7 @@ class ResUNet(keras.Model):
     Example:
         >>> import numpy as np
         >>> model = ResUNet(input_shape=(64, 64, 1), depth=3, base_filters=8)
-        >>> model(np.zeros((2, 64, 64, 1), "float32")).shape
+        >>> tuple(model(np.zeros((2, 64, 64, 1), "float32")).shape)
         (2, 64, 64, 1)
     """
 
@@ -59,26 +125,7 @@ class ResUNet(keras.Model):
         name: str = "resunet",
         **kwargs: Any,
     ) -> None:
-        if len(input_shape) != 3:
-            raise ConfigError(f"input_shape must be (height, width, channels), got {input_shape}")
-        if num_classes < 1:
-            raise ConfigError(f"num_classes must be >= 1, got {num_classes}")
-        if filters is None:
-            if depth < 1:
-                raise ConfigError(f"depth must be >= 1, got {depth}")
-            levels = [int(base_filters) * 2**i for i in range(depth + 1)]
-        else:
-            levels = [int(f) for f in filters]
-            if len(levels) < 2:
-                raise ConfigError("filters needs at least two levels (stem and bridge)")
-            depth = len(levels) - 1
-        step = 2**depth
-        for size in input_shape[:2]:
-            if size is not None and size % step:
-                raise ConfigError(
-                    f"input size {tuple(input_shape[:2])} must be divisible by 2**depth = {step}; "
-                    "resize or pad the images, or lower depth."
-                )
+        levels, depth = _levels(input_shape, num_classes, depth, base_filters, filters)
         opts: dict[str, Any] = {"norm": norm, "activation": activation, "dropout": dropout}
         inputs = keras.Input(shape=tuple(input_shape), name="image")
         x = ResidualStem(levels[0], **opts, name="stem")(inputs)
@@ -89,10 +136,7 @@ class ResUNet(keras.Model):
         x = PreActResidualUnit(levels[-1], strides=2, **opts, name="bridge")(x)
         for i, (f, skip) in enumerate(zip(reversed(levels[:-1]), reversed(skips)), start=1):
             x = DecoderStage(f, **opts, name=f"decoder_{i}")([x, skip])
-        x = layers.Conv2D(num_classes, 1, name="head")(x)
-        if not return_logits:
-            act = "sigmoid" if num_classes == 1 else "softmax"
-            x = layers.Activation(act, dtype="float32", name="probabilities")(x)
+        x = _head(x, num_classes, return_logits)
         super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
         self._config = {
             "input_shape": tuple(input_shape),
@@ -106,11 +150,124 @@ class ResUNet(keras.Model):
             "return_logits": bool(return_logits),
         }
 
-    def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments."""
-        return {"name": self.name, "trainable": self.trainable, **self._config}
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> ResUNet:
-        """Rebuild the model from :meth:`get_config`."""
-        return cls(**config)
+def _family(
+    *,
+    input_shape: Sequence[int | None],
+    levels: list[int],
+    num_classes: int,
+    return_logits: bool,
+    squeeze_excite: bool,
+    aspp: bool,
+    attention: str | None,
+    opts: dict[str, Any],
+) -> tuple[Any, Any]:
+    """Build the inputs and outputs of a ResUNet++ / attention ResUNet graph."""
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = ResidualStem(levels[0], **opts, name="stem")(inputs)
+    skips = [x]
+    for i, f in enumerate(levels[1:-1], start=1):
+        x = EncoderStage(f, squeeze_excite=squeeze_excite, **opts, name=f"encoder_{i}")(x)
+        skips.append(x)
+    x = Bridge(levels[-1], squeeze_excite=squeeze_excite, aspp=aspp, **opts, name="bridge")(x)
+    for i, (f, skip) in enumerate(zip(reversed(levels[:-1]), reversed(skips)), start=1):
+        x = DecoderStage(f, attention=attention, **opts, name=f"decoder_{i}")([x, skip])
+    if aspp:
+        x = ASPP(levels[0], norm=opts["norm"], name="output_aspp")(x)
+    return inputs, _head(x, num_classes, return_logits)
+
+
+@keras.saving.register_keras_serializable(package="neuroseg")
+class ResUNetPlusPlus(_SegmentationModel):
+    """ResUNet++ (Jha et al., IEEE ISM 2019).
+
+    ResUNet plus three additions: squeeze-and-excitation before every down-sampling
+    :class:`EncoderStage`, :class:`ASPP` in the :class:`Bridge` and before the head, and
+    ResUNet++'s attention block in each :class:`DecoderStage`
+    (``attention="resunetpp"``). Same options and input-size rules as :class:`ResUNet`.
+
+    Args:
+        input_shape: ``(height, width, channels)``; height and width may be ``None``.
+        num_classes: ``1`` (sigmoid) or ``>= 2`` (softmax).
+        depth: Number of down-sampling steps.
+        base_filters: Filters of the first stage; each stage doubles them.
+        filters: Explicit per-level filters (length ``depth + 1``).
+        norm: ``"batch"``, ``"group"`` or ``"none"``.
+        activation: Activation inside the blocks.
+        dropout: Dropout rate inside the residual units.
+        return_logits: Return logits instead of probabilities.
+        name: Model name.
+
+    Example:
+        >>> import numpy as np
+        >>> model = ResUNetPlusPlus(input_shape=(32, 32, 1), depth=2, base_filters=8)
+        >>> tuple(model(np.zeros((1, 32, 32, 1), "float32")).shape)
+        (1, 32, 32, 1)
+    """
+
+    _attention: str | None = "resunetpp"
+    _squeeze_excite = True
+    _aspp = True
+
+    def __init__(
+        self,
+        *,
+        input_shape: Sequence[int | None] = (256, 256, 1),
+        num_classes: int = 1,
+        depth: int = 3,
+        base_filters: int = 16,
+        filters: Sequence[int] | None = None,
+        norm: str = "batch",
+        activation: str = "relu",
+        dropout: float = 0.0,
+        return_logits: bool = False,
+        name: str = "resunetpp",
+        **kwargs: Any,
+    ) -> None:
+        levels, depth = _levels(input_shape, num_classes, depth, base_filters, filters)
+        opts: dict[str, Any] = {"norm": norm, "activation": activation, "dropout": dropout}
+        inputs, outputs = _family(
+            input_shape=input_shape,
+            levels=levels,
+            num_classes=num_classes,
+            return_logits=return_logits,
+            squeeze_excite=self._squeeze_excite,
+            aspp=self._aspp,
+            attention=self._attention,
+            opts=opts,
+        )
+        super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
+        self._config = {
+            "input_shape": tuple(input_shape),
+            "num_classes": int(num_classes),
+            "depth": int(depth),
+            "base_filters": int(levels[0]),
+            "filters": tuple(levels) if filters is not None else None,
+            "norm": norm,
+            "activation": activation,
+            "dropout": float(dropout),
+            "return_logits": bool(return_logits),
+        }
+
+
+@keras.saving.register_keras_serializable(package="neuroseg")
+class AttentionResUNet(ResUNetPlusPlus):
+    """ResUNet with additive attention gates on the skip connections (Oktay et al. 2018).
+
+    Each :class:`DecoderStage` weights its skip by an :class:`AttentionGate`
+    (``attention="gate"``) driven by the coarser decoder feature; no SE and no ASPP. Same
+    arguments as :class:`ResUNetPlusPlus` (default ``name="attention_resunet"``).
+
+    Example:
+        >>> import numpy as np
+        >>> model = AttentionResUNet(input_shape=(32, 32, 1), depth=2, base_filters=8)
+        >>> tuple(model(np.zeros((1, 32, 32, 1), "float32")).shape)
+        (1, 32, 32, 1)
+    """
+
+    _attention = "gate"
+    _squeeze_excite = False
+    _aspp = False
+
+    def __init__(self, *, name: str = "attention_resunet", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
