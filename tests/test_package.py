@@ -16,6 +16,7 @@ SUBPACKAGES = [
     "neuroseg.metrics",
     "neuroseg.train",
     "neuroseg.inference",
+    "neuroseg.export",
 ]
 
 

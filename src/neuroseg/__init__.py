@@ -6,7 +6,8 @@ The subpackages are imported on first use, so ``import neuroseg`` stays cheap:
 - :mod:`neuroseg.models`: ResUNet blocks and models, and the model registry;
 - :mod:`neuroseg.metrics`: Dice, IoU, precision and recall, with losses;
 - :mod:`neuroseg.train`: the fit helper;
-- :mod:`neuroseg.inference`: prediction and overlays.
+- :mod:`neuroseg.inference`: prediction, pictures, Grad-CAM, evaluation and reports;
+- :mod:`neuroseg.export`: TFLite and ONNX export.
 """
 
 from __future__ import annotations
@@ -18,11 +19,20 @@ from neuroseg._version import __version__
 from neuroseg.errors import NeurosegError
 
 if TYPE_CHECKING:
-    from neuroseg import data, inference, metrics, models, train
+    from neuroseg import data, export, inference, metrics, models, train
 
-__all__ = ["NeurosegError", "__version__", "data", "inference", "metrics", "models", "train"]
+__all__ = [
+    "NeurosegError",
+    "__version__",
+    "data",
+    "export",
+    "inference",
+    "metrics",
+    "models",
+    "train",
+]
 
-_SUBPACKAGES = {"data", "inference", "metrics", "models", "train"}
+_SUBPACKAGES = {"data", "export", "inference", "metrics", "models", "train"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,49 @@
-"""Inference helpers: prediction and overlay pictures."""
+"""Inference: the :class:`Predictor`, post-processing, TTA, pictures and Grad-CAM.
 
+Example:
+    >>> import numpy as np
+    >>> from neuroseg.inference import Predictor
+    >>> from neuroseg.models import create_model
+    >>> predictor = Predictor(create_model("resunet-small", input_shape=(64, 64, 1)), tta=True)
+    >>> predictor.predict(np.zeros((80, 80), np.uint8))[0].mask.shape
+    (80, 80)
+"""
+
+from neuroseg.inference.evaluate import Evaluation, evaluate
+from neuroseg.inference.gradcam import default_gradcam_layer, grad_cam
+from neuroseg.inference.loading import resolve_model
 from neuroseg.inference.overlay import PRED_COLOUR, TRUTH_COLOUR, overlay_contours, save_overlay
+from neuroseg.inference.pictures import heatmap_overlay, montage, save_png, side_by_side
+from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.predict import predict_masks
+from neuroseg.inference.predictor import Prediction, Predictor
+from neuroseg.inference.report import write_report
+from neuroseg.inference.scans import IMAGE_SUFFIXES, NIFTI_SUFFIXES, Scan, read_scan
+from neuroseg.inference.tta import TTATransform, tta_transforms
 
-__all__ = ["PRED_COLOUR", "TRUTH_COLOUR", "overlay_contours", "predict_masks", "save_overlay"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "NIFTI_SUFFIXES",
+    "PRED_COLOUR",
+    "TRUTH_COLOUR",
+    "Evaluation",
+    "Prediction",
+    "Predictor",
+    "Scan",
+    "TTATransform",
+    "default_gradcam_layer",
+    "evaluate",
+    "grad_cam",
+    "heatmap_overlay",
+    "montage",
+    "overlay_contours",
+    "postprocess_mask",
+    "predict_masks",
+    "read_scan",
+    "resolve_model",
+    "save_overlay",
+    "save_png",
+    "side_by_side",
+    "tta_transforms",
+    "write_report",
+]

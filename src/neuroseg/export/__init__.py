@@ -1,0 +1,33 @@
+"""Export: TFLite (float32, float16, int8) and ONNX, with measured accuracy and latency.
+
+Needs the ``export`` extra for ONNX (``pip install 'neuroseg[export]'``).
+
+Example:
+    >>> from neuroseg.export import FORMATS, QUANTIZATIONS
+    >>> FORMATS, QUANTIZATIONS
+    (('tflite', 'onnx'), (None, 'float16', 'int8'))
+"""
+
+from neuroseg.export.compare import (
+    FORMATS,
+    compare_export,
+    export_model,
+    interleaved_latency_ms,
+    median_latency_ms,
+)
+from neuroseg.export.onnx import export_onnx
+from neuroseg.export.runtime import ExportedModel, load_exported
+from neuroseg.export.tflite import QUANTIZATIONS, export_tflite
+
+__all__ = [
+    "FORMATS",
+    "QUANTIZATIONS",
+    "ExportedModel",
+    "compare_export",
+    "export_model",
+    "export_onnx",
+    "export_tflite",
+    "interleaved_latency_ms",
+    "load_exported",
+    "median_latency_ms",
+]

@@ -1,0 +1,423 @@
+"""The :class:`Predictor`: preprocessing, batching, TTA, post-processing and measurements."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from neuroseg.data.records import Record, SliceDataset
+from neuroseg.data.transforms import normalize_minmax, resize_image, to_grayscale
+from neuroseg.errors import ChannelError, ConfigError, ModelError
+from neuroseg.inference.loading import resolve_model
+from neuroseg.inference.postprocess import postprocess_mask
+from neuroseg.inference.scans import Scan, read_scan
+from neuroseg.inference.tta import _apply_tta, tta_transforms
+
+__all__ = ["Prediction", "Predictor"]
+
+_TASKS = ("segmentation", "classification", "multitask")
+
+
+@dataclass(eq=False)
+class Prediction:
+    """What :meth:`Predictor.predict` returns for one input.
+
+    Attributes:
+        source: Where the input came from (a path, or ``"array[i]"``).
+        image: The input image as read, ``(H, W, C)`` (or the ``(X, Y, Z)`` volume).
+        mask: The binary mask at the input's size and orientation (``uint8``), or ``None``
+            for a classifier.
+        probability: The foreground probability at the input's size, or ``None``.
+        class_probabilities: Class probabilities ``(K,)`` (``(Z, K)`` per slice for a
+            volume), or ``None`` for a segmentation model.
+        label: The most probable class (a volume: of the mean over slices), or ``None``.
+        area_px: Foreground pixels (voxels for a volume), or ``None``.
+        area_mm2: Foreground area in mm² when the pixel spacing is known (2-D), else ``None``.
+        volume_mm3: Foreground volume in mm³ for a volume with known spacing, else ``None``.
+        spacing: Pixel spacing ``(row, col)`` in mm, when known.
+        truth: A ground-truth mask that came with the input, when there is one.
+        true_label: A class label that came with the input, when there is one.
+        group: The patient (or split group) of the input, when known.
+    """
+
+    source: str
+    image: np.ndarray
+    mask: np.ndarray | None = None
+    probability: np.ndarray | None = None
+    class_probabilities: np.ndarray | None = None
+    label: int | None = None
+    area_px: int | None = None
+    area_mm2: float | None = None
+    volume_mm3: float | None = None
+    spacing: tuple[float, float] | None = None
+    truth: np.ndarray | None = None
+    true_label: int | None = None
+    group: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready dict of the measurements (no arrays)."""
+        out: dict[str, Any] = {"source": self.source}
+        for key in ("label", "area_px", "area_mm2", "volume_mm3", "true_label", "group"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.spacing is not None:
+            out["spacing_mm"] = list(self.spacing)
+        if self.class_probabilities is not None:
+            probs = self.class_probabilities
+            out["class_probabilities"] = np.round(
+                probs.mean(axis=0) if probs.ndim == 2 else probs, 6
+            ).tolist()
+        return out
+
+
+def _split_outputs(model: Any, out: Any) -> dict[str, np.ndarray]:
+    """Map a model's raw output to ``{"mask": (N, h, w, c), "label": (N, K)}``."""
+    import keras
+
+    if isinstance(out, dict):
+        items = dict(out)
+    elif isinstance(out, (list, tuple)):
+        names = list(getattr(model, "output_names", []) or [])
+        if len(names) != len(out):
+            raise ModelError(
+                f"{model.name}: the model has {len(out)} outputs without names; name them "
+                "'mask' and 'label' (a dict output) so neuroseg can tell them apart."
+            )
+        items = dict(zip(names, out))
+    else:
+        items = {"output": out}
+    result: dict[str, np.ndarray] = {}
+    for name, value in items.items():
+        arr = np.asarray(keras.ops.convert_to_numpy(value), np.float32)
+        if arr.ndim == 4 and "mask" not in result:
+            result["mask"] = arr
+        elif arr.ndim == 2 and "label" not in result:
+            result["label"] = arr
+        else:
+            raise ModelError(
+                f"{model.name}: output {name!r} has shape {arr.shape}; expected masks "
+                "(N, H, W, C) or class probabilities (N, num_classes)."
+            )
+    return result
+
+
+def _foreground(mask_out: np.ndarray) -> np.ndarray:
+    """Foreground probability ``(N, h, w)`` from sigmoid or softmax mask outputs."""
+    if mask_out.shape[-1] == 1:
+        return mask_out[..., 0]
+    return 1.0 - mask_out[..., 0]
+
+
+class Predictor:
+    """Apply a model to new images: preprocessing, batching, TTA and post-processing.
+
+    The preprocessing is the training pipeline's: convert channels to the model's input
+    (RGB↔grey only), resize to the model's input size (bilinear, antialiased, as
+    :func:`neuroseg.data.to_tf_dataset`), min-max normalise each slice to ``[0, 1]``.
+    Masks come back at the input's own size and orientation: the probability map is
+    resized back (bilinear) and then thresholded and post-processed.
+
+    Args:
+        model: A ``keras.Model``, the path of a ``.keras`` file, or a pretrained name.
+        threshold: Foreground threshold on the probability.
+        tta: Average over flips and 90° rotations (each prediction mapped back first).
+        batch_size: Images per model call.
+        image_size: Size to resize to when the model accepts any size (``None`` sizes);
+            defaults to the input's size rounded up to a multiple of 32.
+        resize: Resize inputs to the model's size; with ``False`` a size mismatch raises.
+        min_size: Remove predicted components smaller than this (pixels).
+        largest_component: Keep only the largest predicted component.
+        fill_holes: Fill holes in the predicted mask.
+        class_names: Names of the classifier's classes (for reports).
+
+    Raises:
+        ModelError: The model cannot be loaded, or its outputs are neither masks nor class
+            probabilities.
+
+    Example:
+        >>> import numpy as np
+        >>> from neuroseg.models import create_model
+        >>> p = Predictor(create_model("resunet-small", input_shape=(64, 64, 1)))
+        >>> p.task, p.input_size, p.channels
+        ('segmentation', (64, 64), 1)
+        >>> pred = p.predict(np.zeros((100, 90), np.uint8))[0]
+        >>> pred.mask.shape
+        (100, 90)
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        threshold: float = 0.5,
+        tta: bool = False,
+        batch_size: int = 8,
+        image_size: int | Sequence[int] | None = None,
+        resize: bool = True,
+        min_size: int = 0,
+        largest_component: bool = False,
+        fill_holes: bool = False,
+        class_names: Sequence[str] | None = None,
+    ) -> None:
+        self.model = resolve_model(model)
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        self.threshold = float(threshold)
+        self.tta = bool(tta)
+        self.batch_size = int(batch_size)
+        self.resize = bool(resize)
+        self.min_size = int(min_size)
+        self.largest_component = bool(largest_component)
+        self.fill_holes = bool(fill_holes)
+        shape = tuple(self.model.input_shape)
+        if len(shape) != 4:
+            raise ModelError(
+                f"{self.model.name}: input shape {shape} is not (batch, height, width, "
+                "channels); neuroseg predicts on 2-D slices."
+            )
+        self.channels = int(shape[3]) if shape[3] is not None else 1
+        self._fixed = shape[1] is not None and shape[2] is not None
+        self.input_size: tuple[int, int] | None = (
+            (int(shape[1]), int(shape[2])) if self._fixed else None
+        )
+        if image_size is not None:
+            size = (image_size, image_size) if isinstance(image_size, int) else image_size
+            want = (int(size[0]), int(size[1]))
+            if self._fixed and want != self.input_size:
+                raise ModelError(
+                    f"{self.model.name}: image_size={want} but the model's input is fixed at "
+                    f"{self.input_size}; leave image_size unset."
+                )
+            self.input_size = want
+        self.task = self._detect_task()
+        self.num_classes = self._num_classes
+        self.class_names = tuple(class_names) if class_names is not None else None
+
+    # ------------------------------------------------------------ model facts
+    def _detect_task(self) -> str:
+        h, w = self.input_size or (64, 64)
+        out = _split_outputs(self.model, self.model(np.zeros((1, h, w, self.channels), "float32")))
+        self._num_classes = int(out["label"].shape[-1]) if "label" in out else None
+        if "mask" in out and "label" in out:
+            return "multitask"
+        return "segmentation" if "mask" in out else "classification"
+
+    def check_task(self, *tasks: str, command: str = "this command") -> None:
+        """Raise :class:`~neuroseg.errors.ModelError` unless the model does one of ``tasks``.
+
+        Example:
+            >>> from neuroseg.models import create_model
+            >>> Predictor(create_model("resunet-small", input_shape=(32, 32, 1))).check_task(
+            ...     "segmentation", "multitask")
+        """
+        if self.task not in tasks:
+            raise ModelError(
+                f"{self.model.name} is a {self.task} model but {command} needs a "
+                f"{' or '.join(tasks)} model. Pass a model trained for that task."
+            )
+
+    # ------------------------------------------------------------ preprocessing
+    def _target_size(self, hw: tuple[int, int]) -> tuple[int, int]:
+        if self.input_size is not None:
+            return self.input_size
+        return (int(np.ceil(hw[0] / 32) * 32), int(np.ceil(hw[1] / 32) * 32))
+
+    def preprocess(self, image: np.ndarray, *, source: str = "image") -> np.ndarray:
+        """Return one ``(H, W, C)`` image as the model's float32 input.
+
+        Raises:
+            ChannelError: The channel count cannot be converted to the model's.
+            ModelError: ``resize=False`` and the size differs from the model's input.
+        """
+        import tensorflow as tf
+
+        img = np.asarray(image)
+        if img.ndim == 2:
+            img = img[..., None]
+        if img.ndim != 3:
+            raise ModelError(
+                f"{source}: expected an (H, W) or (H, W, C) image, got shape {img.shape}."
+            )
+        if img.dtype not in (np.uint8, np.uint16, np.float32):
+            img = img.astype(np.float32)  # OpenCV colour conversion takes these depths only
+        c = img.shape[-1]
+        if c != self.channels:
+            if self.channels == 1 and c == 3:
+                img = to_grayscale(img)
+            elif self.channels == 3 and c == 1:
+                img = np.repeat(img, 3, axis=-1)
+            else:
+                raise ChannelError(
+                    f"{source}: image has {c} channel(s) but the model expects "
+                    f"{self.channels}. Select or convert the channels first (e.g. one MRI "
+                    "sequence), or use a model trained on this channel count."
+                )
+        size = self._target_size(img.shape[:2])
+        x = img.astype(np.float32)
+        if img.shape[:2] != size:
+            if not self.resize:
+                raise ModelError(
+                    f"{source}: image is {img.shape[0]}x{img.shape[1]} but the model expects "
+                    f"{size[0]}x{size[1]}; resize it or use resize=True."
+                )
+            x = tf.image.resize(x, size, method="bilinear", antialias=True).numpy()
+        return normalize_minmax(x)
+
+    # ------------------------------------------------------------ raw prediction
+    def _call(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        return _split_outputs(self.model, self.model(batch, training=False))
+
+    def predict_batch(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """Run the model (with TTA if enabled) on preprocessed ``(N, H, W, C)`` inputs.
+
+        Returns:
+            ``{"mask": (N, H, W) foreground probabilities}`` and/or
+            ``{"label": (N, K) class probabilities}``.
+        """
+        x = np.asarray(batch, np.float32)
+        if x.ndim != 4 or x.shape[-1] != self.channels:
+            raise ModelError(
+                f"{self.model.name}: expected a batch (N, H, W, {self.channels}), got {x.shape}."
+            )
+        if self._fixed and tuple(x.shape[1:3]) != self.input_size:
+            raise ModelError(
+                f"{self.model.name}: batch images are {x.shape[1]}x{x.shape[2]} but the model "
+                f"expects {self.input_size}; use Predictor.preprocess or predict()."
+            )
+        parts: dict[str, list[np.ndarray]] = {}
+        transforms = tta_transforms(square=x.shape[1] == x.shape[2]) if self.tta else []
+        for start in range(0, len(x), self.batch_size):
+            chunk = x[start : start + self.batch_size]
+            if transforms:
+                keys = list(self._call(chunk[:1]).keys())
+                for key in keys:
+
+                    def fn(b: np.ndarray, key: str = key) -> np.ndarray:
+                        out = self._call(b)[key]
+                        return _foreground(out) if key == "mask" else out
+
+                    parts.setdefault(key, []).append(_apply_tta(fn, chunk, transforms))
+            else:
+                out = self._call(chunk)
+                for key, value in out.items():
+                    parts.setdefault(key, []).append(_foreground(value) if key == "mask" else value)
+        return {k: np.concatenate(v) for k, v in parts.items()}
+
+    # ------------------------------------------------------------ public API
+    def predict(self, inputs: Any) -> list[Prediction]:
+        """Predict on files, arrays, scans, a dataset or a ``tf.data`` pipeline.
+
+        Args:
+            inputs: A path or list of paths (PNG/JPEG/TIFF, NIfTI, Figshare ``.mat``); an
+                ``(H, W)``, ``(H, W, C)`` or ``(N, H, W, C)`` array or a list of arrays; a
+                :class:`~neuroseg.inference.Scan` or list of them; a
+                :class:`~neuroseg.data.SliceDataset`; or a ``tf.data.Dataset`` yielding
+                image batches (or ``(images, targets)`` pairs).
+
+        Returns:
+            One :class:`Prediction` per input (a volume gives one prediction).
+        """
+        return [self._predict_scan(s) for s in self._scans(inputs)]
+
+    def _scans(self, inputs: Any) -> Iterable[Scan]:
+        if isinstance(inputs, (str, os.PathLike)):
+            yield read_scan(inputs)
+        elif isinstance(inputs, Scan):
+            yield inputs
+        elif isinstance(inputs, Record):
+            yield _record_scan(inputs)
+        elif isinstance(inputs, SliceDataset):
+            for r in inputs:
+                yield _record_scan(r)
+        elif isinstance(inputs, np.ndarray):
+            if inputs.ndim in (2, 3):
+                yield Scan(inputs if inputs.ndim == 3 else inputs[..., None], source="array[0]")
+            elif inputs.ndim == 4:
+                for i, img in enumerate(inputs):
+                    yield Scan(img, source=f"array[{i}]")
+            else:
+                raise ModelError(
+                    f"Expected an (H, W), (H, W, C) or (N, H, W, C) array, got {inputs.shape}."
+                )
+        elif hasattr(inputs, "element_spec") and hasattr(inputs, "as_numpy_iterator"):
+            i = 0
+            for element in inputs.as_numpy_iterator():
+                images = element[0] if isinstance(element, tuple) else element
+                images = np.asarray(images)
+                if images.ndim == 3:
+                    images = images[None]
+                for img in images:
+                    yield Scan(img, source=f"dataset[{i}]")
+                    i += 1
+        elif isinstance(inputs, (list, tuple)):
+            for i, item in enumerate(inputs):
+                if isinstance(item, np.ndarray):
+                    yield Scan(item if item.ndim == 3 else item[..., None], source=f"array[{i}]")
+                else:
+                    yield from self._scans(item)
+        else:
+            raise ModelError(
+                f"Cannot predict on a {type(inputs).__name__}; pass paths, arrays, a "
+                "SliceDataset or a tf.data.Dataset."
+            )
+
+    def _predict_scan(self, scan: Scan) -> Prediction:
+        slices = scan.slices
+        batch = np.stack([self.preprocess(s, source=scan.source) for s in slices])
+        raw = self.predict_batch(batch)
+        pred = Prediction(
+            source=scan.source,
+            image=scan.image,
+            spacing=scan.spacing,
+            truth=scan.truth,
+            true_label=scan.label,
+            group=scan.patient_id,
+            meta=dict(scan.meta),
+        )
+        if "mask" in raw:
+            probs = [
+                resize_image(p[..., None], s.shape[:2])[..., 0] for p, s in zip(raw["mask"], slices)
+            ]
+            prob = np.stack(probs, axis=-1) if scan.is_volume else probs[0]
+            prob = np.clip(prob, 0.0, 1.0).astype(np.float32)
+            # Post-process a volume in 3-D (components across slices).
+            mask = postprocess_mask(
+                np.moveaxis(prob, -1, 0) if scan.is_volume else prob,
+                threshold=self.threshold,
+                min_size=self.min_size,
+                largest_component=self.largest_component,
+                fill_holes=self.fill_holes,
+            )
+            pred.mask = np.moveaxis(mask, 0, -1) if scan.is_volume else mask
+            pred.probability = prob
+            pred.area_px = int(pred.mask.sum())
+            if scan.spacing is not None:
+                pixel = float(scan.spacing[0] * scan.spacing[1])
+                if scan.is_volume:
+                    if scan.slice_thickness is not None:
+                        pred.volume_mm3 = round(pred.area_px * pixel * scan.slice_thickness, 3)
+                else:
+                    pred.area_mm2 = round(pred.area_px * pixel, 3)
+        if "label" in raw:
+            probs_k = raw["label"]
+            pred.class_probabilities = probs_k if scan.is_volume else probs_k[0]
+            pred.label = int(np.argmax(probs_k.mean(axis=0)))
+        return pred
+
+
+def _record_scan(record: Record) -> Scan:
+    return Scan(
+        record.load_image(),
+        spacing=record.spacing,
+        truth=record.load_mask(),
+        label=record.label,
+        patient_id=record.group,
+        source=record.source or str(record.image),
+        meta=dict(record.meta),
+    )

@@ -1,0 +1,199 @@
+import csv
+import json
+
+import cv2
+import keras
+import numpy as np
+import pytest
+
+from neuroseg.cli import main
+from neuroseg.data import read_image, read_mask
+from tests.inference.conftest import make_classifier, make_figshare_subset, write_figshare_mat
+from tests.inference.test_report import check_report_images
+
+
+@pytest.fixture(scope="module")
+def seg_model_path(tmp_path_factory):
+    from neuroseg.models import create_model
+
+    keras.utils.set_random_seed(0)
+    path = tmp_path_factory.mktemp("m") / "seg.keras"
+    create_model("resunet-small", input_shape=(64, 64, 1), base_filters=8).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def figshare_small(figshare_root, tmp_path_factory):
+    return make_figshare_subset(
+        figshare_root, tmp_path_factory.mktemp("fs"), [1, 2, 3, 700, 1500, 2000]
+    )
+
+
+def test_predict_files_with_pictures(seg_model_path, figshare_root, shared_data, tmp_path):
+    image = read_image(figshare_root / "images" / "9.png")[..., 0].astype(np.int16)
+    mask = read_mask(figshare_root / "masks" / "9.png")
+    mat = write_figshare_mat(tmp_path / "9.mat", image, mask, 3, "42")
+    nii = shared_data / "tcia-brain-tumor-progression" / "01" / "Pre_Scan_T1.nii.gz"
+    png = figshare_root / "images" / "1.png"
+    out = tmp_path / "out"
+    args = [
+        "predict",
+        "--model",
+        str(seg_model_path),
+        str(png),
+        str(mat),
+        str(nii),
+        "--out",
+        str(out),
+        "--overlay",
+        "--gradcam",
+        "--tta",
+        "--largest-component",
+    ]
+    assert main(args) == 0
+    doc = json.loads((out / "predictions.json").read_text())
+    assert doc["task"] == "segmentation" and len(doc["predictions"]) == 3
+    by_name = {p["source"].split("/")[-1]: p for p in doc["predictions"]}
+    png_mask = cv2.imread(str(out / "masks" / "1.png"), cv2.IMREAD_UNCHANGED)
+    assert png_mask.shape == (256, 256) and set(np.unique(png_mask)) <= {0, 255}
+    assert by_name["1.png"]["area_px"] == int((png_mask > 0).sum())
+    assert by_name["9.mat"]["group"] == "42" and by_name["9.mat"]["true_label"] == 3
+    vol = by_name["Pre_Scan_T1.nii.gz"]
+    assert "volume_mm3" in vol and (out / "masks" / "Pre_Scan_T1_mask.nii.gz").is_file()
+    for sub in ("overlays", "side_by_side", "gradcam"):
+        assert len(list((out / sub).glob("*.png"))) == 3
+    side = cv2.imread(str(out / "side_by_side" / "9.png"))
+    assert side.shape == (256, 768, 3)
+    assert (out / "montage.png").is_file()
+
+
+def test_predict_errors(seg_model_path, shared_data, tmp_path, capsys):
+    brats = sorted((shared_data / "brats2020-slices" / "images").glob("*.png"))[0]
+    assert (
+        main(["predict", "--model", str(seg_model_path), str(brats), "--out", str(tmp_path)]) == 2
+    )
+    assert "channel" in capsys.readouterr().err
+    assert (
+        main(["predict", "--model", str(tmp_path / "no.keras"), str(brats), "--out", str(tmp_path)])
+        == 2
+    )
+    assert "no such model file" in capsys.readouterr().err
+
+
+def test_evaluate_segmentation(seg_model_path, figshare_small, tmp_path, capsys):
+    args = [
+        "evaluate",
+        "--model",
+        str(seg_model_path),
+        "--data",
+        f"figshare:{figshare_small}",
+        "--json",
+        str(tmp_path / "e.json"),
+        "--csv",
+        str(tmp_path / "e.csv"),
+    ]
+    assert main(args) == 0
+    doc = json.loads((tmp_path / "e.json").read_text())
+    assert doc["task"] == "segmentation" and doc["n_items"] == 6
+    for key in ("dice", "iou", "precision", "recall", "dice_per_patient"):
+        assert 0.0 <= doc["summary"][key] <= 1.0
+    with (tmp_path / "e.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6
+    assert np.mean([float(r["dice"]) for r in rows]) == pytest.approx(doc["summary"]["dice"])
+
+
+def test_evaluate_classifier(figshare_small, tmp_path):
+    path = tmp_path / "clf.keras"
+    make_classifier().save(path)
+    out = tmp_path / "c.json"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(path),
+                "--data",
+                f"figshare:{figshare_small}",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    s = json.loads(out.read_text())["summary"]
+    assert {"accuracy", "balanced_accuracy", "confusion_matrix"} <= set(s)
+    assert np.array(s["confusion_matrix"]).sum() == 6
+
+
+def test_export_command(seg_model_path, figshare_small, tmp_path):
+    pytest.importorskip("tf2onnx")
+    out, rep = tmp_path / "m.tflite", tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(seg_model_path),
+                "--format",
+                "tflite",
+                "--quantize",
+                "int8",
+                "--data",
+                f"figshare:{figshare_small}",
+                "--out",
+                str(out),
+                "--json",
+                str(rep),
+            ]
+        )
+        == 0
+    )
+    report = json.loads(rep.read_text())
+    assert report["size_bytes"] == out.stat().st_size
+    assert {"latency_ms_keras", "latency_ms_exported", "dice_keras", "dice_exported"} <= set(report)
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(seg_model_path),
+                "--format",
+                "tflite",
+                "--quantize",
+                "int8",
+                "--out",
+                str(out),
+            ]
+        )
+        == 2
+    )
+
+
+def test_report_command(figshare_small, tmp_path, capsys):
+    from neuroseg.data import load_sample
+    from neuroseg.models import create_model
+    from neuroseg.train import TrainConfig, fit
+
+    run = tmp_path / "run"
+    train = load_sample()[:4].to_tf_dataset("segmentation", image_size=64, batch_size=4)
+    fit(
+        create_model("resunet-small", input_shape=(64, 64, 1), base_filters=8),
+        train,
+        config=TrainConfig(epochs=1),
+        out=run,
+        verbose=0,
+    )
+    assert main(["report", str(run), "--data", f"figshare:{figshare_small}", "--cases", "2"]) == 0
+    parser = check_report_images(run / "report.html")
+    assert len(parser.srcs) == 4
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    # Without --data, the validation split recorded by `neuroseg train` is used.
+    (run / "experiment.toml").write_text(
+        f'[data]\nformat = "figshare"\npath = "{figshare_small}"\nval_fraction = 0.5\n'
+        '[model]\nname = "resunet-small"\n'
+    )
+    assert main(["report", str(run), "--cases", "1", "--out", str(tmp_path / "r2.html")]) == 0
+    text = (tmp_path / "r2.html").read_text(encoding="utf-8")
+    assert "validation fraction 0.5" in text and f"figshare:{figshare_small}" in text
+    assert len(check_report_images(tmp_path / "r2.html").srcs) == 2

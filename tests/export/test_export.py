@@ -1,0 +1,117 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from neuroseg.data import load_figshare
+from neuroseg.errors import ConfigError, ModelError
+from neuroseg.export import compare_export, export_model, export_onnx, export_tflite, load_exported
+from neuroseg.inference import Predictor
+
+pytest.importorskip("tf2onnx")
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def model():
+    from neuroseg.data import load_sample
+    from neuroseg.models import create_model
+
+    keras.utils.set_random_seed(0)
+    m = create_model("resunet-small", input_shape=(64, 64, 1), base_filters=8)
+    # A few epochs on real slices so activations (and batch-norm statistics) are realistic.
+    train = load_sample().to_tf_dataset("segmentation", image_size=64, batch_size=8)
+    m.compile(optimizer="adam", loss="binary_crossentropy")
+    m.fit(train, epochs=5, verbose=0, shuffle=False)
+    return m
+
+
+@pytest.fixture(scope="module")
+def val(figshare_root):
+    return load_figshare(figshare_root, folds=[4])[:8]
+
+
+def _inputs(model, val):
+    p = Predictor(model)
+    return np.stack([p.preprocess(r.load_image()) for r in val])
+
+
+@pytest.mark.parametrize("quantize", [None, "float16", "int8"])
+def test_tflite_matches_keras(model, val, tmp_path, quantize):
+    x = _inputs(model, val)
+    path = export_tflite(model, tmp_path / "m.tflite", quantize=quantize, representative_data=x)
+    runner = load_exported(path)
+    assert runner.kind == "tflite" and runner.input_shape == (1, 64, 64, 1)
+    got = runner(x)["mask"]
+    want = np.asarray(model(x, training=False))
+    assert got.shape == want.shape
+    diff = np.abs(got - want)
+    print(quantize, diff.max(), diff.mean())
+    if quantize is None:
+        assert diff.max() < 1e-4
+    elif quantize == "float16":
+        assert diff.max() < 0.02
+    else:  # int8: 8-bit weights and activations
+        assert diff.mean() < 0.05
+
+
+def test_int8_is_smaller_and_needs_data(model, val, tmp_path):
+    x = _inputs(model, val)
+    f32 = export_tflite(model, tmp_path / "f.tflite").stat().st_size
+    i8 = export_tflite(model, tmp_path / "i.tflite", quantize="int8", representative_data=x)
+    assert i8.stat().st_size < f32 / 2.5
+    with pytest.raises(ConfigError, match="representative"):
+        export_tflite(model, tmp_path / "x.tflite", quantize="int8")
+    with pytest.raises(ConfigError):
+        export_tflite(model, tmp_path / "x.tflite", quantize="int4")
+    with pytest.raises(ModelError, match="shape"):
+        export_tflite(model, tmp_path / "x.tflite", quantize="int8", representative_data=x[:, :32])
+
+
+def test_onnx_checked_with_onnxruntime(model, val, tmp_path):
+    x = _inputs(model, val)
+    runner = load_exported(export_onnx(model, tmp_path / "m.onnx"))
+    assert runner.kind == "onnx" and runner.input_shape[1:] == (64, 64, 1)
+    np.testing.assert_allclose(runner(x)["mask"], np.asarray(model(x)), atol=1e-4)
+    with pytest.raises(ModelError, match="input of shape"):
+        runner(np.zeros((1, 32, 32, 1), "float32"))
+
+
+def test_export_model_report(model, val, tmp_path):
+    report = export_model(
+        model, tmp_path / "m.tflite", quantize="int8", data=val, json_out=tmp_path / "r.json"
+    )
+    assert json.loads((tmp_path / "r.json").read_text()) == report
+    for key in (
+        "size_bytes",
+        "latency_ms_keras",
+        "latency_ms_exported",
+        "dice_keras",
+        "dice_exported",
+        "dice_delta",
+        "latency_ms_keras_predict",
+    ):
+        assert key in report
+    assert report["size_bytes"] == (tmp_path / "m.tflite").stat().st_size
+    assert report["n_items"] == 8 and report["quantize"] == "int8"
+    assert report["dice_delta"] == pytest.approx(report["dice_exported"] - report["dice_keras"])
+    with pytest.raises(ConfigError, match="TFLite only"):
+        export_model(model, tmp_path / "m.onnx", format="onnx", quantize="int8", data=val)
+    with pytest.raises(ConfigError, match="format"):
+        export_model(model, tmp_path / "m.x", format="coreml")
+
+
+def test_classifier_accuracy_report(val, tmp_path):
+    from tests.inference.conftest import make_classifier
+
+    clf = make_classifier()
+    path = export_onnx(clf, tmp_path / "c.onnx")
+    report = compare_export(clf, path, val, repeats=3)
+    assert "accuracy_keras" in report and "dice_keras" not in report
+    assert report["accuracy_exported"] == pytest.approx(report["accuracy_keras"])
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="no such"):
+        load_exported(tmp_path / "x.tflite")

@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from neuroseg.data import load_figshare, read_image, read_mask
+from neuroseg.errors import ChannelError, ModelError, UnknownNameError
+from neuroseg.inference import Predictor, Scan, read_scan, resolve_model
+
+from .conftest import make_classifier, make_multitask, write_figshare_mat
+
+
+def test_mask_comes_back_at_the_original_size(small_seg_model, figshare_root):
+    image = read_image(figshare_root / "images" / "10.png")[:200, :150]  # 200x150, not 64x64
+    pred = Predictor(small_seg_model).predict(image)[0]
+    assert pred.mask.shape == (200, 150) and pred.probability.shape == (200, 150)
+    assert pred.mask.dtype == np.uint8 and set(np.unique(pred.mask)) <= {0, 1}
+    assert pred.area_px == int(pred.mask.sum()) and pred.area_mm2 is None
+    np.testing.assert_array_equal(pred.mask, (pred.probability >= 0.5).astype(np.uint8))
+
+
+def test_orientation_is_kept(small_seg_model, figshare_root):
+    # Predicting on a flipped image gives the flipped mask of a TTA-symmetrised model.
+    image = read_image(figshare_root / "images" / "10.png")
+    p = Predictor(small_seg_model, tta=True)
+    a = p.predict(image)[0].probability
+    b = p.predict(np.ascontiguousarray(image[:, ::-1]))[0].probability
+    np.testing.assert_allclose(b[:, ::-1], a, atol=1e-4)
+
+
+def test_area_in_mm2_with_spacing(small_seg_model):
+    rng = np.random.default_rng(0)
+    scan = Scan(rng.random((64, 64, 1)).astype("float32"), spacing=(0.5, 0.8))
+    pred = Predictor(small_seg_model, threshold=0.0).predict(scan)[0]
+    assert pred.area_px == 64 * 64
+    assert pred.area_mm2 == pytest.approx(64 * 64 * 0.4)
+
+
+def test_volume_from_nifti(small_seg_model, shared_data):
+    import nibabel as nib
+
+    path = shared_data / "tcia-brain-tumor-progression" / "02" / "Pre_Scan_T1.nii.gz"
+    img = nib.load(str(path))
+    pred = Predictor(small_seg_model, batch_size=16).predict(path)[0]
+    assert pred.mask.shape == img.shape[:3]
+    voxel = float(np.prod(img.header.get_zooms()[:3]))
+    assert pred.volume_mm3 == pytest.approx(pred.mask.sum() * voxel, rel=1e-6)
+
+
+def test_many_inputs_and_batching(small_seg_model, figshare_root, tmp_path):
+    files = [figshare_root / "images" / f"{i}.png" for i in (1, 2, 3)]
+    image = read_image(figshare_root / "images" / "4.png")
+    mask = read_mask(figshare_root / "masks" / "4.png")
+    mat = write_figshare_mat(tmp_path / "4.mat", image[..., 0].astype(np.int16), mask, 2, "7")
+    p = Predictor(small_seg_model, batch_size=2)
+    preds = p.predict([*files, mat])
+    assert [pr.source for pr in preds] == [str(f) for f in [*files, mat]]
+    assert preds[-1].truth is not None and preds[-1].true_label == 2 and preds[-1].group == "7"
+    stack = np.stack([read_image(f) for f in files])
+    from_array = p.predict(stack)
+    for a, b in zip(from_array, preds):
+        np.testing.assert_allclose(a.probability, b.probability, atol=1e-5)
+    ds = load_figshare(figshare_root)[:3]
+    assert [pr.group for pr in p.predict(ds)] == ds.groups
+
+
+def test_tf_data_input(small_seg_model, figshare_root):
+    ds = load_figshare(figshare_root)[:3]
+    pipe = ds.to_tf_dataset("segmentation", image_size=64, batch_size=2)
+    preds = Predictor(small_seg_model).predict(pipe)
+    assert len(preds) == 3 and preds[0].mask.shape == (64, 64)
+    direct = Predictor(small_seg_model).predict_batch(np.concatenate([x.numpy() for x, _ in pipe]))[
+        "mask"
+    ]
+    np.testing.assert_allclose(preds[1].probability, direct[1], atol=1e-4)
+    assert isinstance(pipe, tf.data.Dataset)
+
+
+def test_channel_errors(small_seg_model, shared_data):
+    brats = sorted((shared_data / "brats2020-slices" / "images").glob("*.png"))[0]
+    with pytest.raises(ChannelError, match="4 channel"):
+        Predictor(small_seg_model).predict(brats)
+    # RGB grey images (3 equal channels) convert like the training pipeline.
+    rgb = np.repeat(np.random.default_rng(0).random((64, 64, 1)), 3, axis=-1)
+    assert Predictor(small_seg_model).predict(rgb)[0].mask.shape == (64, 64)
+
+
+def test_size_and_model_errors(small_seg_model, tmp_path):
+    with pytest.raises(ModelError, match="expects 64x64"):
+        Predictor(small_seg_model, resize=False).predict(np.zeros((80, 80)))
+    with pytest.raises(ModelError, match="fixed"):
+        Predictor(small_seg_model, image_size=128)
+    with pytest.raises(ModelError, match="expects"):
+        Predictor(small_seg_model).predict_batch(np.zeros((1, 32, 32, 1), "float32"))
+    with pytest.raises(ModelError, match="no such model file"):
+        Predictor(tmp_path / "missing.keras")
+    with pytest.raises(ModelError, match="pretrained"):
+        resolve_model("resunet-small")
+    with pytest.raises(UnknownNameError, match="Valid names"):
+        resolve_model("no-such-model")
+    with pytest.raises(ModelError, match="classification"):
+        Predictor(small_seg_model).check_task("classification", command="neuroseg x")
+
+
+def test_saved_model_path(small_seg_model, tmp_path):
+    path = tmp_path / "m.keras"
+    small_seg_model.save(path)
+    x = np.random.default_rng(0).random((64, 64, 1)).astype("float32")
+    a = Predictor(path).predict(x)[0].probability
+    b = Predictor(small_seg_model).predict(x)[0].probability
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_classifier(figshare_root):
+    model = make_classifier()
+    p = Predictor(model, tta=True)
+    assert p.task == "classification" and p.num_classes == 4
+    pred = p.predict(figshare_root / "images" / "1.png")[0]
+    assert pred.mask is None and pred.class_probabilities.shape == (4,)
+    assert pred.class_probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert pred.label == int(np.argmax(pred.class_probabilities))
+
+
+def test_multitask(figshare_root, shared_data):
+    p = Predictor(make_multitask())
+    assert p.task == "multitask"
+    pred = p.predict(figshare_root / "images" / "1.png")[0]
+    assert pred.mask.shape == (256, 256) and pred.class_probabilities.shape == (4,)
+    vol = p.predict(read_scan(shared_data / "tcia-brain-tumor-progression/03/Pre_Scan_T1.nii.gz"))
+    assert vol[0].class_probabilities.shape[0] == vol[0].image.shape[2]

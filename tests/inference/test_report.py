@@ -1,0 +1,90 @@
+import base64
+from html.parser import HTMLParser
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from neuroseg.data import load_sample
+from neuroseg.errors import ModelError, ReadError
+from neuroseg.inference import write_report
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.srcs: list[str] = []
+        self.svgs = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.srcs.append(dict(attrs)["src"])
+        if tag == "svg":
+            self.svgs += 1
+
+
+def check_report_images(path: Path) -> _Images:
+    parser = _Images()
+    parser.feed(path.read_text(encoding="utf-8"))
+    for src in parser.srcs:
+        if src.startswith("data:image/png;base64,"):
+            raw = np.frombuffer(base64.b64decode(src.split(",", 1)[1]), np.uint8)
+            assert cv2.imdecode(raw, cv2.IMREAD_COLOR) is not None
+        else:
+            assert (path.parent / src).is_file(), src
+    return parser
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from neuroseg.models import create_model
+    from neuroseg.train import TrainConfig, fit
+
+    run = tmp_path_factory.mktemp("run")
+    train = load_sample()[:8].to_tf_dataset("segmentation", image_size=64, batch_size=4)
+    model = create_model("resunet-small", input_shape=(64, 64, 1), base_filters=8)
+    fit(model, train, train, config=TrainConfig(epochs=2), out=run, verbose=0)
+    return run
+
+
+def test_report_with_data(run_dir, tmp_path):
+    out = write_report(
+        run_dir,
+        data=load_sample()[:6],
+        data_description="sample",
+        out=tmp_path / "r.html",
+        n_cases=2,
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "research only, not a medical device" in text.lower()
+    for word in ("Model card", "Limits", "Training curves", "Best cases", "Worst cases"):
+        assert word in text
+    parser = check_report_images(out)
+    assert len(parser.srcs) == 4 and parser.svgs >= 2
+
+
+def test_report_without_data(run_dir):
+    out = write_report(run_dir)
+    assert out == run_dir / "report.html"
+    assert check_report_images(out).srcs == []
+
+
+def test_report_errors(tmp_path):
+    with pytest.raises(ReadError):
+        write_report(tmp_path / "nope")
+    with pytest.raises(ModelError, match="best.keras"):
+        write_report(tmp_path)
+
+
+def test_report_for_a_classifier(tmp_path):
+    from .conftest import make_classifier
+
+    run = tmp_path / "clf-run"
+    run.mkdir()
+    make_classifier().save(run / "best.keras")
+    (run / "history.csv").write_text("epoch,accuracy,loss\n0,0.3,1.2\n1,0.4,1.1\n")
+    out = write_report(run, data=load_sample()[:5], n_cases=1)
+    text = out.read_text(encoding="utf-8")
+    assert "Confusion matrix" in text and "Grad-CAM" in text
+    assert len(check_report_images(out).srcs) == 2
