@@ -34,15 +34,16 @@ class MatSlice:
 
     Attributes:
         image: ``(H, W, 1)`` image with the file's integer values.
-        mask: ``(H, W)`` uint8 0/1 tumour mask.
-        label: Cheng's label (1 meningioma, 2 glioma, 3 pituitary).
-        patient_id: The ``PID`` string.
+        mask: ``(H, W)`` uint8 0/1 tumour mask (``None`` only when annotations were not
+            required and the file has none).
+        label: Cheng's label (1 meningioma, 2 glioma, 3 pituitary), or ``None`` likewise.
+        patient_id: The ``PID`` string, or ``None`` likewise.
     """
 
     image: np.ndarray
-    mask: np.ndarray
-    label: int
-    patient_id: str
+    mask: np.ndarray | None
+    label: int | None
+    patient_id: str | None
 
 
 def _char(dataset: Any) -> str:
@@ -51,11 +52,14 @@ def _char(dataset: Any) -> str:
     return "".join(chr(int(c)) for c in codes if int(c) != 0).strip()
 
 
-def read_mat_slice(path: str | os.PathLike[str]) -> MatSlice:
+def read_mat_slice(path: str | os.PathLike[str], *, require_annotations: bool = True) -> MatSlice:
     """Read one MATLAB v7.3 file of Cheng's release.
 
     Args:
         path: The ``.mat`` file.
+        require_annotations: Require ``tumorMask``, ``label`` and ``PID`` (as in the
+            published files). ``False`` accepts a file with only ``cjdata.image``, e.g. a
+            new scan to predict on; absent fields are ``None``.
 
     Returns:
         The :class:`MatSlice`.
@@ -80,13 +84,15 @@ def read_mat_slice(path: str | os.PathLike[str]) -> MatSlice:
                     f"{p}: no 'cjdata' struct; expected a file of Cheng's Figshare release."
                 )
             cj = fh["cjdata"]
-            missing = [k for k in ("image", "tumorMask", "label", "PID") if k not in cj]
+            needed = ("image", "tumorMask", "label", "PID") if require_annotations else ("image",)
+            missing = [k for k in needed if k not in cj]
             if missing:
                 raise ReadError(f"{p}: cjdata lacks {missing}; the file is incomplete.")
+            # MATLAB writes column-major arrays, so h5py sees the transpose.
             image = np.asarray(cj["image"][()]).T
-            mask = np.asarray(cj["tumorMask"][()]).T
-            label = int(np.asarray(cj["label"][()]).ravel()[0])
-            pid = _char(cj["PID"])
+            mask = np.asarray(cj["tumorMask"][()]).T if "tumorMask" in cj else None
+            label = int(np.asarray(cj["label"][()]).ravel()[0]) if "label" in cj else None
+            pid = _char(cj["PID"]) if "PID" in cj else None
     except OSError as exc:
         raise ReadError(
             f"{p}: cannot read it as a MATLAB v7.3 (HDF5) file ({exc}). Older MAT versions "
@@ -94,11 +100,11 @@ def read_mat_slice(path: str | os.PathLike[str]) -> MatSlice:
         ) from exc
     if image.ndim != 2:
         raise ReadError(f"{p}: cjdata.image has shape {image.shape}; expected a 2-D slice.")
-    if mask.shape != image.shape:
+    if mask is not None and mask.shape != image.shape:
         raise MaskError(f"{p}: cjdata.tumorMask is {mask.shape} but the image is {image.shape}.")
-    if not np.all(np.isin(mask, (0, 1))):
+    if mask is not None and not np.all(np.isin(mask, (0, 1))):
         raise MaskError(f"{p}: cjdata.tumorMask holds values other than 0/1.")
-    if label not in _LABELS:
+    if label is not None and label not in _LABELS:
         raise DataError(f"{p}: cjdata.label is {label}; expected one of {sorted(_LABELS)}.")
     if image.dtype.kind == "f":
         if not np.isfinite(image).all():
@@ -106,9 +112,9 @@ def read_mat_slice(path: str | os.PathLike[str]) -> MatSlice:
         image = image.astype(np.float32)
     return MatSlice(
         image=np.ascontiguousarray(image)[..., None],
-        mask=np.ascontiguousarray(mask).astype(np.uint8),
+        mask=None if mask is None else np.ascontiguousarray(mask).astype(np.uint8),
         label=label,
-        patient_id=pid or "unknown",
+        patient_id=(pid or "unknown") if require_annotations else (pid or None),
     )
 
 

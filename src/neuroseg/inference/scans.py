@@ -89,43 +89,12 @@ def _read_nifti(path: Path) -> Scan:
     )
 
 
-def _mat_string(ds: Any) -> str:
-    raw = np.asarray(ds).ravel()
-    if raw.dtype.kind in "ui":
-        return "".join(chr(int(c)) for c in raw if int(c) != 0)
-    return "".join(str(c) for c in raw)
-
-
 def _read_mat(path: Path) -> Scan:
-    import h5py  # a dependency of Keras, so always installed with neuroseg
+    from neuroseg.data.figshare_mat import read_mat_slice
 
-    try:
-        fh = h5py.File(str(path), "r")
-    except OSError as exc:
-        raise ReadError(
-            f"{path}: not a MATLAB v7.3 (HDF5) file ({exc}). Older .mat versions are not "
-            "supported; re-save with MATLAB's -v7.3 flag."
-        ) from exc
-    with fh:
-        if "cjdata" not in fh or "image" not in fh["cjdata"]:
-            raise ReadError(
-                f"{path}: no struct 'cjdata' with an 'image' field; this is not a Figshare "
-                "(Cheng et al.) brain-tumour file."
-            )
-        cj = fh["cjdata"]
-        # MATLAB writes column-major arrays, so h5py sees the transpose.
-        image = np.asarray(cj["image"]).T
-        truth = np.asarray(cj["tumorMask"]).T.astype(np.uint8) if "tumorMask" in cj else None
-        label = int(np.asarray(cj["label"]).ravel()[0]) if "label" in cj else None
-        pid = _mat_string(cj["PID"]) if "PID" in cj else None
-    if image.ndim != 2:
-        raise ReadError(f"{path}: cjdata.image has shape {image.shape}; expected a 2-D slice.")
-    if truth is not None and truth.shape != image.shape:
-        raise ReadError(
-            f"{path}: cjdata.tumorMask is {truth.shape} but the image is {image.shape}."
-        )
+    mat = read_mat_slice(path, require_annotations=False)
     return Scan(
-        image[..., None], truth=truth, label=label, patient_id=pid or None, source=str(path)
+        mat.image, truth=mat.mask, label=mat.label, patient_id=mat.patient_id, source=str(path)
     )
 
 
