@@ -22,6 +22,7 @@ __all__ = ["FORMATS", "load_dataset", "parse_data_spec"]
 
 Loader = Callable[..., SliceDataset]
 
+
 #: Format name -> loader taking ``(path, **kwargs)``.
 def _load_four_class(
     path: str | os.PathLike[str], *, no_tumor_root: str | os.PathLike[str], **kwargs: Any
