@@ -41,7 +41,8 @@ def side_by_side(
     """Return the panels image | truth | prediction as one RGB picture.
 
     The truth panel shows the truth contour (green), the prediction panel the predicted
-    contour (red); a missing mask gives the plain image in its panel.
+    contour (red); a missing mask gives the plain image in its panel, titled
+    ``"<title>: not given"`` so that it is not mistaken for an empty mask.
 
     Example:
         >>> import numpy as np
@@ -55,7 +56,11 @@ def side_by_side(
         overlay_contours(image, pred=pred),
     ]
     if titles and image.shape[0] >= 64:
-        panels = [_label(p, t) for p, t in zip(panels, titles)]
+        shown = [
+            f"{t}: not given" if m is None and i > 0 else t
+            for i, (t, m) in enumerate(zip(titles, (image, truth, pred)))
+        ]
+        panels = [_label(p, t) for p, t in zip(panels, shown)]
     return np.concatenate(panels, axis=1)
 
 
