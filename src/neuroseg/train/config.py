@@ -42,7 +42,8 @@ class TrainConfig:
         task: ``"auto"``, ``"segmentation"``, ``"classification"`` or ``"multitask"``.
         class_weight: For classification: ``None``, ``"balanced"`` (inverse frequency,
             computed from the training labels) or a mapping ``{class_index: weight}``.
-        seed: Seeds Python, NumPy and the backend; epoch ``e`` uses ``seed + e``.
+        seed: Seeds Python, NumPy and the backend once per ``fit``; epoch ``e`` reseeds
+            dropout with ``seed + e``.
         deterministic: Also turn on TensorFlow op determinism (slower; exact reruns).
         mixed_precision: Require a model built with a mixed dtype policy.
         jit_compile: XLA: ``"auto"``, ``True`` or ``False``.

@@ -278,6 +278,11 @@ def fit(
     state: dict[str, Any] = {"completed_epochs": 0, "history": [], "best_value": None,
                              "best_epoch": -1, "wait": 0, "plateau_wait": 0}  # fmt: skip
     state_path = Path(out) / STATE_FILE if out is not None else None
+    # Seed once per fit call, fresh or resumed. Per-epoch randomness comes from explicit
+    # seeds (the epoch pipeline's seed + epoch, and _reseed_random_layers), not from
+    # re-seeding the backend each epoch: tf.random.set_seed clears TensorFlow's kernel
+    # cache, which costs about a second per epoch on CPU.
+    set_seed(config.seed, deterministic=config.deterministic)
     if resume and state_path is not None and state_path.is_file():
         state = json.loads(state_path.read_text())
         from neuroseg.models.saving import load_model
@@ -285,11 +290,8 @@ def fit(
         with scope():
             model = load_model(Path(out) / "last.keras")  # type: ignore[arg-type]
     else:
-        set_seed(config.seed, deterministic=config.deterministic)
         with scope():
             _compile_for(model, config, task, steps)
-    if config.deterministic:
-        set_seed(config.seed, deterministic=True)
 
     if run is not None:
         run.mkdir(parents=True, exist_ok=True)
@@ -312,7 +314,6 @@ def fit(
     for epoch in range(start, config.epochs):
         if stopped:
             break
-        set_seed(config.seed + epoch)
         _reseed_random_layers(model, config.seed + epoch)
         data = first if epoch == 0 else make_train(epoch)
         with scope():  # inside the scope, Keras finds the strategy for every epoch
