@@ -167,3 +167,18 @@ def test_multiclass_equals_binary_per_class(t, p):
         np.testing.assert_allclose(d[:, c], dice(t == c, p == c, reduction="none"))
     j = iou(t, p, num_classes=4, reduction="none")
     np.testing.assert_allclose(d, 2 * j / (1 + j), atol=1e-12)
+
+
+def test_scores_from_counts_match_the_functions():
+    from neuroseg.metrics import confusion_counts, scores_from_counts, specificity
+
+    tp, fp, fn, tn = confusion_counts(T, P)
+    scores = scores_from_counts(tp, fp, fn, tn)
+    for name, f in [("dice", dice), ("iou", iou), ("precision", precision), ("recall", recall),
+                    ("specificity", specificity)]:  # fmt: skip
+        np.testing.assert_allclose(scores[name], f(T, P, reduction="none"))
+    nan_rule = scores_from_counts(tp, fp, fn, tn, empty="nan")
+    np.testing.assert_allclose(nan_rule["dice"], dice(T, P, reduction="none", empty="nan"))
+    assert scores_from_counts(0, 0, 0)["dice"] == 1.0
+    with pytest.raises(ConfigError, match="empty rule"):
+        scores_from_counts(1, 0, 0, empty="zero")

@@ -15,6 +15,13 @@ import numpy as np
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import DataError, EmptyDatasetError, ModelError
 from neuroseg.inference.predictor import Prediction, Predictor
+from neuroseg.metrics import (
+    accuracy,
+    balanced_accuracy,
+    confusion_counts,
+    confusion_matrix,
+    scores_from_counts,
+)
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -60,39 +67,27 @@ class Evaluation:
         return p
 
 
+_SEG_KEYS = ("dice", "iou", "precision", "recall")
+
+
 def _counts(truth: np.ndarray, pred: np.ndarray) -> tuple[int, int, int]:
-    t, p = truth.astype(bool), pred.astype(bool)
-    return int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
-
-
-def _ratio(num: float, den: float, *, empty: float) -> float:
-    return float(num / den) if den > 0 else empty
+    tp, fp, fn, _ = confusion_counts(truth.astype(bool), pred.astype(bool))
+    return int(tp[0]), int(fp[0]), int(fn[0])
 
 
 def _seg_values(tp: int, fp: int, fn: int) -> dict[str, float]:
-    both_empty = tp + fp + fn == 0
-    e = 1.0 if both_empty else 0.0
-    return {
-        "dice": _ratio(2 * tp, 2 * tp + fp + fn, empty=e),
-        "iou": _ratio(tp, tp + fp + fn, empty=e),
-        "precision": _ratio(tp, tp + fp, empty=e),
-        "recall": _ratio(tp, tp + fn, empty=e),
-    }
+    """Dice, IoU, precision and recall by neuroseg.metrics' formulas and empty rule."""
+    scores = scores_from_counts(tp, fp, fn)
+    return {k: scores[k] for k in _SEG_KEYS}
 
 
 def _classification_summary(
     truth: Sequence[int], pred: Sequence[int], class_names: Sequence[str]
 ) -> dict[str, Any]:
-    k = len(class_names)
-    cm = np.zeros((k, k), int)
-    for t, p in zip(truth, pred):
-        cm[t, p] += 1
-    present = cm.sum(axis=1) > 0
-    recalls = np.diag(cm)[present] / cm.sum(axis=1)[present]
     return {
-        "accuracy": float(np.trace(cm) / max(cm.sum(), 1)),
-        "balanced_accuracy": float(recalls.mean()) if recalls.size else float("nan"),
-        "confusion_matrix": cm.tolist(),
+        "accuracy": accuracy(truth, pred),
+        "balanced_accuracy": balanced_accuracy(truth, pred) if len(truth) else float("nan"),
+        "confusion_matrix": confusion_matrix(truth, pred, num_classes=len(class_names)).tolist(),
         "class_names": list(class_names),
     }
 
@@ -185,7 +180,7 @@ def evaluate(
     summary: dict[str, Any] = {}
     if seg:
         per_item = [_seg_values(*c) for c in counts]
-        for key in ("dice", "iou", "precision", "recall"):
+        for key in _SEG_KEYS:
             summary[key] = float(np.mean([v[key] for v in per_item]))
         tot = np.sum(np.array(counts), axis=0)
         summary["pooled"] = _seg_values(int(tot[0]), int(tot[1]), int(tot[2]))

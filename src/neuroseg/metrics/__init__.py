@@ -49,6 +49,7 @@ from neuroseg.metrics.overlap import (
     iou,
     precision,
     recall,
+    scores_from_counts,
     specificity,
 )
 from neuroseg.metrics.result import MetricResult
@@ -88,6 +89,7 @@ __all__ = [
     "precision_recall_f1",
     "recall",
     "roc_auc",
+    "scores_from_counts",
     "specificity",
     "tversky_loss",
 ]

@@ -47,10 +47,19 @@ from typing import Any, Literal
 
 import numpy as np
 
+from neuroseg.errors import ConfigError
 from neuroseg.metrics._inputs import Prepared, check_options, group_index, prepare
 from neuroseg.metrics.result import MetricResult
 
-__all__ = ["confusion_counts", "dice", "iou", "precision", "recall", "specificity"]
+__all__ = [
+    "confusion_counts",
+    "dice",
+    "iou",
+    "precision",
+    "recall",
+    "scores_from_counts",
+    "specificity",
+]
 
 Reduction = Literal["per_image", "pooled", "per_patient", "none"]
 EmptyRule = Literal["one", "nan"]
@@ -206,18 +215,54 @@ def _score(
     )
     check_options(reduction, empty, groups, prep.truth.shape[0])
     (tp, fp, fn, tn), ids = _group_counts(_counts(prep), reduction, groups)
-    num, den, both_empty = formula(tp, fp, fn, tn)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
-    if empty == "one":
-        values = np.where(both_empty, 1.0, np.where(np.isnan(values), 0.0, values))
     return finish(
-        values.astype(np.float64),
+        _apply_rule(formula, tp, fp, fn, tn, empty),
         reduction=reduction,
         multiclass=prep.multiclass,
         details=details,
         groups=ids,
     )
+
+
+def _apply_rule(formula: Formula, tp: Any, fp: Any, fn: Any, tn: Any, empty: str) -> np.ndarray:
+    """Evaluate ``formula`` on counts with the empty-mask rule (see the module docs)."""
+    num, den, both_empty = formula(tp, fp, fn, tn)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+    if empty == "one":
+        values = np.where(both_empty, 1.0, np.where(np.isnan(values), 0.0, values))
+    return np.asarray(values, dtype=np.float64)
+
+
+def scores_from_counts(
+    tp: Any, fp: Any, fn: Any, tn: Any = 0, *, empty: EmptyRule = "one"
+) -> dict[str, Any]:
+    """Dice, IoU, precision, recall and specificity from confusion counts.
+
+    The same formulas and empty-mask rule as the functions, for callers that accumulate
+    counts themselves (e.g. over images of different sizes). Scalars give floats, arrays
+    give one value per element.
+
+    Example:
+        >>> scores_from_counts(1, 1, 1)["dice"]
+        0.5
+        >>> scores_from_counts(0, 0, 0)["iou"]  # both empty
+        1.0
+    """
+    if empty not in ("one", "nan"):
+        raise ConfigError(f"Unknown empty rule {empty!r}; choose 'one' or 'nan'.")
+    out: dict[str, Any] = {}
+    for name, formula in (
+        ("dice", _dice),
+        ("iou", _iou),
+        ("precision", _precision),
+        ("recall", _recall),
+        ("specificity", _specificity),
+    ):
+        values = _apply_rule(formula, np.asarray(tp), np.asarray(fp), np.asarray(fn),
+                             np.asarray(tn), empty)  # fmt: skip
+        out[name] = float(values) if values.ndim == 0 else values
+    return out
 
 
 def _dice(tp: Any, fp: Any, fn: Any, tn: Any) -> tuple[Any, Any, Any]:

@@ -59,7 +59,7 @@ def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> di
     per patient (each patient's slices as one volume) when every record has a patient ID.
     Classification: accuracy and balanced accuracy.
     """
-    from neuroseg.metrics import dice, iou, precision, recall
+    from neuroseg.metrics import accuracy, balanced_accuracy, dice, iou, precision, recall
 
     task = pipeline.get("task", "segmentation")
     kwargs = {**pipeline, "batch_size": 16, "cache": False}
@@ -73,10 +73,9 @@ def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> di
     if task == "classification":
         pred_label = p.argmax(axis=-1)
         true = t.astype(int).ravel()
-        recalls = [np.mean(pred_label[true == c] == c) for c in np.unique(true)]
         return {
-            "accuracy": float(np.mean(pred_label == true)),
-            "balanced_accuracy": float(np.mean(recalls)),
+            "accuracy": accuracy(true, pred_label),
+            "balanced_accuracy": balanced_accuracy(true, pred_label),
         }
     out = {
         "dice": float(dice(t, p)),
