@@ -18,6 +18,7 @@ import numpy as np
 
 from neuroseg.errors import ConfigError
 from neuroseg.metrics import Dice, DiceBCELoss, DiceLoss, IoU, Precision, Recall
+from neuroseg.train._multi_worker import MultiWorkerLoop, is_multi_worker
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.rundir import atomic_write, environment, plot_curves, write_history
 from neuroseg.train.seed import set_seed
@@ -311,23 +312,36 @@ def fit(
     if config.schedule == "plateau" and "lr" in state:
         model.optimizer.learning_rate.assign(float(state["lr"]))
     start = int(state["completed_epochs"])
+    # Keras' model.fit cannot run under a multi-worker strategy (see _multi_worker.py);
+    # there, each epoch runs the model's own train_step/test_step in neuroseg's loop.
+    loop = MultiWorkerLoop(model, strategy, class_weight) if is_multi_worker(strategy) else None
+    loop_callbacks = None
+    if loop is not None:
+        loop_callbacks = keras.callbacks.CallbackList(
+            list(callbacks or []), model=model, epochs=config.epochs, steps=steps, verbose=0
+        )
+        loop_callbacks.on_train_begin()
     for epoch in range(start, config.epochs):
         if stopped:
             break
         _reseed_random_layers(model, config.seed + epoch)
         data = first if epoch == 0 else make_train(epoch)
-        with scope():  # inside the scope, Keras finds the strategy for every epoch
-            h = model.fit(
-                data,
-                validation_data=val,
-                initial_epoch=epoch,
-                epochs=epoch + 1,
-                verbose=verbose,
-                shuffle=False,  # the pipeline shuffles itself (seeded)
-                class_weight=class_weight,
-                callbacks=[*(callbacks or []), _RunProgbar(config.epochs)],
-            )
-        logs = {k: float(v[-1]) for k, v in h.history.items()}
+        if loop is not None:
+            with scope():
+                logs = loop.epoch(data, val, epoch=epoch, callbacks=loop_callbacks)
+        else:
+            with scope():  # inside the scope, Keras finds the strategy for every epoch
+                h = model.fit(
+                    data,
+                    validation_data=val,
+                    initial_epoch=epoch,
+                    epochs=epoch + 1,
+                    verbose=verbose,
+                    shuffle=False,  # the pipeline shuffles itself (seeded)
+                    class_weight=class_weight,
+                    callbacks=[*(callbacks or []), _RunProgbar(config.epochs)],
+                )
+            logs = {k: float(v[-1]) for k, v in h.history.items()}
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         row: dict[str, Any] = {"epoch": epoch, **logs, "lr": lr}
         rows.append(row)
@@ -365,6 +379,8 @@ def fit(
                 _write_scalars(writer, row, epoch)
                 writer.flush()
 
+    if loop_callbacks is not None:
+        loop_callbacks.on_train_end()
     if run is not None and rows:
         final = {k: v for k, v in rows[-1].items()}
         final.update(best_epoch=state["best_epoch"], best_value=state["best_value"],
