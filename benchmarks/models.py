@@ -153,7 +153,7 @@ def ablation(repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {"gflops_per_image": fl}
     out["train_img_s"] = interleaved(
         {
-            "plain_fit_b8": (train_step(model, size, 8, False), 8),
+            "fit_b8": (train_step(model, size, 8, False), 8),
             "fit_b16": (train_step(create_model("resunet-small"), size, 16, False), 16),
             "xla_jit_b8": (train_step(create_model("resunet-small"), size, 8, True), 8),
         },

@@ -34,6 +34,7 @@ LAYER_CASES = [
     ),
     ("EncoderStage", lambda: models.EncoderStage(8, num_units=2, squeeze_excite=True), [X16]),
     ("Bridge", lambda: models.Bridge(8, aspp=True, aspp_rates=(1, 2)), [X16]),
+    ("FusedBatchNormalization", lambda: models.FusedBatchNormalization(momentum=0.9), [X16]),
     ("SqueezeExcitation", lambda: models.SqueezeExcitation(ratio=2), [X16]),
     ("ASPP", lambda: models.ASPP(6, rates=(1, 3), norm="group"), [X16]),
     ("AttentionGate", lambda: models.AttentionGate(4), [SKIP32, X16]),

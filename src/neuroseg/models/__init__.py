@@ -7,6 +7,7 @@ Example:
     True
 """
 
+from neuroseg.models.batch_norm import FusedBatchNormalization
 from neuroseg.models.blocks import (
     ASPP,
     AttentionGate,
@@ -45,6 +46,7 @@ __all__ = [
     "Classifier",
     "DecoderStage",
     "EncoderStage",
+    "FusedBatchNormalization",
     "ImageNetPreprocessing",
     "ModelSpec",
     "MultiTaskResUNet",

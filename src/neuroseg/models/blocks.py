@@ -21,6 +21,7 @@ import keras
 from keras import layers, ops
 
 from neuroseg.errors import ConfigError
+from neuroseg.models.batch_norm import FusedBatchNormalization
 
 __all__ = [
     "ASPP",
@@ -49,8 +50,9 @@ def make_norm(norm: str, *, groups: int = 8, name: str | None = None) -> layers.
     """Return a normalisation layer: ``"batch"``, ``"group"`` or ``"none"`` (identity).
 
     Args:
-        norm: ``"batch"`` (batch normalisation), ``"group"`` (group normalisation, good for
-            small batches) or ``"none"`` (identity).
+        norm: ``"batch"`` (batch normalisation, :class:`FusedBatchNormalization`),
+            ``"group"`` (group normalisation, good for small batches) or ``"none"``
+            (identity).
         groups: Groups for group normalisation; must divide the channel count.
         name: Layer name.
 
@@ -62,7 +64,7 @@ def make_norm(norm: str, *, groups: int = 8, name: str | None = None) -> layers.
         4
     """
     if norm == "batch":
-        return layers.BatchNormalization(name=name)
+        return FusedBatchNormalization(name=name)
     if norm == "group":
         return layers.GroupNormalization(groups=groups, name=name)
     if norm == "none":

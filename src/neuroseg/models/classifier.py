@@ -21,6 +21,7 @@ import keras
 from keras import layers, ops
 
 from neuroseg.errors import ConfigError, ModelError, UnknownNameError
+from neuroseg.models.batch_norm import FusedBatchNormalization
 
 __all__ = [
     "BACKBONES",
@@ -255,7 +256,7 @@ def _scratch_cnn(
     for i, f in enumerate(filters, start=1):
         for j in (1, 2):
             x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"block{i}_conv{j}")(x)
-            x = layers.BatchNormalization(name=f"block{i}_bn{j}")(x)
+            x = FusedBatchNormalization(name=f"block{i}_bn{j}")(x)
             x = layers.Activation("relu", name=f"block{i}_relu{j}")(x)
         x = layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
         if dropout:
