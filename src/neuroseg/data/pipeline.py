@@ -240,16 +240,23 @@ def to_tf_dataset(
         return fixed({"image": image, "mask": mask, "label": label})
 
     def to_task(s: dict[str, tf.Tensor]) -> Any:
-        mask = tf.cast(s["mask"], tf.float32)
+        # masks stay compact (uint8 from the native decoder) until to_float, after batching
         if task == "segmentation":
-            return s["image"], mask
+            return s["image"], s["mask"]
         if task == "classification":
             return s["image"], s["label"]
-        return s["image"], {"mask": mask, "label": s["label"]}
+        return s["image"], {"mask": s["mask"], "label": s["label"]}
 
-    def finish(s: dict[str, tf.Tensor], k: tf.Tensor | None) -> Any:
+    def to_float(x: Any, y: Any) -> Any:
+        if task == "segmentation":
+            return x, tf.cast(y, tf.float32)
+        if task == "multitask":
+            return x, {"mask": tf.cast(y["mask"], tf.float32), "label": y["label"]}
+        return x, y
+
+    def finish(s: dict[str, tf.Tensor], r: tf.Tensor) -> Any:
         if augment is not None:
-            s = augment(s, k)
+            s = augment(s, tf.stack([r, tf.constant(0, tf.int64)]))
         return to_task(s)
 
     if native:
@@ -269,7 +276,8 @@ def to_tf_dataset(
 
     if shuffle and not cache:  # shuffle cheap paths/indices before decoding
         ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    # one random int64 per element; finish() turns it into the (2,) stateless seed
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     if cache:  # decode once, then reshuffle and augment the cached slices every epoch
         ds = ds.map(
             lambda *item: decode_item(item), num_parallel_calls=parallel, deterministic=True
@@ -288,6 +296,8 @@ def to_tf_dataset(
         )
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    if task != "classification":
+        ds = ds.map(to_float, num_parallel_calls=parallel, deterministic=True)
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)
     return ds

@@ -16,8 +16,10 @@ Example config::
     # further keys are passed to create_model; input_shape is set from the data
 
     [augment]
-    flip = true
-    rot90 = true
+    flip = true                          # horizontal flips (vflip: vertical)
+    rot90 = true                         # random quarter turns
+    affine = 0.5                         # probabilities: rotation/scale/shift/shear,
+    gamma = 0.3                          # and brightness, contrast, gamma (image only)
 
     [train]                              # TrainConfig fields
     epochs = 30
@@ -43,7 +45,9 @@ _DATA_KEYS = {
     "format", "path", "image_size", "channels", "batch_size", "cache", "limit",
     "val_groups", "val_fraction", "task", "options",
 }  # fmt: skip
-_AUGMENT_KEYS = {"flip", "vflip", "rot90"}
+_AUGMENT_KEYS = {"flip", "vflip", "rot90", "affine", "brightness", "contrast", "gamma"}
+# keys whose value is the probability of applying the transform to a sample
+_AUGMENT_PROBABILITIES = {"affine", "brightness", "contrast", "gamma"}
 
 
 @dataclass
@@ -115,7 +119,15 @@ class Experiment:
 
     def augmentation(self) -> Any:
         """The ``[augment]`` section as a dict-level transform (or ``None``)."""
-        from neuroseg.data import Compose, RandomFlip, RandomRotate90
+        from neuroseg.data import (
+            Compose,
+            RandomAffine,
+            RandomBrightness,
+            RandomContrast,
+            RandomFlip,
+            RandomGamma,
+            RandomRotate90,
+        )
 
         steps: list[Any] = []
         if self.augment.get("flip", False) or self.augment.get("vflip", False):
@@ -127,6 +139,21 @@ class Experiment:
             )
         if self.augment.get("rot90", False):
             steps.append(RandomRotate90())
+        factories = {
+            "affine": RandomAffine,
+            "brightness": RandomBrightness,
+            "contrast": RandomContrast,
+            "gamma": RandomGamma,
+        }
+        for key in sorted(_AUGMENT_PROBABILITIES):
+            p = self.augment.get(key, 0.0)
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+                raise ConfigError(
+                    f"[augment] {key} is the probability of applying it: a number in [0, 1], "
+                    f"got {p!r}."
+                )
+            if p > 0:
+                steps.append(factories[key](p=float(p)))
         return Compose(steps) if steps else None
 
     def pipeline_kwargs(self) -> dict[str, Any]:
