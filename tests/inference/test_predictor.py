@@ -95,7 +95,7 @@ def test_size_and_model_errors(small_seg_model, tmp_path):
         Predictor(tmp_path / "missing.keras")
     with pytest.raises(ModelError, match="pretrained"):
         resolve_model("resunet-small")
-    with pytest.raises(UnknownNameError, match="Valid names"):
+    with pytest.raises(UnknownNameError, match="not a pretrained model"):
         resolve_model("no-such-model")
     with pytest.raises(ModelError, match="classification"):
         Predictor(small_seg_model).check_task("classification", command="neuroseg x")

@@ -24,7 +24,12 @@ def register(sub: Any) -> None:
     p.add_argument("--json", default=None, metavar="OUT", help="write the summary JSON here")
     p.add_argument("--csv", default=None, metavar="OUT", help="write per-item rows here")
     p.add_argument("--tta", action="store_true", help="test-time augmentation")
-    p.add_argument("--threshold", type=float, default=0.5, help="foreground threshold")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="foreground threshold (default: a pretrained model's own, else 0.5)",
+    )
     p.set_defaults(handler=run)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["register"]
@@ -12,7 +14,7 @@ def register(sub: Any) -> None:
     """Add the ``models`` subcommand."""
     p = sub.add_parser(
         "models",
-        help="list the registered model presets",
+        help="list the registered model presets and the pretrained models",
         description="Inspect neuroseg's model registry.",
     )
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")
@@ -29,7 +31,14 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """List the presets (the only action); return 0."""
-    from neuroseg.models import count_flops, create_model, get_spec, list_models
+    from neuroseg.models import (
+        count_flops,
+        create_model,
+        get_spec,
+        list_models,
+        list_pretrained,
+        pretrained_info,
+    )
 
     if getattr(args, "models_command", None) != "list":
         print("usage: neuroseg models list [PATTERN] [--no-flops]")
@@ -44,6 +53,26 @@ def run(args: argparse.Namespace) -> int:
         rows.append(
             (name, spec.task, "x".join(str(s) for s in shape), f"{model.count_params():,}", flops)
         )
+    _print_table(rows)
+    pretrained = [
+        n for n in list_pretrained() if args.pattern is None or fnmatch.fnmatch(n, args.pattern)
+    ]
+    if pretrained:
+        print("\npretrained (shipped with neuroseg, offline; see pretrained_info(name)):")
+        table = [("name", "architecture", "task", "input", "status", "val Dice / acc")]
+        for name in pretrained:
+            info = pretrained_info(name)
+            metric = info.metrics.get("metrics", {}).get("dice", {}).get("per_image", {})
+            score = metric.get("mean", info.metrics.get("accuracy", "-"))
+            table.append(
+                (name, info.architecture, info.task, "x".join(map(str, info.input_shape)),
+                 info.status, str(score))
+            )  # fmt: skip
+        _print_table(table)
+    return 0
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print(
@@ -51,4 +80,3 @@ def run(args: argparse.Namespace) -> int:
                 c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))
             )
         )
-    return 0

@@ -34,7 +34,12 @@ def register(sub: Any) -> None:
         default=None,
         help="layer for Grad-CAM (default: last feature layer before the head)",
     )
-    p.add_argument("--threshold", type=float, default=0.5, help="foreground threshold")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="foreground threshold (default: a pretrained model's own, else 0.5)",
+    )
     p.add_argument("--min-size", type=int, default=0, help="drop components under N pixels")
     p.add_argument("--largest-component", action="store_true", help="keep the largest only")
     p.add_argument("--fill-holes", action="store_true", help="fill holes in the masks")
@@ -173,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.model),
         "task": predictor.task,
         "tta": args.tta,
-        "threshold": args.threshold,
+        "threshold": predictor.threshold,
         "predictions": results,
     }
     (out / "predictions.json").write_text(json.dumps(doc, indent=2) + "\n")

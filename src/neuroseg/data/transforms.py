@@ -187,6 +187,7 @@ def tf_random_flip(
     # one reverse over the chosen axes (none: the input passes through), no control flow
     chosen = (draws < 0.5) & tf.constant([horizontal, vertical])
     axes = tf.boolean_mask(tf.constant([1, 0]), chosen)
+
     def flip(x: tf.Tensor) -> tf.Tensor:
         return _on_plane(x, lambda p: tf.reverse(p, axes))
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from neuroseg.errors import ModelError
+from neuroseg.errors import ModelError, UnknownNameError
 
 __all__ = ["resolve_model"]
 
@@ -16,9 +16,8 @@ def resolve_model(model: Any) -> Any:
 
     A string or path naming an existing file (or ending in ``.keras``) is loaded with
     :func:`neuroseg.models.load_model` (``safe_mode=True``). Any other string is looked up
-    as a registry name; it resolves only when pretrained weights are available for it
-    (through ``neuroseg.models.load_pretrained`` when that exists), because an untrained
-    preset cannot predict anything.
+    as a pretrained model (:func:`neuroseg.models.load_pretrained`, offline); an untrained
+    architecture name is refused, because it cannot predict anything.
 
     Args:
         model: A ``keras.Model``, a path, or a pretrained model name.
@@ -50,12 +49,16 @@ def resolve_model(model: Any) -> Any:
     text = str(model)
     if path.suffix == ".keras" or path.exists() or os.sep in text or "/" in text:
         return models.load_model(path, compile=False)
-    models.get_spec(text)  # raises UnknownNameError listing the valid names
-    loader = getattr(models, "load_pretrained", None)
-    if loader is None:
-        raise ModelError(
-            f"{text!r} is a model preset but no pretrained weights are published for it in "
-            "this version of neuroseg. Train one (neuroseg quickstart, neuroseg.train.fit) "
-            "and pass the path of its .keras file."
+    if text in models.list_pretrained():
+        return models.load_pretrained(text)
+    names = models.list_pretrained()
+    if text not in models.list_models():
+        raise UnknownNameError(
+            f"Unknown model {text!r}: not a file, and not a pretrained model "
+            f"({', '.join(names) if names else 'none in this installation'})."
         )
-    return loader(text)
+    raise ModelError(
+        f"{text!r} is an untrained architecture; no pretrained weights are published for it. "
+        f"Pretrained models: {', '.join(names) if names else 'none in this installation'}. "
+        "Or train one (neuroseg quickstart, neuroseg train) and pass its .keras file."
+    )

@@ -114,6 +114,16 @@ def _foreground(mask_out: np.ndarray) -> np.ndarray:
     return 1.0 - mask_out[..., 0]
 
 
+def _pretrained_card(model: Any) -> Any:
+    """The model card when ``model`` names a pretrained model, else ``None``."""
+    if isinstance(model, str):
+        from neuroseg.models.pretrained import list_pretrained, pretrained_info
+
+        if model in list_pretrained():
+            return pretrained_info(model)
+    return None
+
+
 class Predictor:
     """Apply a model to new images: preprocessing, batching, TTA and post-processing.
 
@@ -125,7 +135,8 @@ class Predictor:
 
     Args:
         model: A ``keras.Model``, the path of a ``.keras`` file, or a pretrained name.
-        threshold: Foreground threshold on the probability.
+        threshold: Foreground threshold on the probability; ``None``: the pretrained
+            model's own (from its card), else 0.5.
         tta: Average over flips and 90° rotations (each prediction mapped back first).
         batch_size: Images per model call.
         image_size: Size to resize to when the model accepts any size (``None`` sizes);
@@ -134,7 +145,8 @@ class Predictor:
         min_size: Remove predicted components smaller than this (pixels).
         largest_component: Keep only the largest predicted component.
         fill_holes: Fill holes in the predicted mask.
-        class_names: Names of the classifier's classes (for reports).
+        class_names: Names of the classifier's classes (for reports); ``None``: a
+            pretrained model's own.
 
     Raises:
         ModelError: The model cannot be loaded, or its outputs are neither masks nor class
@@ -155,7 +167,7 @@ class Predictor:
         self,
         model: Any,
         *,
-        threshold: float = 0.5,
+        threshold: float | None = None,
         tta: bool = False,
         batch_size: int = 8,
         image_size: int | Sequence[int] | None = None,
@@ -165,9 +177,14 @@ class Predictor:
         fill_holes: bool = False,
         class_names: Sequence[str] | None = None,
     ) -> None:
+        self.info = _pretrained_card(model)
         self.model = resolve_model(model)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+        if threshold is None:
+            threshold = self.info.threshold if self.info is not None else 0.5
+        if class_names is None and self.info is not None:
+            class_names = self.info.class_names
         self.threshold = float(threshold)
         self.tta = bool(tta)
         self.batch_size = int(batch_size)

@@ -32,6 +32,12 @@ from neuroseg.models.classifier import (
 from neuroseg.models.flops import count_flops
 from neuroseg.models.fusion import fuse_for_inference
 from neuroseg.models.multitask import MultiTaskResUNet, NoTumorConsistency, no_tumor_consistency
+from neuroseg.models.pretrained import (
+    PretrainedInfo,
+    list_pretrained,
+    load_pretrained,
+    pretrained_info,
+)
 from neuroseg.models.registry import ModelSpec, create_model, get_spec, list_models, register_model
 from neuroseg.models.resunet import AttentionResUNet, ResUNet, ResUNetPlusPlus
 from neuroseg.models.saving import load_model
@@ -51,6 +57,7 @@ __all__ = [
     "ModelSpec",
     "MultiTaskResUNet",
     "NoTumorConsistency",
+    "PretrainedInfo",
     "PreActResidualUnit",
     "ResUNet",
     "ResUNetPlusPlus",
@@ -64,9 +71,12 @@ __all__ = [
     "get_spec",
     "imagenet_weights_info",
     "list_models",
+    "list_pretrained",
+    "load_pretrained",
     "load_model",
     "make_norm",
     "no_tumor_consistency",
+    "pretrained_info",
     "register_model",
     "unfreeze_backbone",
 ]

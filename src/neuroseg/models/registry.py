@@ -8,7 +8,7 @@ from typing import Any
 
 import keras
 
-from neuroseg.errors import UnknownNameError
+from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.models.classifier import BACKBONES, build_classifier
 from neuroseg.models.multitask import MultiTaskResUNet
 from neuroseg.models.resunet import AttentionResUNet, ResUNet, ResUNetPlusPlus
@@ -86,24 +86,50 @@ def get_spec(name: str) -> ModelSpec:
         ) from None
 
 
-def create_model(name: str, **kwargs: Any) -> keras.Model:
+def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> keras.Model:
     """Build a registered model; ``kwargs`` override the preset's defaults.
 
+    ``name`` may also be a pretrained model (:func:`~neuroseg.models.list_pretrained`):
+    with ``pretrained=True`` its trained weights are loaded from the package (offline,
+    SHA-256-checked); with ``pretrained=False`` its architecture is built untrained at its
+    input shape.
+
     Args:
-        name: A name from :func:`list_models`.
-        **kwargs: Constructor arguments, e.g. ``input_shape=(128, 128, 1)``.
+        name: A name from :func:`list_models` or :func:`~neuroseg.models.list_pretrained`.
+        pretrained: Load the shipped weights (pretrained names only).
+        **kwargs: Constructor arguments, e.g. ``input_shape=(128, 128, 1)``. Not allowed
+            with ``pretrained=True``, which returns the model exactly as trained.
 
     Returns:
         An un-compiled Keras model.
 
     Raises:
         UnknownNameError: Unknown name; the message lists the valid names.
+        ConfigError: ``pretrained=True`` with constructor arguments.
 
     Example:
         >>> model = create_model("resunet-small", input_shape=(64, 64, 1))
         >>> model.output_shape
         (None, 64, 64, 1)
     """
+    from neuroseg.models.pretrained import list_pretrained, load_pretrained, pretrained_info
+
+    if name in list_pretrained():
+        if pretrained:
+            if kwargs:
+                raise ConfigError(
+                    f"create_model({name!r}, pretrained=True) returns the model as trained; "
+                    f"drop the arguments {sorted(kwargs)} (or use pretrained=False)."
+                )
+            return load_pretrained(name)
+        info = pretrained_info(name)
+        return create_model(info.architecture, **{"input_shape": info.input_shape, **kwargs})
+    if pretrained:
+        names = list_pretrained()
+        raise UnknownNameError(
+            f"No pretrained weights for {name!r}. Pretrained models: "
+            f"{', '.join(names) if names else 'none in this installation'}."
+        )
     spec = get_spec(name)
     return spec.builder(**{**spec.kwargs, **kwargs})
 

@@ -1,0 +1,158 @@
+"""Pretrained models shipped inside the package: loading, model cards and integrity checks.
+
+Each pretrained model is two files in ``neuroseg/models/weights/``: ``NAME.keras`` (the
+model, without optimiser state) and ``NAME.json`` (its model card: architecture,
+preprocessing, threshold, class names, training data and split, measured results, intended
+use and known limits, and the SHA-256 of the ``.keras`` file). Nothing is downloaded;
+loading works offline and checks the file against its recorded SHA-256 first, then loads it
+with Keras ``safe_mode``.
+
+Example:
+    >>> from neuroseg.models import list_pretrained
+    >>> isinstance(list_pretrained(), list)
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from neuroseg.errors import ModelError, UnknownNameError
+
+__all__ = ["PretrainedInfo", "list_pretrained", "load_pretrained", "pretrained_info"]
+
+_WEIGHTS = "weights"
+
+
+@dataclass(frozen=True)
+class PretrainedInfo:
+    """A pretrained model's card, read from ``NAME.json``.
+
+    Attributes:
+        name: The pretrained name, e.g. ``"resunet-figshare"``.
+        architecture: The registry preset it instantiates (:func:`create_model` name).
+        task: ``"segmentation"``, ``"classification"`` or ``"multitask"``.
+        input_shape: ``(height, width, channels)`` of the model input.
+        threshold: Foreground threshold on the probability (segmentation).
+        class_names: Output classes in order (classification), else ``None``.
+        preprocessing: How inputs are prepared (what :class:`~neuroseg.inference.Predictor`
+            does), as human-readable fields.
+        training: Data, split, config, epochs, hardware and wall-clock time.
+        metrics: Measured results (see the docs' Results page).
+        intended_use: What the model is for.
+        limitations: Known limits.
+        status: ``"final"`` or ``"preliminary"`` (below its targets; see ``notes``).
+        notes: Free text.
+        sha256: SHA-256 of ``NAME.keras``.
+        file: The ``.keras`` file name.
+    """
+
+    name: str
+    architecture: str
+    task: str
+    input_shape: tuple[int, int, int]
+    sha256: str
+    file: str
+    threshold: float = 0.5
+    class_names: tuple[str, ...] | None = None
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    intended_use: str = ""
+    limitations: tuple[str, ...] = ()
+    status: str = "final"
+    notes: str = ""
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> PretrainedInfo:
+        """Build from the card's JSON dict."""
+        data = dict(raw)
+        data["input_shape"] = tuple(int(v) for v in data["input_shape"])
+        if data.get("class_names") is not None:
+            data["class_names"] = tuple(data["class_names"])
+        data["limitations"] = tuple(data.get("limitations", ()))
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _weights_dir() -> Path:
+    return Path(str(resources.files("neuroseg.models") / _WEIGHTS))
+
+
+def list_pretrained() -> list[str]:
+    """Return the sorted names of the pretrained models shipped with this version.
+
+    Example:
+        >>> all(isinstance(name, str) for name in list_pretrained())
+        True
+    """
+    folder = _weights_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("*.json") if p.with_suffix(".keras").is_file())
+
+
+def pretrained_info(name: str) -> PretrainedInfo:
+    """Return the model card of the pretrained model ``name``.
+
+    Raises:
+        UnknownNameError: No pretrained model of that name; the message lists them.
+        ModelError: The card is unreadable.
+    """
+    names = list_pretrained()
+    if name not in names:
+        listed = ", ".join(names) if names else "none in this installation"
+        raise UnknownNameError(
+            f"No pretrained model called {name!r}. Pretrained models: {listed}. "
+            "(Architectures without weights are in neuroseg.models.list_models().)"
+        )
+    path = _weights_dir() / f"{name}.json"
+    try:
+        return PretrainedInfo.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{path}: unreadable model card ({exc}); reinstall neuroseg.") from exc
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_pretrained(name: str, *, compile: bool = False) -> Any:
+    """Load the pretrained model ``name`` from the package, offline.
+
+    The ``.keras`` file is checked against the SHA-256 in its card, then loaded with
+    ``safe_mode=True``. Use :func:`pretrained_info` for its threshold, class names,
+    preprocessing and results; :class:`~neuroseg.inference.Predictor` and the command line
+    apply them by themselves when given the name.
+
+    Args:
+        name: A name from :func:`list_pretrained`.
+        compile: Compile the model (no optimiser state is stored; training restarts it).
+
+    Returns:
+        The ``keras.Model``.
+
+    Raises:
+        UnknownNameError: No pretrained model of that name.
+        ModelError: The file does not match its SHA-256 or cannot be loaded.
+    """
+    from neuroseg.models.saving import load_model
+
+    info = pretrained_info(name)
+    path = _weights_dir() / info.file
+    actual = _sha256(path)
+    if actual != info.sha256:
+        raise ModelError(
+            f"{path}: SHA-256 {actual} does not match the model card's {info.sha256}; the "
+            "file is corrupt or was replaced. Reinstall neuroseg."
+        )
+    return load_model(path, compile=compile)

@@ -1,0 +1,127 @@
+"""Pretrained models shipped in the package: integrity, loading, cards and their use."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from neuroseg.cli import main
+from neuroseg.data import load_figshare
+from neuroseg.errors import ConfigError, ModelError, UnknownNameError
+from neuroseg.inference import Predictor
+from neuroseg.metrics import dice
+from neuroseg.models import (
+    create_model,
+    list_models,
+    list_pretrained,
+    load_pretrained,
+    pretrained,
+    pretrained_info,
+)
+
+NAMES = list_pretrained()
+
+
+def test_shipped_models_are_listed_and_small():
+    assert "resunet-figshare" in NAMES
+    folder = pretrained._weights_dir()
+    total = sum(p.stat().st_size for p in folder.iterdir())
+    assert total <= 40 * 2**20, f"pretrained weights take {total:,} bytes (limit 40 MB)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_card_is_complete_and_matches_the_file(name):
+    info = pretrained_info(name)
+    assert info.name == name and info.architecture in list_models()
+    assert info.intended_use and "not a medical device" in info.intended_use
+    assert info.limitations and info.training.get("data") and info.training.get("split")
+    assert info.status in ("final", "preliminary")
+    assert info.metrics["n_images"] > 0
+    model = load_pretrained(name)
+    assert tuple(model.input_shape[1:]) == info.input_shape
+    assert getattr(model, "optimizer", None) is None  # shipped without optimiser state
+    again = create_model(name, pretrained=True)
+    x = np.random.default_rng(0).random((1, *info.input_shape), dtype=np.float32)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), again.predict(x, verbose=0))
+
+
+def test_untrained_architecture_of_a_pretrained_name():
+    info = pretrained_info("resunet-figshare")
+    model = create_model("resunet-figshare")
+    assert tuple(model.input_shape[1:]) == info.input_shape
+    trained = load_pretrained("resunet-figshare")
+    assert not all(np.array_equal(a, b) for a, b in zip(model.get_weights(), trained.get_weights()))
+
+
+def test_bad_names_and_arguments():
+    with pytest.raises(UnknownNameError, match="resunet-figshare"):
+        load_pretrained("resunet-nowhere")
+    with pytest.raises(UnknownNameError, match="No pretrained weights for 'resunet-small'"):
+        create_model("resunet-small", pretrained=True)
+    with pytest.raises(ConfigError, match="input_shape"):
+        create_model("resunet-figshare", pretrained=True, input_shape=(128, 128, 1))
+    with pytest.raises(ModelError, match="untrained architecture"):
+        Predictor("resunet-small")
+
+
+def test_corrupt_weights_are_refused(tmp_path, monkeypatch):
+    shutil.copytree(pretrained._weights_dir(), tmp_path / "weights")
+    monkeypatch.setattr(pretrained, "_weights_dir", lambda: tmp_path / "weights")
+    path = tmp_path / "weights" / "resunet-figshare.keras"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        load_pretrained("resunet-figshare")
+    card = tmp_path / "weights" / "resunet-figshare.json"
+    card.write_text("{not json")
+    with pytest.raises(ModelError, match="unreadable model card"):
+        pretrained_info("resunet-figshare")
+
+
+def test_predictor_takes_threshold_from_the_card(tmp_path, monkeypatch):
+    shutil.copytree(pretrained._weights_dir(), tmp_path / "weights")
+    monkeypatch.setattr(pretrained, "_weights_dir", lambda: tmp_path / "weights")
+    card = tmp_path / "weights" / "resunet-figshare.json"
+    raw = json.loads(card.read_text())
+    raw["threshold"] = 0.7
+    card.write_text(json.dumps(raw))
+    assert Predictor("resunet-figshare").threshold == 0.7
+    assert Predictor("resunet-figshare", threshold=0.4).threshold == 0.4
+
+
+def test_resunet_figshare_segments_real_validation_slices(figshare_root):
+    """Fold 4 was the validation fold: every 40th slice, scored against its mask."""
+    data = load_figshare(figshare_root, folds=[4])
+    data = data[np.arange(0, len(data), 40)]
+    preds = Predictor("resunet-figshare").predict(data)
+    scores = [dice(p.truth.astype(bool), p.mask.astype(bool)) for p in preds]
+    assert len(scores) == len(data)
+    assert np.mean(scores) > 0.4, scores
+
+
+def test_cli_predict_and_evaluate_by_name(tmp_path, figshare_root, capsys):
+    image = figshare_root / "images" / "1.png"
+    out = tmp_path / "pred"
+    assert main(["predict", "--model", "resunet-figshare", str(image), "--out", str(out)]) == 0
+    doc = json.loads((out / "predictions.json").read_text())
+    assert doc["threshold"] == pretrained_info("resunet-figshare").threshold
+    assert len(doc["predictions"]) == 1
+
+
+@pytest.mark.slow
+def test_evaluate_reproduces_the_card(figshare_root, capsys):
+    """`neuroseg evaluate --model resunet-figshare` on fold 4 gives the card's figures."""
+    info = pretrained_info("resunet-figshare")
+    spec = f"figshare:{figshare_root}"
+    assert main(["evaluate", "--model", "resunet-figshare", "--data", spec]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("{") :])["summary"]
+    # the card is for fold 4 only; evaluate scores every fold, so recompute on fold 4
+    data = load_figshare(figshare_root, folds=[4])
+    preds = Predictor("resunet-figshare").predict(data)
+    scores = [dice(p.truth.astype(bool), p.mask.astype(bool)) for p in preds]
+    card = info.metrics["metrics"]["dice"]["per_image"]["mean"]
+    assert abs(np.mean(scores) - card) < 1e-3
+    assert summary["dice"] > 0
