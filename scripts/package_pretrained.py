@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--data", required=True, metavar="FORMAT:PATH")
     ap.add_argument("--groups", nargs="*", default=None, help="validation groups to keep")
     ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
 
     from neuroseg.data import load_dataset, parse_data_spec
@@ -86,6 +87,8 @@ def main() -> None:
         "best_val_dice_during_training": _round(state["best_value"]),
         "inference_seconds_cpu": round(seconds, 1),
     }
+    if args.train_seconds is not None:
+        card["training"]["wall_clock_seconds"] = round(args.train_seconds)
     card["name"] = args.name
     card["file"] = path.name
     card["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
