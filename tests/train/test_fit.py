@@ -85,3 +85,29 @@ def test_fit_errors(tmp_path):
     repeated = ds.to_tf_dataset(image_size=32).repeat()
     with pytest.raises(ConfigError, match="known length"):
         fit(model, repeated)
+
+
+def test_bad_mask_found_while_training_names_the_file(tmp_path):
+    """A mask that fails the in-graph check surfaces as a DataError naming the file."""
+    import cv2
+
+    from neuroseg.data import load_dataset
+    from neuroseg.errors import DataError
+    from neuroseg.models import create_model
+    from neuroseg.train import TrainConfig, fit
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        cv2.imwrite(
+            str(tmp_path / "images" / f"s{i}.png"), rng.integers(0, 255, (32, 32), np.uint8)
+        )
+        mask = np.zeros((32, 32), np.uint8)
+        mask[8:16, 8:16] = 255 if i != 2 else 128  # s2: not a binary mask
+        cv2.imwrite(str(tmp_path / "masks" / f"s{i}.png"), mask)
+    data = load_dataset("pairs", tmp_path)
+    train = data.to_tf_dataset(image_size=32, batch_size=2)
+    model = create_model("resunet-small", input_shape=(32, 32, 1), base_filters=4)
+    with pytest.raises(DataError, match=r"s2\.png.*neuroseg data check"):
+        fit(model, train, config=TrainConfig(epochs=1), verbose=0)

@@ -7,8 +7,8 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from neuroseg.errors import ConfigError
+from neuroseg.errors import ConfigError, DataError
 from neuroseg.metrics import Dice, DiceBCELoss, DiceLoss, IoU, Precision, Recall
 from neuroseg.train._multi_worker import MultiWorkerLoop, is_multi_worker
 from neuroseg.train.config import TrainConfig
@@ -162,6 +162,36 @@ def _write_scalars(writer: Any, row: dict[str, Any], step: int) -> None:
         for k, v in row.items():
             if k != "epoch":
                 tf.summary.write(k, tf.constant(float(v), tf.float32), step=step, metadata=metadata)
+
+
+@contextmanager
+def _data_errors() -> Iterator[None]:
+    """Turn TensorFlow's errors from reading the data into a :class:`DataError`.
+
+    In-graph decoding reports a corrupt or truncated image, or a mask that fails the
+    pipeline's check (its message names the mask and image files), as a TensorFlow
+    ``InvalidArgumentError`` or ``DataLossError`` from deep inside ``model.fit``. Finished
+    epochs are already checkpointed when it happens.
+    """
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.InvalidArgumentError, tf.errors.DataLossError) as exc:
+        message = str(exc.message if hasattr(exc, "message") else exc).strip()
+        if "decode" not in message.lower() and "mask" not in message.lower():
+            raise
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        detail = next((line for line in lines if "assertion failed" in line), None) or next(
+            (line for line in lines if "decode" in line.lower() or "mask" in line.lower()),
+            lines[-1] if lines else "",
+        )
+        raise DataError(
+            f"Reading the training data failed: {detail[:800]}. Run "
+            "`neuroseg data check --format FORMAT PATH` to list every unreadable image and "
+            "every mask that is not binary or not its image's size, then fix or remove those "
+            "files (finished epochs are checkpointed; continue with resume=True)."
+        ) from exc
 
 
 def _is_chief(strategy: Any) -> bool:
@@ -326,11 +356,10 @@ def fit(
             break
         _reseed_random_layers(model, config.seed + epoch)
         data = first if epoch == 0 else make_train(epoch)
-        if loop is not None:
-            with scope():
+        with _data_errors(), scope():  # inside the scope, Keras finds the strategy
+            if loop is not None:
                 logs = loop.epoch(data, val, epoch=epoch, callbacks=loop_callbacks)
-        else:
-            with scope():  # inside the scope, Keras finds the strategy for every epoch
+            else:
                 h = model.fit(
                     data,
                     validation_data=val,
@@ -341,7 +370,7 @@ def fit(
                     class_weight=class_weight,
                     callbacks=[*(callbacks or []), _RunProgbar(config.epochs)],
                 )
-            logs = {k: float(v[-1]) for k, v in h.history.items()}
+                logs = {k: float(v[-1]) for k, v in h.history.items()}
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         row: dict[str, Any] = {"epoch": epoch, **logs, "lr": lr}
         rows.append(row)
