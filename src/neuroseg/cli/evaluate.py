@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from neuroseg.cli._common import add_model_argument, load_data_spec
+from neuroseg.errors import ConfigError
 
 __all__ = ["register", "run"]
 
@@ -23,6 +24,13 @@ def register(sub: Any) -> None:
     p.add_argument("--data", required=True, metavar="FORMAT:PATH", help="e.g. figshare:DIR")
     p.add_argument("--json", default=None, metavar="OUT", help="write the summary JSON here")
     p.add_argument("--csv", default=None, metavar="OUT", help="write per-item rows here")
+    p.add_argument(
+        "--groups",
+        nargs="+",
+        default=None,
+        metavar="GROUP",
+        help="keep only these patients/folds, e.g. --groups fold-4 (a model card's split)",
+    )
     p.add_argument("--tta", action="store_true", help="test-time augmentation")
     p.add_argument(
         "--threshold",
@@ -38,6 +46,15 @@ def run(args: argparse.Namespace) -> int:
     from neuroseg.inference import Predictor, evaluate
 
     dataset = load_data_spec(args.data)
+    if args.groups:
+        wanted = set(args.groups)
+        present = {r.group for r in dataset}
+        unknown = sorted(wanted - present)
+        if unknown:
+            shown = sorted(str(g) for g in present)
+            listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
+            raise ConfigError(f"--groups {unknown} not in {args.data}; its groups: {listed}.")
+        dataset = dataset.filter(lambda r: r.group in wanted)
     predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold)
     result = evaluate(predictor, dataset)
     if args.json:
