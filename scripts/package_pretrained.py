@@ -71,10 +71,8 @@ def main() -> None:
         truth, mask, groups=groups, ids=[p.source for p in preds], n_bootstrap=1000
     )
     state = json.loads((args.run / "state.json").read_text())
-    history = state["history"]
     card["metrics"] = {
         "data": args.data + (f" groups {args.groups}" if args.groups else ""),
-        "n_images": len(preds),
         **_round(result.summary),
         "empty_mask_rule": "both empty -> 1.0; only one empty -> 0.0",
         "hd95_units": card.pop("hd95_units", "pixels"),
@@ -83,7 +81,6 @@ def main() -> None:
         **card.get("training", {}),
         "epochs_completed": state["completed_epochs"],
         "best_epoch": state["best_epoch"],
-        "history_rows": len(history),
         "best_val_dice_during_training": _round(state["best_value"]),
         "inference_seconds_cpu": round(seconds, 1),
     }

@@ -23,6 +23,15 @@ from neuroseg.models import (
 NAMES = list_pretrained()
 
 
+@pytest.fixture
+def weights_copy(tmp_path, monkeypatch):
+    """A copy of the shipped weights folder that the loader reads instead."""
+    folder = tmp_path / "weights"
+    shutil.copytree(pretrained._weights_dir(), folder)
+    monkeypatch.setattr(pretrained, "_weights_dir", lambda: folder)
+    return folder
+
+
 def test_shipped_models_are_listed_and_small():
     assert "resunet-figshare" in NAMES
     folder = pretrained._weights_dir()
@@ -65,25 +74,21 @@ def test_bad_names_and_arguments():
         Predictor("resunet-small")
 
 
-def test_corrupt_weights_are_refused(tmp_path, monkeypatch):
-    shutil.copytree(pretrained._weights_dir(), tmp_path / "weights")
-    monkeypatch.setattr(pretrained, "_weights_dir", lambda: tmp_path / "weights")
-    path = tmp_path / "weights" / "resunet-figshare.keras"
+def test_corrupt_weights_are_refused(weights_copy):
+    path = weights_copy / "resunet-figshare.keras"
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="SHA-256"):
         load_pretrained("resunet-figshare")
-    card = tmp_path / "weights" / "resunet-figshare.json"
+    card = weights_copy / "resunet-figshare.json"
     card.write_text("{not json")
     with pytest.raises(ModelError, match="unreadable model card"):
         pretrained_info("resunet-figshare")
 
 
-def test_predictor_takes_threshold_from_the_card(tmp_path, monkeypatch):
-    shutil.copytree(pretrained._weights_dir(), tmp_path / "weights")
-    monkeypatch.setattr(pretrained, "_weights_dir", lambda: tmp_path / "weights")
-    card = tmp_path / "weights" / "resunet-figshare.json"
+def test_predictor_takes_threshold_from_the_card(weights_copy):
+    card = weights_copy / "resunet-figshare.json"
     raw = json.loads(card.read_text())
     raw["threshold"] = 0.7
     card.write_text(json.dumps(raw))
