@@ -47,3 +47,26 @@ def test_pipeline_errors():
     no_label = SliceDataset([Record(np.zeros((4, 4, 1), np.uint8), source="a.png")])
     with pytest.raises(MaskError, match="a.png"):
         no_label.to_tf_dataset("classification")
+
+
+def test_crop_to_brain_before_resize():
+    # a 40x60 "brain" inside black borders: cropped, it fills the 20x30 output exactly
+    image = np.zeros((100, 90, 1), np.uint8)
+    rng = np.random.default_rng(0)
+    image[30:70, 10:70, 0] = rng.integers(50, 255, (40, 60))
+    mask = np.zeros((100, 90), np.uint8)
+    mask[40:50, 20:30] = 1
+    ds = SliceDataset([Record(image, mask=mask, label=1)])
+    x, y = next(iter(ds.to_tf_dataset(image_size=(20, 30), batch_size=1, crop="brain")))
+    import tensorflow as tf
+
+    want = tf.image.resize(image[30:70, 10:70].astype("float32"), (20, 30), antialias=True)
+    want = (want - tf.reduce_min(want)) / (tf.reduce_max(want) - tf.reduce_min(want))
+    np.testing.assert_allclose(x.numpy()[0], want.numpy(), atol=1e-5)
+    # the mask is cropped with the image: rows 40-50 of 30-70 -> 5-10 of 20
+    rows = np.flatnonzero(y.numpy()[0, :, :, 0].any(1))
+    assert rows.min() == 5 and rows.max() == 9
+    x2, _ = next(iter(ds.to_tf_dataset("classification", image_size=20, batch_size=1)))
+    assert not np.allclose(x2.numpy()[0], tf.image.resize(want, (20, 20)).numpy(), atol=1e-2)
+    with pytest.raises(ConfigError, match="crop"):
+        ds.to_tf_dataset(image_size=20, crop="skull")

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from neuroseg.data import load_figshare, read_image, read_mask
-from neuroseg.errors import ChannelError, ModelError, UnknownNameError
+from neuroseg.errors import ChannelError, ConfigError, ModelError, UnknownNameError
 from neuroseg.inference import Predictor, Scan, read_scan, resolve_model
 
 from .conftest import make_classifier, make_multitask, write_figshare_mat
@@ -127,3 +127,28 @@ def test_multitask(figshare_root, shared_data):
     assert pred.mask.shape == (256, 256) and pred.class_probabilities.shape == (4,)
     vol = p.predict(read_scan(shared_data / "tcia-brain-tumor-progression/03/Pre_Scan_T1.nii.gz"))
     assert vol[0].class_probabilities.shape[0] == vol[0].image.shape[2]
+
+
+def test_crop_to_brain_and_paste_back(small_seg_model, figshare_root):
+    # A Figshare slice framed by a wide black border: with crop="brain" the model sees the
+    # same input as for the bare slice, and the mask comes back in the bordered frame.
+    image = read_image(figshare_root / "images" / "10.png")
+    framed = np.zeros((image.shape[0] + 60, image.shape[1] + 100, 1), image.dtype)
+    framed[20:-40, 70:-30] = image
+    p = Predictor(small_seg_model, crop="brain")
+    inner = Predictor(small_seg_model).preprocess(image)
+    from neuroseg.data import brain_bbox
+
+    t, left, b, r = brain_bbox(image)
+    np.testing.assert_allclose(
+        p.preprocess(framed), Predictor(small_seg_model).preprocess(image[t:b, left:r]), atol=1e-6
+    )
+    assert not np.allclose(p.preprocess(framed), inner, atol=1e-3) or (t, left) == (0, 0)
+    pred = p.predict(framed)[0]
+    assert pred.mask.shape == framed.shape[:2]
+    # the probability is positive exactly inside the crop box: outside is background
+    inside = pred.probability > 0
+    rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+    assert (rows[0], cols[0], rows[-1] + 1, cols[-1] + 1) == (20 + t, 70 + left, 20 + b, 70 + r)
+    with pytest.raises(ConfigError, match="crop"):
+        Predictor(small_seg_model, crop="skull")

@@ -18,3 +18,20 @@ def add_model_argument(p: Any) -> None:
     p.add_argument(
         "--model", required=True, metavar="MODEL", help="a .keras file or a pretrained model name"
     )
+
+
+def add_preprocessing_arguments(p: Any) -> None:
+    """Add ``--threshold`` and ``--crop`` (defaults: a pretrained model's own)."""
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="foreground threshold (default: a pretrained model's own, else 0.5)",
+    )
+    p.add_argument(
+        "--crop",
+        choices=("brain", "none"),
+        default=None,
+        help="crop slices to the brain before resizing, as the model was trained "
+        "(default: a pretrained model's own, else none)",
+    )

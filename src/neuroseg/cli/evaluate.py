@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from neuroseg.cli._common import add_model_argument, load_data_spec
+from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments, load_data_spec
 from neuroseg.errors import ConfigError
 
 __all__ = ["register", "run"]
@@ -32,12 +32,7 @@ def register(sub: Any) -> None:
         help="keep only these patients/folds, e.g. --groups fold-4 (a model card's split)",
     )
     p.add_argument("--tta", action="store_true", help="test-time augmentation")
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="foreground threshold (default: a pretrained model's own, else 0.5)",
-    )
+    add_preprocessing_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -55,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
             raise ConfigError(f"--groups {unknown} not in {args.data}; its groups: {listed}.")
         dataset = dataset.filter(lambda r: r.group in wanted)
-    predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold)
+    predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold, crop=args.crop)
     result = evaluate(predictor, dataset)
     if args.json:
         result.write_json(args.json)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.cli._common import add_model_argument
+from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments
 
 __all__ = ["register", "run"]
 
@@ -34,12 +34,7 @@ def register(sub: Any) -> None:
         default=None,
         help="layer for Grad-CAM (default: last feature layer before the head)",
     )
-    p.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="foreground threshold (default: a pretrained model's own, else 0.5)",
-    )
+    add_preprocessing_arguments(p)
     p.add_argument("--min-size", type=int, default=0, help="drop components under N pixels")
     p.add_argument("--largest-component", action="store_true", help="keep the largest only")
     p.add_argument("--fill-holes", action="store_true", help="fill holes in the masks")
@@ -110,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     predictor = Predictor(
         args.model,
         threshold=args.threshold,
+        crop=args.crop,
         tta=args.tta,
         batch_size=args.batch_size,
         min_size=args.min_size,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -63,6 +64,7 @@ def load_four_class(
     no_tumor_root: str | os.PathLike[str],
     *,
     folds: list[int] | None = None,
+    no_tumor_folds: int | None = None,
 ) -> SliceDataset:
     """The 4-class classification set: Figshare's three tumour types + a "no tumour" folder.
 
@@ -75,6 +77,11 @@ def load_four_class(
         figshare_root: Figshare PNG layout (:func:`~neuroseg.data.load_figshare`).
         no_tumor_root: A flat folder of "no tumour" images (e.g. ``br35h-no-tumor``).
         folds: Figshare folds to keep.
+        no_tumor_folds: Deal the "no tumour" images (which have no patient IDs) into folds
+            ``1..no_tumor_folds`` by a stable hash of their file name, so that a fold (e.g.
+            ``val_groups = ["fold-4"]``, or cross-validation over the given folds) holds
+            both sources. ``meta["fold_assigned"]`` marks them. ``None``: each image is its
+            own group (see :func:`combine_sources`).
 
     Example:
         >>> from neuroseg.data import load_four_class
@@ -84,5 +91,23 @@ def load_four_class(
     fig = load_figshare(figshare_root, folds=folds)
     fig = SliceDataset([replace(r, mask=None) for r in fig], name="figshare")
     none = load_class_folders(no_tumor_root, class_name="no_tumor")
-    none = SliceDataset(none.records, class_names=CLASS_NAMES, name=Path(no_tumor_root).name)
+    records = none.records
+    if no_tumor_folds is not None:
+        if int(no_tumor_folds) < 1:
+            raise ConfigError(f"no_tumor_folds must be >= 1, got {no_tumor_folds}.")
+        records = [
+            replace(
+                r,
+                fold=_hash_fold(r.source or str(i), no_tumor_folds),
+                meta={**r.meta, "fold_assigned": True},
+            )
+            for i, r in enumerate(records)
+        ]
+    none = SliceDataset(records, class_names=CLASS_NAMES, name=Path(no_tumor_root).name)
     return combine_sources(fig, none)
+
+
+def _hash_fold(source: str, k: int) -> int:
+    """Fold ``1..k`` from the SHA-256 of a file's name (stable across machines and runs)."""
+    digest = hashlib.sha256(Path(source).name.encode()).hexdigest()
+    return 1 + int(digest, 16) % int(k)

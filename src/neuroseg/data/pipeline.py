@@ -9,6 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import tensorflow as tf
 
+from neuroseg.data.preprocess import tf_crop_to_brain
 from neuroseg.data.records import Record, SliceDataset, Task
 from neuroseg.data.transforms import (
     Compose,
@@ -44,6 +45,18 @@ class _ResizeIfNeeded(Resize):
             out["mask"] = tf.cond(
                 same, lambda: tf.reshape(mask, [h, w, -1]), lambda: tf_resize_mask(mask, self.size)
             )
+        return out
+
+
+class _CropToBrain:
+    """Crop image (and mask, when present) to the brain's bounding box."""
+
+    def __call__(self, sample: dict[str, Any], seed: tf.Tensor | None = None) -> Any:
+        out = dict(sample)
+        image, mask = tf_crop_to_brain(sample["image"], sample.get("mask"))
+        out["image"] = image
+        if mask is not None:
+            out["mask"] = mask
         return out
 
 
@@ -153,6 +166,7 @@ def to_tf_dataset(
     seed: int = 0,
     cache: bool = False,
     normalize: Literal["minmax"] | None = "minmax",
+    crop: Literal["brain"] | None = None,
     drop_remainder: bool = False,
     prefetch: bool = True,
     num_parallel_calls: int | None = None,
@@ -178,6 +192,11 @@ def to_tf_dataset(
         seed: Seed for shuffling and augmentation.
         cache: Cache decoded, resized slices in memory.
         normalize: ``"minmax"`` scales each image to ``[0, 1]``; ``None`` keeps raw values.
+        crop: ``"brain"`` crops each slice (and its mask) to the bounding box of the pixels
+            above 5 % of its intensity range before resizing (see
+            :func:`~neuroseg.data.crop_to_brain`): sources with different framing and
+            borders (e.g. Br35H and Figshare) then fill the frame alike. ``None`` keeps the
+            whole slice.
         drop_remainder: Drop the last partial batch.
         prefetch: Prefetch batches.
         num_parallel_calls: Parallel decode calls; ``None`` lets tf.data tune it.
@@ -226,8 +245,11 @@ def to_tf_dataset(
     parallel = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
     reader = _make_reader(records, channels, need_mask)
     labels = np.array([-1 if r.label is None else r.label for r in records], np.int32)
+    if crop not in ("brain", None):
+        raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or None.")
     fixed = Compose(
-        ([_ResizeIfNeeded(image_size)] if image_size is not None else [])
+        ([_CropToBrain()] if crop == "brain" else [])
+        + ([_ResizeIfNeeded(image_size)] if image_size is not None else [])
         + ([NormalizeMinMax()] if normalize == "minmax" else [])
     )
     if normalize not in ("minmax", None):

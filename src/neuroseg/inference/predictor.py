@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroseg.data.preprocess import brain_bbox
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.data.transforms import normalize_minmax, resize_image, to_grayscale
 from neuroseg.errors import ChannelError, ConfigError, ModelError
@@ -128,7 +129,8 @@ class Predictor:
     """Apply a model to new images: preprocessing, batching, TTA and post-processing.
 
     The preprocessing is the training pipeline's: convert channels to the model's input
-    (RGB↔grey only), resize to the model's input size (bilinear, antialiased, as
+    (RGB↔grey only), optionally crop to the brain (``crop="brain"``, as the training
+    pipeline's ``crop``), resize to the model's input size (bilinear, antialiased, as
     :func:`neuroseg.data.to_tf_dataset`), min-max normalise each slice to ``[0, 1]``.
     Masks come back at the input's own size and orientation: the probability map is
     resized back (bilinear) and then thresholded and post-processed.
@@ -147,6 +149,10 @@ class Predictor:
         fill_holes: Fill holes in the predicted mask.
         class_names: Names of the classifier's classes (for reports); ``None``: a
             pretrained model's own.
+        crop: ``"brain"`` crops each slice to the brain's bounding box before resizing
+            (masks are pasted back into the full frame); ``"none"`` does not; ``None``: a
+            pretrained model's own setting, else no crop. Use the setting the model was
+            trained with.
 
     Raises:
         ModelError: The model cannot be loaded, or its outputs are neither masks nor class
@@ -176,6 +182,7 @@ class Predictor:
         largest_component: bool = False,
         fill_holes: bool = False,
         class_names: Sequence[str] | None = None,
+        crop: str | None = None,
     ) -> None:
         self.info = _pretrained_card(model)
         self.model = resolve_model(model)
@@ -185,6 +192,11 @@ class Predictor:
             threshold = self.info.threshold if self.info is not None else 0.5
         if class_names is None and self.info is not None:
             class_names = self.info.class_names
+        if crop is None:
+            crop = (self.info.crop if self.info is not None else None) or "none"
+        if crop not in ("brain", "none"):
+            raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or 'none'.")
+        self.crop = crop
         self.threshold = float(threshold)
         self.tta = bool(tta)
         self.batch_size = int(batch_size)
@@ -245,15 +257,8 @@ class Predictor:
             return self.input_size
         return (int(np.ceil(hw[0] / 32) * 32), int(np.ceil(hw[1] / 32) * 32))
 
-    def preprocess(self, image: np.ndarray, *, source: str = "image") -> np.ndarray:
-        """Return one ``(H, W, C)`` image as the model's float32 input.
-
-        Raises:
-            ChannelError: The channel count cannot be converted to the model's.
-            ModelError: ``resize=False`` and the size differs from the model's input.
-        """
-        import tensorflow as tf
-
+    def _convert(self, image: np.ndarray, source: str) -> np.ndarray:
+        """``(H, W, C)`` with the model's channel count (RGB↔grey only)."""
         img = np.asarray(image)
         if img.ndim == 2:
             img = img[..., None]
@@ -275,6 +280,21 @@ class Predictor:
                     f"{self.channels}. Select or convert the channels first (e.g. one MRI "
                     "sequence), or use a model trained on this channel count."
                 )
+        return img
+
+    def preprocess(self, image: np.ndarray, *, source: str = "image") -> np.ndarray:
+        """Return one ``(H, W, C)`` image as the model's float32 input.
+
+        Raises:
+            ChannelError: The channel count cannot be converted to the model's.
+            ModelError: ``resize=False`` and the size differs from the model's input.
+        """
+        import tensorflow as tf
+
+        img = self._convert(image, source)
+        if self.crop == "brain":
+            top, left, bottom, right = brain_bbox(img)
+            img = img[top:bottom, left:right]
         size = self._target_size(img.shape[:2])
         x = img.astype(np.float32)
         if img.shape[:2] != size:
@@ -285,6 +305,17 @@ class Predictor:
                 )
             x = tf.image.resize(x, size, method="bilinear", antialias=True).numpy()
         return normalize_minmax(x)
+
+    def _to_frame(self, prob: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """Map a model-size probability map back onto ``image``'s frame (undo crop, resize)."""
+        if self.crop != "brain":
+            return resize_image(prob[..., None], image.shape[:2])[..., 0]
+        top, left, bottom, right = brain_bbox(self._convert(image, "image"))
+        out = np.zeros(image.shape[:2], np.float32)
+        out[top:bottom, left:right] = resize_image(prob[..., None], (bottom - top, right - left))[
+            ..., 0
+        ]
+        return out
 
     # ------------------------------------------------------------ raw prediction
     def _call(self, batch: np.ndarray) -> dict[str, np.ndarray]:
@@ -398,9 +429,7 @@ class Predictor:
             meta=dict(scan.meta),
         )
         if "mask" in raw:
-            probs = [
-                resize_image(p[..., None], s.shape[:2])[..., 0] for p, s in zip(raw["mask"], slices)
-            ]
+            probs = [self._to_frame(p, s) for p, s in zip(raw["mask"], slices)]
             prob = np.stack(probs, axis=-1) if scan.is_volume else probs[0]
             prob = np.clip(prob, 0.0, 1.0).astype(np.float32)
             # Post-process a volume in 3-D (components across slices).

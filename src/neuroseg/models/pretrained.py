@@ -40,6 +40,9 @@ class PretrainedInfo:
         input_shape: ``(height, width, channels)`` of the model input.
         threshold: Foreground threshold on the probability (segmentation).
         class_names: Output classes in order (classification), else ``None``.
+        crop: ``"brain"`` when the model was trained on slices cropped to the brain (the
+            training pipeline's ``crop``); the :class:`~neuroseg.inference.Predictor` then
+            crops too. ``None``: whole slices.
         preprocessing: How inputs are prepared (what :class:`~neuroseg.inference.Predictor`
             does), as human-readable fields.
         training: Data, split, config, epochs, hardware and wall-clock time.
@@ -60,6 +63,7 @@ class PretrainedInfo:
     file: str
     threshold: float = 0.5
     class_names: tuple[str, ...] | None = None
+    crop: str | None = None
     preprocessing: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)

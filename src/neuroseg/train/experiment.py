@@ -10,6 +10,7 @@ Example config::
     cache = true
     limit = 0                            # keep only the first N items (0: all)
     val_groups = ["fold-4"]              # or val_fraction = 0.2 (patient-wise), or neither
+    crop = "brain"                       # crop each slice to the brain first ("none": not)
 
     [model]
     name = "resunet-small"               # any name in neuroseg.models.list_models()
@@ -43,7 +44,7 @@ __all__ = ["Experiment", "load_experiment"]
 _SECTIONS = {"data", "model", "augment", "train", "cv"}
 _DATA_KEYS = {
     "format", "path", "image_size", "channels", "batch_size", "cache", "limit",
-    "val_groups", "val_fraction", "task", "options",
+    "val_groups", "val_fraction", "task", "options", "crop",
 }  # fmt: skip
 _AUGMENT_KEYS = {"flip", "vflip", "rot90", "affine", "brightness", "contrast", "gamma"}
 # keys whose value is the probability of applying the transform to a sample
@@ -165,6 +166,7 @@ class Experiment:
             "channels": self.data.get("channels"),
             "batch_size": int(self.data.get("batch_size", 8)),
             "cache": bool(self.data.get("cache", False)),
+            "crop": None if self.data.get("crop", "none") == "none" else self.data["crop"],
         }
 
     def build_model(self, channels: int) -> Any:
