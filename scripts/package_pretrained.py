@@ -33,6 +33,14 @@ def _round(obj):
     return obj
 
 
+def _option(text: str):
+    """A loader option value: an int when it reads as one, else the string."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--run", required=True, type=Path, help="run directory with best.keras")
@@ -40,13 +48,22 @@ def main() -> None:
     ap.add_argument("--card-template", required=True, type=Path, help="card fields (JSON)")
     ap.add_argument("--data", required=True, metavar="FORMAT:PATH")
     ap.add_argument("--groups", nargs="*", default=None, help="validation groups to keep")
+    ap.add_argument(
+        "--option",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        type=_option,
+        help="loader option, e.g. --option no_tumor_root ../shared/data/br35h-no-tumor",
+    )
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
 
     from neuroseg.data import load_dataset, parse_data_spec
     from neuroseg.inference import Predictor
-    from neuroseg.metrics import evaluate_segmentation
+    from neuroseg.metrics import evaluate_classification, evaluate_segmentation
     from neuroseg.models import create_model, load_model
 
     card = json.loads(args.card_template.read_text())
@@ -57,31 +74,68 @@ def main() -> None:
     path = args.out / f"{args.name}.keras"
     model.save(path)
 
-    data = load_dataset(*parse_data_spec(args.data))
+    data = load_dataset(*parse_data_spec(args.data), **dict(args.option))
     if args.groups:
         data = data.filter(lambda r: r.group in set(args.groups))
-    predictor = Predictor(model, threshold=card.get("threshold", 0.5))
+    predictor = Predictor(
+        model,
+        threshold=card.get("threshold", 0.5),
+        crop=card.get("crop") or "none",
+        class_names=card.get("class_names"),
+    )
     start = time.perf_counter()
     preds = predictor.predict(data)
     seconds = time.perf_counter() - start
-    truth = np.stack([np.asarray(p.truth, bool) for p in preds])
-    mask = np.stack([np.asarray(p.mask, bool) for p in preds])
-    groups = [p.group for p in preds] if card.get("bootstrap_by_group") else None
-    result = evaluate_segmentation(
-        truth, mask, groups=groups, ids=[p.source for p in preds], n_bootstrap=1000
-    )
+    metrics: dict = {"data": args.data + (f" groups {args.groups}" if args.groups else "")}
+    if args.option:
+        metrics["data_options"] = dict(args.option)
+    by_group = bool(card.get("bootstrap_by_group"))
+    if predictor.task in ("segmentation", "multitask"):
+        truth = np.stack([np.asarray(p.truth, bool) for p in preds])
+        mask = np.stack([np.asarray(p.mask, bool) for p in preds])
+        groups = [p.group for p in preds] if by_group else None
+        result = evaluate_segmentation(
+            truth, mask, groups=groups, ids=[p.source for p in preds], n_bootstrap=1000
+        )
+        metrics.update(_round(result.summary))
+        metrics["empty_mask_rule"] = "both empty -> 1.0; only one empty -> 0.0"
+        metrics["hd95_units"] = card.pop("hd95_units", "pixels")
+    if predictor.task in ("classification", "multitask"):
+        y_true = np.array([p.true_label for p in preds])
+        probs = np.stack([np.asarray(p.class_probabilities) for p in preds])
+        cls = evaluate_classification(
+            y_true,
+            probs,
+            class_names=list(data.class_names),
+            ids=[p.source for p in preds],
+            n_bootstrap=1000,
+        )
+        metrics["n_images"] = len(preds)
+        metrics["classification"] = _round(cls.summary)
+        sources = sorted({str(r.meta.get("dataset", data.name)) for r in data})
+        if len(sources) > 1:  # accuracy per source (e.g. Figshare and Br35H)
+            metrics["accuracy_by_source"] = {
+                src: _round(
+                    float(
+                        np.mean(
+                            [
+                                p.label == p.true_label
+                                for p, r in zip(preds, data)
+                                if r.meta.get("dataset") == src
+                            ]
+                        )
+                    )
+                )
+                for src in sources
+            }
     state = json.loads((args.run / "state.json").read_text())
-    card["metrics"] = {
-        "data": args.data + (f" groups {args.groups}" if args.groups else ""),
-        **_round(result.summary),
-        "empty_mask_rule": "both empty -> 1.0; only one empty -> 0.0",
-        "hd95_units": card.pop("hd95_units", "pixels"),
-    }
+    card["metrics"] = metrics
+    monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
     card["training"] = {
         **card.get("training", {}),
         "epochs_completed": state["completed_epochs"],
         "best_epoch": state["best_epoch"],
-        "best_val_dice_during_training": _round(state["best_value"]),
+        f"best_{monitor}_during_training": _round(state["best_value"]),
         "inference_seconds_cpu": round(seconds, 1),
     }
     if args.train_seconds is not None:

@@ -197,3 +197,23 @@ def test_report_command(figshare_small, tmp_path, capsys):
     text = (tmp_path / "r2.html").read_text(encoding="utf-8")
     assert "validation fraction 0.5" in text and f"figshare:{figshare_small}" in text
     assert len(check_report_images(tmp_path / "r2.html").srcs) == 2
+
+
+def test_evaluate_with_data_options(shared_data, tmp_path, capsys):
+    # a flat folder whose name is no class alias: --data-option names its class
+    folder = tmp_path / "extra-scans"
+    folder.mkdir()
+    for src in sorted((shared_data / "br35h-no-tumor").glob("*.jpg"))[:3]:
+        (folder / src.name).write_bytes(src.read_bytes())
+    path = tmp_path / "clf.keras"
+    make_classifier().save(path)
+    out = tmp_path / "c.json"
+    args = ["evaluate", "--model", str(path), "--data", f"class-folders:{folder}"]
+    assert main([*args, "--json", str(out), "--data-option", "class_name=no_tumor"]) == 0
+    s = json.loads(out.read_text())["summary"]
+    assert np.array(s["confusion_matrix"])[2].sum() == 3  # all three are "no tumour"
+    capsys.readouterr()
+    assert main(args) != 0  # without it the folder's class is unknown
+    assert "class_name" in capsys.readouterr().err
+    assert main([*args, "--data-option", "class_name"]) != 0
+    assert "KEY=VALUE" in capsys.readouterr().err

@@ -2,15 +2,56 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
+from neuroseg.errors import ConfigError
 
-def load_data_spec(spec: str) -> Any:
-    """Load ``FORMAT:PATH`` through :func:`neuroseg.data.load_dataset`."""
+
+def load_data_spec(spec: str, options: Sequence[str] | None = None) -> Any:
+    """Load ``FORMAT:PATH`` through :func:`neuroseg.data.load_dataset`.
+
+    ``options`` are ``KEY=VALUE`` loader options (``--data-option``); a value that reads as
+    JSON (a number, ``true``, a list) is taken as such, anything else as a string.
+    """
     from neuroseg.data import load_dataset, parse_data_spec
 
     fmt, path = parse_data_spec(spec)
-    return load_dataset(fmt, path)
+    return load_dataset(fmt, path, **parse_options(options or []))
+
+
+def parse_options(options: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``; a malformed item raises ``ConfigError``."""
+    out: dict[str, Any] = {}
+    for item in options:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--data-option expects KEY=VALUE, got {item!r}.")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def add_data_arguments(p: Any, *, required: bool = True) -> None:
+    """Add ``--data FORMAT:PATH`` and ``--data-option KEY=VALUE``."""
+    p.add_argument(
+        "--data",
+        required=required,
+        default=None,
+        metavar="FORMAT:PATH",
+        help="a dataset, e.g. figshare:PATH or class-folders:PATH",
+    )
+    p.add_argument(
+        "--data-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a loader option, e.g. --data-option no_tumor_root=PATH (repeatable)",
+    )
 
 
 def add_model_argument(p: Any) -> None:

@@ -6,7 +6,12 @@ import argparse
 import json
 from typing import Any
 
-from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments, load_data_spec
+from neuroseg.cli._common import (
+    add_data_arguments,
+    add_model_argument,
+    add_preprocessing_arguments,
+    load_data_spec,
+)
 from neuroseg.errors import ConfigError
 
 __all__ = ["register", "run"]
@@ -21,7 +26,7 @@ def register(sub: Any) -> None:
         "per patient). Classification: accuracy, balanced accuracy, confusion matrix.",
     )
     add_model_argument(p)
-    p.add_argument("--data", required=True, metavar="FORMAT:PATH", help="e.g. figshare:DIR")
+    add_data_arguments(p)
     p.add_argument("--json", default=None, metavar="OUT", help="write the summary JSON here")
     p.add_argument("--csv", default=None, metavar="OUT", help="write per-item rows here")
     p.add_argument(
@@ -40,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the evaluation."""
     from neuroseg.inference import Predictor, evaluate
 
-    dataset = load_data_spec(args.data)
+    dataset = load_data_spec(args.data, args.data_option)
     if args.groups:
         wanted = set(args.groups)
         present = {r.group for r in dataset}

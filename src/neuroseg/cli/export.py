@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from neuroseg.cli._common import add_model_argument, load_data_spec
+from neuroseg.cli._common import add_data_arguments, add_model_argument, load_data_spec
 
 __all__ = ["register", "run"]
 
@@ -27,12 +27,7 @@ def register(sub: Any) -> None:
         default=None,
         help="TFLite quantisation (int8 calibrates on --data)",
     )
-    p.add_argument(
-        "--data",
-        default=None,
-        metavar="FORMAT:PATH",
-        help="validation data (and int8 representative images)",
-    )
+    add_data_arguments(p, required=False)
     p.add_argument("--out", required=True, metavar="FILE", help="the exported file")
     p.add_argument("--json", default=None, metavar="REPORT", help="write the report here")
     p.add_argument(
@@ -48,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the export."""
     from neuroseg.export import export_model
 
-    data = load_data_spec(args.data) if args.data else None
+    data = load_data_spec(args.data, args.data_option) if args.data else None
     report = export_model(
         args.model,
         args.out,

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from neuroseg.cli._common import load_data_spec
+from neuroseg.cli._common import add_data_arguments, load_data_spec
 
 __all__ = ["register", "run"]
 
@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
         "with best and worst cases.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by neuroseg fit")
-    p.add_argument("--data", default=None, metavar="FORMAT:PATH", help="validation data")
+    add_data_arguments(p, required=False)
     p.add_argument("--out", default=None, help="the HTML file (default RUN_DIR/report.html)")
     p.add_argument("--cases", type=int, default=3, help="best and worst cases shown")
     p.set_defaults(handler=run)
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     data, description, training, split = None, args.data, None, None
     if args.data:
-        data = load_data_spec(args.data)
+        data = load_data_spec(args.data, args.data_option)
     elif run_dir.is_dir():
         data, training, split = _recorded_validation(run_dir)
         if data is not None:
