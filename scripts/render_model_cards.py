@@ -58,17 +58,76 @@ def _per_image(block: dict) -> str:
     return f"{per['mean']:.3f} ({per['ci_low']:.3f}–{per['ci_high']:.3f})"
 
 
+def _per_patient(block: dict) -> str:
+    per = block.get("per_patient", {})
+    if "mean" not in per:
+        return "—"
+    return f"{per['mean']:.3f} ({per['ci_low']:.3f}–{per['ci_high']:.3f})"
+
+
 def _metric_rows(metrics: dict, names: list[str] | None = None) -> list[str]:
-    rows = ["| metric | per image (95 % CI) | pooled |", "|---|---|---|"]
+    patients = any("per_patient" in b for b in metrics.values())
+    head = "| metric | per image (95 % CI) |" + (" per patient (95 % CI) |" if patients else "")
+    rows = [head + " pooled |", "|---|---|---|" + ("---|" if patients else "")]
     for name in names or list(metrics):
         block = metrics.get(name, {})
         if names is None and "mean" not in block.get("per_image", {}):
             continue
         pooled = block.get("pooled")
         rows.append(
-            f"| {name} | {_per_image(block)} | {'—' if pooled is None else f'{pooled:.3f}'} |"
+            f"| {name} | {_per_image(block)} |"
+            + (f" {_per_patient(block)} |" if patients else "")
+            + f" {'—' if pooled is None else f'{pooled:.3f}'} |"
         )
     return rows
+
+
+def _classification_rows(c: dict) -> list[str]:
+    """Accuracy with intervals, per-class recall and the confusion matrix."""
+    ci = c.get("ci", {})
+
+    def fmt(key: str, value: float) -> str:
+        lo, hi = ci.get(key, (None, None))
+        return f"{value:.3f}" + (f" ({lo:.3f}–{hi:.3f})" if lo is not None else "")
+
+    names = c["class_names"]
+    rows = [
+        "| metric | value (95 % CI) |",
+        "|---|---|",
+        f"| accuracy | {fmt('accuracy', c['accuracy'])} |",
+        f"| balanced accuracy | {fmt('balanced_accuracy', c['balanced_accuracy'])} |",
+        f"| macro F1 | {fmt('macro_f1', c['macro']['f1'])} |",
+    ]
+    if c.get("roc_auc_macro") is not None:
+        rows.append(f"| macro ROC-AUC | {fmt('roc_auc_macro', c['roc_auc_macro'])} |")
+    rows += [
+        "",
+        "Confusion matrix (rows: truth, columns: prediction):",
+        "",
+        "| | " + " | ".join(names) + " | recall |",
+        "|---|" + "---|" * (len(names) + 1),
+    ]
+    for name, row in zip(names, c["confusion_matrix"]):
+        recall = c["per_class"][name]["recall"]
+        rows.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + f" | {recall:.3f} |")
+    return rows
+
+
+def _results(card: dict) -> list[str]:
+    m = card["metrics"]
+    lines: list[str] = []
+    if "metrics" in m:
+        lines += [*_metric_rows(m["metrics"]), ""]
+    if "classification" in m:
+        lines += [*_classification_rows(m["classification"]), ""]
+    if "accuracy_by_source" in m:
+        lines += [
+            "Accuracy by source: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in m["accuracy_by_source"].items())
+            + ".",
+            "",
+        ]
+    return lines
 
 
 def render(card: dict) -> str:
@@ -83,6 +142,7 @@ def render(card: dict) -> str:
         f"| architecture | `{card['architecture']}` ({card['task']}) |",
         f"| input | {' × '.join(map(str, card['input_shape']))} |",
         f"| threshold | {card.get('threshold')} |",
+        f"| crop | {card.get('crop') or 'none'} |",
         f"| class names | {card.get('class_names') or '—'} |",
         f"| file | `{card['file']}`, SHA-256 `{card['sha256'][:16]}…` |",
         "",
@@ -95,11 +155,14 @@ def render(card: dict) -> str:
         *[f"- {k.replace('_', ' ')}: {v}" for k, v in t.items()],
         "",
         f"**Results** on {m['n_images']} validation images ({m['data']}); bootstrap "
-        f"intervals over {m.get('bootstrap', {}).get('unit', 'image')}s; HD95 in "
-        f"{m.get('hd95_units', 'pixels')}; empty masks: {m['empty_mask_rule']}.",
+        f"intervals over {m.get('bootstrap', {}).get('unit', 'image')}s"
+        + (
+            f"; HD95 in {m.get('hd95_units', 'pixels')}; empty masks: {m['empty_mask_rule']}."
+            if "metrics" in m
+            else "."
+        ),
         "",
-        *_metric_rows(m.get("metrics", {})),
-        "",
+        *_results(card),
         f"**Intended use.** {card['intended_use']}",
         "",
         "**Known limits.**",
@@ -178,33 +241,155 @@ def render_results(cards: dict) -> str:
         "per-image Dice of 0.611 ± 0.016 (mean ± std over folds): a pipeline check, not a",
         "tuned model.",
         "",
-        "## Classification and LGG: not trained yet",
-        "",
-        "| | accuracy | validation |",
-        "|---|---|---|",
-        "| Cheng et al. 2015 (3 classes, tumour region augmentation + BoW) | 91.3 % | "
-        "5-fold, patient-wise |",
-        "| Deepak & Ameer 2019 (3 classes, GoogLeNet transfer) | 98.0 % | 5-fold, patient-level |",
-        "| Díaz-Pernas et al. 2021 (3 classes, multi-scale CNN) | 97.3 % | 5-fold |",
-        "| **target**, 3 classes | **≥ 98 %** | cross-validation here |",
-        "| **target**, 4 classes (+ Br35H no tumour) | **≥ 98.5 %** | cross-validation here |",
+        *_classification_section(cards.get("classifier-4class"), cards.get("multitask-figshare")),
+        *_lgg_section(cards.get("resunet-lgg")),
+        *_study_section(),
+    ]
+    return "\n".join(lines)
+
+
+ANCHORS_CLS = [
+    "| | accuracy | validation |",
+    "|---|---|---|",
+    "| Cheng et al. 2015 (3 classes, tumour region augmentation + BoW) | 91.3 % | "
+    "5-fold, patient-wise |",
+    "| Deepak & Ameer 2019 (3 classes, GoogLeNet transfer) | 98.0 % | 5-fold, patient-level |",
+    "| Díaz-Pernas et al. 2021 (3 classes, multi-scale CNN) | 97.3 % | 5-fold |",
+    "| **target**, 3 classes | **≥ 98 %** | cross-validation here |",
+    "| **target**, 4 classes (+ Br35H no tumour) | **≥ 98.5 %** | cross-validation here |",
+]
+
+
+def _accuracy(card: dict) -> float:
+    return float(card["metrics"]["classification"]["accuracy"])
+
+
+def _classification_section(cls: dict | None, multi: dict | None) -> list[str]:
+    lines = ["## Tumour type: `classifier-4class` and `multitask-figshare`", "", *ANCHORS_CLS]
+    for card, what in ((cls, "4 classes"), (multi, "3 classes (+ mask)")):
+        if card is not None:
+            lines.append(
+                f"| neuroseg `{card['name']}` ({card['status']}) | "
+                f"{100 * _accuracy(card):.1f} % | {what}, fold 4 only |"
+            )
+    lines.append("")
+    for card in (cls, multi):
+        if card is None:
+            continue
+        lines += [
+            f"### `{card['name']}`",
+            "",
+            f"{card['metrics']['n_images']} validation images ({card['metrics']['data']}).",
+            "",
+            *_results(card),
+        ]
+        if card.get("notes"):
+            lines += [card["notes"], ""]
+    missing = [n for n, c in (("classifier-4class", cls), ("multitask-figshare", multi)) if not c]
+    if missing:
+        lines += [
+            ", ".join(f"`{n}`" for n in missing) + " not trained yet (see the status table).",
+            "",
+        ]
+    return lines
+
+
+def _lgg_section(card: dict | None) -> list[str]:
+    lines = [
+        "## LGG FLAIR abnormality: `resunet-lgg`",
         "",
         "| | Dice | validation |",
         "|---|---|---|",
         "| Buda et al. 2019 (LGG FLAIR, U-Net) | 82 % mean per patient | "
         "cross-validation, 110 patients |",
         "| **target** | **≥ 0.84 per patient** | cross-validation over the 12 patients here |",
+    ]
+    if card is None:
+        return [*lines, "", "`resunet-lgg` is not trained yet.", ""]
+    dice = card["metrics"]["metrics"]["dice"]
+    per_patient = dice.get("per_patient", {}).get("mean")
+    n_pat = card["metrics"].get("n_patients")
+    shown = f"{per_patient:.3f} per patient" if per_patient is not None else "—"
+    lines += [
+        f"| neuroseg `resunet-lgg` ({card['status']}) | {shown} | {n_pat} validation patients |",
         "",
-        "`classifier-4class`, `multitask-figshare` and `resunet-lgg` have configs",
-        "(`examples/configs/`) but no trained weights yet: this project's machine has 2 CPU",
-        "cores and no GPU was lent to it, and at 256×256 one `resunet-small` epoch over",
-        "Figshare folds 1–3 takes 2.5–5 minutes there, so each model is a multi-hour CPU job",
-        "(run in the background with checkpoints and `neuroseg train --resume`). The",
-        "Br35H source-shortcut study (Grad-CAM and a source-only classifier) belongs to",
-        "`classifier-4class` and is not done either.",
+        f"{card['metrics']['n_images']} validation slices of {n_pat} patients "
+        f"({card['metrics']['data']}); per-patient = each patient's slices scored as one "
+        "volume, then averaged over patients.",
+        "",
+        *_results(card),
+    ]
+    if card.get("notes"):
+        lines += [card["notes"], ""]
+    return lines
+
+
+STUDY = ROOT / "scripts" / "results" / "source_shortcut.json"
+
+
+def _study_section() -> list[str]:
+    """The source-shortcut study (scripts/source_shortcut_study.py), when it has been run."""
+    if not STUDY.is_file():
+        return []
+    study = json.loads(STUDY.read_text())
+    lines = [
+        "## Does the classifier see the tumour or the source?",
+        "",
+        "Every tumour slice of the 4-class set comes from Figshare (T1-CE) and every",
+        '"no tumour" slice from Br35H (mixed sequences, many T2, other framing), so a',
+        "classifier can score well by recognising the source. "
+        "`scripts/source_shortcut_study.py` measures it for the classifier trained with",
+        'and without `crop = "brain"` (otherwise the same config):',
+        "",
+        "| | " + " | ".join(f"`{k}` (crop {v['crop']})" for k, v in study.items()) + " |",
+        "|---|" + "---|" * len(study),
+    ]
+
+    def row(label: str, get) -> str:
+        cells = []
+        for v in study.values():
+            x = get(v)
+            cells.append("—" if x is None else f"{x:.3f}")
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines += [
+        row("fold-4 accuracy (4 classes)", lambda v: v["fold4_accuracy"]),
+        row(
+            "source-only probe: Figshare vs Br35H from intensity statistics, balanced acc.",
+            lambda v: v["source_probe"]["balanced_accuracy"],
+        ),
+        row(
+            "BraTS T1-CE tumour slices called a tumour",
+            lambda v: v["other_sources"]["brats_t1ce"]["tumour_called_tumour"],
+        ),
+        row(
+            "BraTS T1-CE tumour slices called glioma",
+            lambda v: v["other_sources"]["brats_t1ce"]["tumour_called_glioma"],
+        ),
+        row(
+            "BraTS T1-CE tumour-free slices called no tumour",
+            lambda v: v["other_sources"]["brats_t1ce"]["tumour_free_called_no_tumour"],
+        ),
+        row(
+            "TCIA T1 tumour slices called a tumour",
+            lambda v: v["other_sources"]["tcia_t1"]["tumour_called_tumour"],
+        ),
+        row(
+            "TCIA T1 tumour-free slices called no tumour",
+            lambda v: v["other_sources"]["tcia_t1"]["tumour_free_called_no_tumour"],
+        ),
+        row("Grad-CAM heat inside the brain (share)", lambda v: v["gradcam"]["brain_share_mean"]),
+        row(
+            "Grad-CAM heat on the tumour vs its area (median ratio; 1 = none)",
+            lambda v: v["gradcam"]["tumour_enrichment_median"],
+        ),
+        "",
+        "![Grad-CAM of the classifier with and without cropping](images/classifier_gradcam.png)",
         "",
     ]
-    return "\n".join(lines)
+    if (ROOT / "scripts" / "results" / "source_shortcut.md").is_file():
+        lines += [(ROOT / "scripts" / "results" / "source_shortcut.md").read_text().strip(), ""]
+    return lines
 
 
 def main() -> None:
