@@ -141,6 +141,12 @@ def main() -> None:
     if args.train_seconds is not None:
         card["training"]["wall_clock_seconds"] = round(args.train_seconds)
     card["name"] = args.name
+    # the exact `neuroseg evaluate` call that reproduces card["metrics"]
+    card["evaluate"] = ["--data", args.data]
+    for key, value in args.option:
+        card["evaluate"] += ["--data-option", f"{key}={value}"]
+    if args.groups:
+        card["evaluate"] += ["--groups", *args.groups]
     card["file"] = path.name
     card["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     (args.out / f"{args.name}.json").write_text(json.dumps(card, indent=2) + "\n")

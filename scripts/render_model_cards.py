@@ -163,6 +163,18 @@ def render(card: dict) -> str:
         ),
         "",
         *_results(card),
+        *(
+            [
+                "Reproduce these figures:",
+                "",
+                "```bash",
+                f"neuroseg evaluate --model {card['name']} " + " ".join(card["evaluate"]),
+                "```",
+                "",
+            ]
+            if card.get("evaluate")
+            else []
+        ),
         f"**Intended use.** {card['intended_use']}",
         "",
         "**Known limits.**",

@@ -49,6 +49,8 @@ class PretrainedInfo:
         metrics: Measured results (see the docs' Results page).
         intended_use: What the model is for.
         limitations: Known limits.
+        evaluate: The ``neuroseg evaluate --model NAME`` arguments (data, loader options,
+            groups) that reproduce ``metrics``.
         status: ``"final"`` or ``"preliminary"`` (below its targets; see ``notes``).
         notes: Free text.
         sha256: SHA-256 of ``NAME.keras``.
@@ -69,6 +71,7 @@ class PretrainedInfo:
     metrics: dict[str, Any] = field(default_factory=dict)
     intended_use: str = ""
     limitations: tuple[str, ...] = ()
+    evaluate: tuple[str, ...] = ()
     status: str = "final"
     notes: str = ""
 
@@ -80,6 +83,7 @@ class PretrainedInfo:
         if data.get("class_names") is not None:
             data["class_names"] = tuple(data["class_names"])
         data["limitations"] = tuple(data.get("limitations", ()))
+        data["evaluate"] = tuple(data.get("evaluate", ()))
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
