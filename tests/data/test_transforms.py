@@ -67,3 +67,26 @@ def test_joint_spatial_transforms_keep_image_and_mask_aligned(transform):
 def test_resize_dict():
     out = Resize(4)({"image": tf.zeros((8, 8, 1)), "mask": tf.zeros((8, 8, 1), tf.int32)})
     assert out["image"].shape == (4, 4, 1) and out["mask"].dtype == tf.int32
+
+
+@pytest.mark.parametrize("shape", [(6, 6, 1), (6, 6, 3), (4, 7, 1)])
+@pytest.mark.parametrize("vertical", [False, True])
+def test_fused_flip_rot90_equals_the_two_steps(shape, vertical):
+    # Compose fuses RandomFlip + RandomRotate90 into one transpose and one reverse; the
+    # result must be exactly the unfused sequence's for every seed.
+    image = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    mask = (image[..., :1] % 3 == 0).astype(np.uint8)
+    steps = [RandomFlip(vertical=vertical), RandomRotate90()]
+    seen = set()
+    for s in range(24):
+        seed = tf.constant([s, 7], tf.int64)
+        sample = {"image": tf.constant(image), "mask": tf.constant(mask)}
+        fused = Compose(steps)(sample, seed)
+        x = sample
+        for i, t in enumerate(steps):  # the unfused sequence, with Compose's sub-seeds
+            x = t(x, tf.random.experimental.stateless_fold_in(seed, i))
+        np.testing.assert_array_equal(fused["image"].numpy(), x["image"].numpy())
+        np.testing.assert_array_equal(fused["mask"].numpy(), x["mask"].numpy())
+        seen.add(fused["image"].numpy().tobytes())
+    # 4 turns x (flipped or not) = all 8 symmetries of the rectangle's pixel grid
+    assert len(seen) == 8

@@ -36,6 +36,7 @@ __all__ = [
     "resize_mask",
     "tf_normalize_minmax",
     "tf_random_flip",
+    "tf_random_flip_rot90",
     "tf_random_rot90",
     "tf_resize_image",
     "tf_resize_mask",
@@ -182,16 +183,58 @@ def tf_random_flip(
         horizontal: Allow left-right flips.
         vertical: Allow up-down flips.
     """
-    draws = tf.random.stateless_uniform((2,), seed=seed)
-    # draws[0] decides the left-right flip (axis 1), draws[1] the up-down flip (axis 0);
     # one reverse over the chosen axes (none: the input passes through), no control flow
-    chosen = (draws < 0.5) & tf.constant([horizontal, vertical])
-    axes = tf.boolean_mask(tf.constant([1, 0]), chosen)
+    axes = tf.boolean_mask(tf.constant([0, 1]), _flip_mask(seed, horizontal, vertical))
 
     def flip(x: tf.Tensor) -> tf.Tensor:
         return _on_plane(x, lambda p: tf.reverse(p, axes))
 
     return flip(image), (None if mask is None else flip(mask))
+
+
+def _flip_mask(seed: tf.Tensor, horizontal: bool, vertical: bool) -> tf.Tensor:
+    """``[reverse axis 0, reverse axis 1]`` of a random flip (as :func:`tf_random_flip`)."""
+    draws = tf.random.stateless_uniform((2,), seed=seed)
+    chosen = (draws < 0.5) & tf.constant([horizontal, vertical])  # [left-right, up-down]
+    return tf.stack([chosen[1], chosen[0]])
+
+
+def _rot90_parts(seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(transpose?, [reverse axis 0, reverse axis 1] after it)`` of a random quarter turn.
+
+    ``k`` quarter turns counter-clockwise (as ``np.rot90``) = an optional transpose of the
+    two spatial axes, then a reverse along a ``k``-dependent set of axes.
+    """
+    k = tf.random.stateless_uniform((), seed=seed, minval=0, maxval=4, dtype=tf.int32)
+    # reversed axes after the transpose: k=0 none, k=1 [0], k=2 [0, 1], k=3 [1]
+    table = tf.constant([[False, False], [True, False], [True, True], [False, True]])
+    return tf.equal(k % 2, 1), tf.gather(table, k)
+
+
+def _transpose_reverse(
+    image: tf.Tensor, mask: tf.Tensor | None, odd: tf.Tensor, reverse: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor | None]:
+    """Optionally transpose the spatial axes, then reverse the flagged ones.
+
+    Any of the eight symmetries of the square costs at most one transpose and one reverse,
+    without control flow: both ops take their permutation / axes as tensors and pass the
+    input through untouched for the identity.
+    """
+    perm = tf.where(odd, tf.constant([1, 0, 2]), tf.constant([0, 1, 2]))
+    axes = tf.boolean_mask(tf.constant([0, 1]), reverse)
+
+    def apply(x: tf.Tensor) -> tf.Tensor:
+        def plane(p: tf.Tensor) -> tf.Tensor:
+            return tf.reverse(tf.transpose(p, perm[:2] if p.shape.rank == 2 else perm), axes)
+
+        y = _on_plane(x, plane)
+        if x.shape.rank is not None:  # the dynamic permutation hides the static shape
+            h, w = x.shape[0], x.shape[1]
+            side = h if h is not None and h == w else None
+            y.set_shape([side, side, *x.shape[2:]])
+        return y
+
+    return apply(image), (None if mask is None else apply(mask))
 
 
 def tf_random_rot90(
@@ -201,31 +244,31 @@ def tf_random_rot90(
 
     Square inputs keep their shape; non-square inputs swap height and width on odd turns.
     """
-    k = tf.random.stateless_uniform((), seed=seed, minval=0, maxval=4, dtype=tf.int32)
-    # k quarter turns counter-clockwise (as np.rot90 / tf.image.rot90) = an optional
-    # transpose of the two spatial axes, then a reverse along a k-dependent set of axes.
-    # Both ops take their permutation / axes as tensors and pass their input through
-    # untouched for the identity, so each sample pays for at most one transpose and one
-    # reverse, with no control flow.
-    odd = tf.equal(k % 2, 1)
-    perm = tf.where(odd, tf.constant([1, 0, 2]), tf.constant([0, 1, 2]))
-    perm2 = perm[:2]
-    # reversed axes after the transpose: k=0 none, k=1 [0], k=2 [0, 1], k=3 [1]
-    table = tf.constant([[0, 1], [0, 1], [0, 1], [1, 0]])
-    axes = tf.gather(table, k)[: tf.gather(tf.constant([0, 1, 2, 1]), k)]
+    odd, reverse = _rot90_parts(seed)
+    return _transpose_reverse(image, mask, odd, reverse)
 
-    def turn(x: tf.Tensor) -> tf.Tensor:
-        def plane(p: tf.Tensor) -> tf.Tensor:
-            return tf.reverse(tf.transpose(p, perm2 if p.shape.rank == 2 else perm), axes)
 
-        y = _on_plane(x, plane)
-        if x.shape.rank is not None:  # the dynamic permutation hides the static shape
-            h, w = x.shape[0], x.shape[1]
-            side = h if h is not None and h == w else None
-            y.set_shape([side, side, *x.shape[2:]])
-        return y
+def tf_random_flip_rot90(
+    image: tf.Tensor,
+    mask: tf.Tensor | None,
+    flip_seed: tf.Tensor,
+    rot_seed: tf.Tensor,
+    *,
+    horizontal: bool = True,
+    vertical: bool = False,
+) -> tuple[tf.Tensor, tf.Tensor | None]:
+    """:func:`tf_random_flip` then :func:`tf_random_rot90` in one transpose and one reverse.
 
-    return turn(image), (None if mask is None else turn(mask))
+    The same output for the same seeds as the two steps, with one tensor pass fewer.
+    :class:`Compose` uses it for a ``RandomFlip`` directly followed by ``RandomRotate90``.
+
+    A flip before the transpose reverses the other axis after it, so the flip's axes
+    swap on odd turns and combine with the turn's own by exclusive or.
+    """
+    flips = _flip_mask(flip_seed, horizontal, vertical)
+    odd, reverse = _rot90_parts(rot_seed)
+    flips = tf.where(odd, tf.reverse(flips, [0]), flips)
+    return _transpose_reverse(image, mask, odd, tf.math.logical_xor(flips, reverse))
 
 
 # ---------------------------------------------------------------- dict level
@@ -310,9 +353,30 @@ class Compose:
         self.transforms = list(transforms)
 
     def __call__(self, sample: Sample, seed: tf.Tensor | None = None) -> Sample:
-        for i, t in enumerate(self.transforms):
-            sub = None
-            if seed is not None:
-                sub = tf.random.experimental.stateless_fold_in(seed, i)
+        steps = self.transforms
+        i = 0
+        while i < len(steps):
+            t = steps[i]
+            sub = None if seed is None else tf.random.experimental.stateless_fold_in(seed, i)
+            nxt = steps[i + 1] if i + 1 < len(steps) else None
+            if (
+                sub is not None
+                and type(t) is RandomFlip
+                and type(nxt) is RandomRotate90
+                and seed is not None
+            ):
+                # a flip followed by a quarter turn: one fused pass, same result
+                out = dict(sample)
+                out["image"], out["mask"] = tf_random_flip_rot90(
+                    sample["image"],
+                    sample.get("mask"),
+                    sub,
+                    tf.random.experimental.stateless_fold_in(seed, i + 1),
+                    horizontal=t.horizontal,
+                    vertical=t.vertical,
+                )
+                sample, i = out, i + 2
+                continue
             sample = t(sample, sub)
+            i += 1
         return sample
