@@ -71,3 +71,11 @@ def test_example_configs_parse():
     for path in configs:
         exp = load_experiment(path)
         assert exp.train_config().epochs >= 1
+
+
+def test_crop_key_reaches_the_pipeline():
+    base = {"data": {"format": "figshare", "path": "p"}, "model": {"name": "resunet-small"}}
+    assert Experiment.from_dict(base).pipeline_kwargs()["crop"] is None
+    for value, want in (("brain", "brain"), ("none", None)):
+        exp = Experiment.from_dict({**base, "data": {**base["data"], "crop": value}})
+        assert exp.pipeline_kwargs()["crop"] == want
