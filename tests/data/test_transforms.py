@@ -90,3 +90,18 @@ def test_fused_flip_rot90_equals_the_two_steps(shape, vertical):
         seen.add(fused["image"].numpy().tobytes())
     # 4 turns x (flipped or not) = all 8 symmetries of the rectangle's pixel grid
     assert len(seen) == 8
+
+
+def test_convert_channels():
+    from neuroseg.data import convert_channels
+
+    rgba = np.full((3, 4, 4), 200, np.uint8)
+    rgba[..., 3] = 255  # opaque: the alpha goes
+    assert convert_channels(rgba, 3).shape == (3, 4, 3)
+    np.testing.assert_array_equal(convert_channels(rgba, 1), to_grayscale(rgba[..., :3]))
+    assert convert_channels(np.zeros((3, 4, 1), np.uint8), 3).shape == (3, 4, 3)
+    rgba[0, 0, 3] = 10  # transparent, or a 4-sequence BraTS slice: refuse, naming the file
+    with pytest.raises(ChannelError, match=r"scan\.png.*4-channel"):
+        convert_channels(rgba, 1, source="scan.png")
+    with pytest.raises(ChannelError, match="expects 2"):
+        convert_channels(np.zeros((2, 2, 3), np.uint8), 2)

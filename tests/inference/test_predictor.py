@@ -77,7 +77,7 @@ def test_tf_data_input(small_seg_model, figshare_root):
 
 def test_channel_errors(small_seg_model, shared_data):
     brats = sorted((shared_data / "brats2020-slices" / "images").glob("*.png"))[0]
-    with pytest.raises(ChannelError, match="4 channel"):
+    with pytest.raises(ChannelError, match="4-channel image.*4 MRI"):
         Predictor(small_seg_model).predict(brats)
     # RGB grey images (3 equal channels) convert like the training pipeline.
     rgb = np.repeat(np.random.default_rng(0).random((64, 64, 1)), 3, axis=-1)

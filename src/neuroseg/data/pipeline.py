@@ -15,11 +15,11 @@ from neuroseg.data.transforms import (
     Compose,
     NormalizeMinMax,
     Resize,
+    convert_channels,
     tf_resize_image,
     tf_resize_mask,
-    to_grayscale,
 )
-from neuroseg.errors import ChannelError, ConfigError, EmptyDatasetError, MaskError
+from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
 __all__ = ["to_tf_dataset"]
 
@@ -60,35 +60,13 @@ class _CropToBrain:
         return out
 
 
-def _convert_channels(image: np.ndarray, channels: int, source: str) -> np.ndarray:
-    if image.shape[-1] == channels:
-        return image
-    if image.shape[-1] == 4 and channels in (1, 3):
-        opaque = np.iinfo(image.dtype).max if image.dtype.kind == "u" else 1
-        if image[..., 3].min() < opaque:
-            raise ChannelError(
-                f"{source}: RGBA image with transparent pixels; flatten it onto a background first."
-            )
-        image = image[..., :3]
-        if channels == 3:
-            return image
-    if channels == 1 and image.shape[-1] == 3:
-        return to_grayscale(image)
-    if channels == 3 and image.shape[-1] == 1:
-        return np.repeat(image, 3, axis=-1)
-    raise ChannelError(
-        f"{source}: image has {image.shape[-1]} channels and cannot be converted to {channels}. "
-        "Pick the channels you need with a record transform first."
-    )
-
-
 def _make_reader(
     records: Sequence[Record], channels: int, need_mask: bool
 ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     def read(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         record = records[int(index)]
         source = record.source or str(record.image)
-        image = _convert_channels(record.load_image(), channels, source).astype(np.float32)
+        image = convert_channels(record.load_image(), channels, source=source).astype(np.float32)
         mask = record.load_mask()
         if mask is None:
             if need_mask:

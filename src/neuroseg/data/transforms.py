@@ -30,6 +30,7 @@ __all__ = [
     "RandomFlip",
     "RandomRotate90",
     "Resize",
+    "convert_channels",
     "flip",
     "normalize_minmax",
     "resize_image",
@@ -123,6 +124,47 @@ def to_grayscale(image: np.ndarray) -> np.ndarray:
             "channels you need first."
         )
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None]
+
+
+def convert_channels(image: np.ndarray, channels: int, *, source: str = "image") -> np.ndarray:
+    """Convert an ``(H, W, C)`` image to ``channels`` channels: grey ↔ RGB, opaque RGBA.
+
+    An RGBA image whose alpha is fully opaque loses the alpha (some JPEG-named files of the
+    public sets are RGBA PNGs); any other mismatch raises, as does an RGBA image with
+    transparent pixels.
+
+    Raises:
+        ChannelError: The channels cannot be converted; the message names ``source``.
+
+    Example:
+        >>> import numpy as np
+        >>> convert_channels(np.zeros((2, 2, 4), np.uint8) + 255, 1).shape
+        (2, 2, 1)
+    """
+    c = image.shape[-1]
+    if c == channels:
+        return image
+    if c == 4 and channels in (1, 3):
+        opaque = np.iinfo(image.dtype).max if image.dtype.kind == "u" else 1
+        if image[..., 3].min() < opaque:
+            raise ChannelError(
+                f"{source}: 4-channel image (RGBA with transparent pixels, or 4 MRI "
+                f"sequences) for a {channels}-channel model. Flatten RGBA onto a background, "
+                "or select the sequence(s) the model was trained on."
+            )
+        image = image[..., :3]
+        if channels == 3:
+            return image
+        c = 3
+    if channels == 1 and c == 3:
+        return to_grayscale(image)
+    if channels == 3 and c == 1:
+        return np.repeat(image, 3, axis=-1)
+    raise ChannelError(
+        f"{source}: image has {c} channel(s) but the model expects {channels}. Select or "
+        "convert the channels first (e.g. one MRI sequence), or use a model trained on this "
+        "channel count."
+    )
 
 
 def flip(

@@ -11,8 +11,8 @@ import numpy as np
 
 from neuroseg.data.preprocess import brain_bbox
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.data.transforms import normalize_minmax, resize_image, to_grayscale
-from neuroseg.errors import ChannelError, ConfigError, ModelError
+from neuroseg.data.transforms import convert_channels, normalize_minmax, resize_image
+from neuroseg.errors import ConfigError, ModelError
 from neuroseg.inference.loading import resolve_model
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.scans import Scan, read_scan
@@ -268,19 +268,7 @@ class Predictor:
             )
         if img.dtype not in (np.uint8, np.uint16, np.float32):
             img = img.astype(np.float32)  # OpenCV colour conversion takes these depths only
-        c = img.shape[-1]
-        if c != self.channels:
-            if self.channels == 1 and c == 3:
-                img = to_grayscale(img)
-            elif self.channels == 3 and c == 1:
-                img = np.repeat(img, 3, axis=-1)
-            else:
-                raise ChannelError(
-                    f"{source}: image has {c} channel(s) but the model expects "
-                    f"{self.channels}. Select or convert the channels first (e.g. one MRI "
-                    "sequence), or use a model trained on this channel count."
-                )
-        return img
+        return convert_channels(img, self.channels, source=source)
 
     def preprocess(self, image: np.ndarray, *, source: str = "image") -> np.ndarray:
         """Return one ``(H, W, C)`` image as the model's float32 input.
