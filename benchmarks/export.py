@@ -26,6 +26,10 @@ def main() -> None:
     ap.add_argument("--model", required=True, help=".keras file (e.g. from neuroseg quickstart)")
     ap.add_argument("--data", default="figshare:../shared/data/figshare-cheng")
     ap.add_argument("--folds", type=int, nargs="*", default=[4], help="figshare folds to use")
+    ap.add_argument(
+        "--data-option", action="append", default=[], metavar="KEY=VALUE", help="loader option"
+    )
+    ap.add_argument("--groups", nargs="*", default=None, help="keep only these groups")
     ap.add_argument("--n", type=int, default=200, help="validation slices (evenly spaced)")
     ap.add_argument("--repeats", type=int, default=50, help="timed calls per latency")
     ap.add_argument("--json", default=None)
@@ -34,23 +38,33 @@ def main() -> None:
     import keras
     import numpy as np
 
-    from neuroseg.data import load_dataset, parse_data_spec
+    from neuroseg.data import load_dataset, parse_data_options, parse_data_spec
     from neuroseg.export import export_model
     from neuroseg.export.compare import compare_export
-    from neuroseg.inference import resolve_model
+    from neuroseg.inference import Predictor
 
     fmt, path = parse_data_spec(args.data)
     kwargs = {"folds": args.folds} if fmt == "figshare" and args.folds else {}
-    data = load_dataset(fmt, path, **kwargs)
+    data = load_dataset(fmt, path, **kwargs, **parse_data_options(args.data_option))
+    if args.groups:
+        data = data.filter(lambda r: r.group in set(args.groups))
     idx = np.linspace(0, len(data) - 1, min(args.n, len(data))).round().astype(int)
     val = data[idx]
-    model = resolve_model(args.model)
+    predictor = Predictor(args.model)  # a pretrained name brings its card's crop
+    model = predictor.model
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for form, quant in CASES:
             out = Path(tmp) / f"model-{quant or 'float32'}.{form}"
-            export_model(model, out, format=form, quantize=quant, data=val)
-            rep = compare_export(model, out, val, repeats=args.repeats)
+            export_model(args.model, out, format=form, quantize=quant, data=val)
+            rep = compare_export(
+                model,
+                out,
+                val,
+                threshold=predictor.threshold,
+                crop=predictor.crop,
+                repeats=args.repeats,
+            )
             rep["quantize"] = quant or "none"
             rep["file"] = out.name
             results.append(rep)

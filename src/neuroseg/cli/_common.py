@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
-
-from neuroseg.errors import ConfigError
 
 
 def load_data_spec(spec: str, options: Sequence[str] | None = None) -> Any:
@@ -15,25 +12,10 @@ def load_data_spec(spec: str, options: Sequence[str] | None = None) -> Any:
     ``options`` are ``KEY=VALUE`` loader options (``--data-option``); a value that reads as
     JSON (a number, ``true``, a list) is taken as such, anything else as a string.
     """
-    from neuroseg.data import load_dataset, parse_data_spec
+    from neuroseg.data import load_dataset, parse_data_options, parse_data_spec
 
     fmt, path = parse_data_spec(spec)
-    return load_dataset(fmt, path, **parse_options(options or []))
-
-
-def parse_options(options: Sequence[str]) -> dict[str, Any]:
-    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``; a malformed item raises ``ConfigError``."""
-    out: dict[str, Any] = {}
-    for item in options:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--data-option expects KEY=VALUE, got {item!r}.")
-        try:
-            value: Any = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        out[key.strip()] = value
-    return out
+    return load_dataset(fmt, path, **parse_data_options(options or []))
 
 
 def add_data_arguments(p: Any, *, required: bool = True) -> None:

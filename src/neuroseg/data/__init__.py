@@ -42,7 +42,7 @@ from neuroseg.data.download import FIGSHARE_PARTS, ArchivePart, download_figshar
 from neuroseg.data.figshare import FIGSHARE_LABELS, load_figshare
 from neuroseg.data.figshare_mat import MatSlice, load_figshare_mat, read_mat_slice
 from neuroseg.data.folders import IMAGE_SUFFIXES, load_class_folders
-from neuroseg.data.formats import FORMATS, load_dataset, parse_data_spec
+from neuroseg.data.formats import FORMATS, load_dataset, parse_data_options, parse_data_spec
 from neuroseg.data.io import check_mask_values, read_image, read_mask
 from neuroseg.data.nifti import load_nifti, volume_to_slices
 from neuroseg.data.pairs import load_lgg, load_pairs
@@ -155,6 +155,7 @@ __all__ = [
     "normalize_minmax",
     "normalize_percentile",
     "normalize_zscore",
+    "parse_data_options",
     "parse_data_spec",
     "perceptual_hash",
     "read_brats_mask",

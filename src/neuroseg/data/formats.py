@@ -5,8 +5,9 @@ The command line's ``FORMAT:PATH`` arguments resolve through this registry.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from neuroseg.data.brats import load_brats_slices
@@ -18,7 +19,7 @@ from neuroseg.data.pairs import load_lgg, load_pairs
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, UnknownNameError
 
-__all__ = ["FORMATS", "load_dataset", "parse_data_spec"]
+__all__ = ["FORMATS", "load_dataset", "parse_data_options", "parse_data_spec"]
 
 Loader = Callable[..., SliceDataset]
 
@@ -82,3 +83,29 @@ def parse_data_spec(spec: str) -> tuple[str, str]:
             f"Formats: {', '.join(sorted(FORMATS))}."
         )
     return fmt, path
+
+
+def parse_data_options(options: Sequence[str]) -> dict[str, Any]:
+    """Parse command-line ``KEY=VALUE`` loader options.
+
+    A value that reads as JSON (a number, ``true``, a list) is taken as such, anything else
+    as a string.
+
+    Raises:
+        ConfigError: An item without ``=`` or without a key.
+
+    Example:
+        >>> parse_data_options(["no_tumor_folds=4", "no_tumor_root=data/br35h"])
+        {'no_tumor_folds': 4, 'no_tumor_root': 'data/br35h'}
+    """
+    out: dict[str, Any] = {}
+    for item in options:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"Expected a loader option as KEY=VALUE, got {item!r}.")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out

@@ -100,12 +100,14 @@ def compare_export(
     dataset: SliceDataset,
     *,
     threshold: float = 0.5,
+    crop: str | None = None,
     repeats: int = 30,
 ) -> dict[str, Any]:
     """Compare a Keras model with its exported file on a validation dataset.
 
     Both run on the same preprocessed images (the :class:`~neuroseg.inference.Predictor`'s
-    preprocessing). Dice is the per-image mean at each image's own size (probabilities
+    preprocessing, with ``crop`` as there: ``"brain"`` for a model trained on cropped
+    slices). Dice is the per-image mean at each image's own size (probabilities
     resized back, then thresholded); accuracy is the fraction of correct classes.
 
     Latencies are medians at batch 1 on this CPU over ``repeats`` calls after warm-up,
@@ -131,7 +133,9 @@ def compare_export(
         raise EmptyDatasetError(f"{dataset.name}: no validation items to compare on.")
     runner = load_exported(exported)
     h, w = runner.input_shape[1], runner.input_shape[2]
-    predictor = Predictor(model, image_size=(h, w) if h is not None and w is not None else None)
+    predictor = Predictor(
+        model, image_size=(h, w) if h is not None and w is not None else None, crop=crop
+    )
     images = np.stack(
         [predictor.preprocess(r.load_image(), source=r.source or "record") for r in dataset]
     )
@@ -208,15 +212,14 @@ def export_model(
     """
     from neuroseg.export.onnx import export_onnx
     from neuroseg.export.tflite import export_tflite
-    from neuroseg.inference.loading import resolve_model
     from neuroseg.inference.predictor import Predictor
 
     if format not in FORMATS:
         raise ConfigError(f"Unknown export format {format!r}; choose {' or '.join(FORMATS)}.")
     if format == "onnx" and quantize is not None:
         raise ConfigError("--quantize applies to TFLite only; export ONNX without it.")
-    keras_model = resolve_model(model)
-    predictor = Predictor(keras_model)
+    predictor = Predictor(model)  # a pretrained name brings its card's threshold and crop
+    keras_model = predictor.model
     size = predictor.input_size
     rep = None
     if quantize == "int8":
@@ -241,7 +244,9 @@ def export_model(
         path = export_onnx(keras_model, out)
     report: dict[str, Any]
     if data is not None:
-        report = compare_export(keras_model, path, data, threshold=predictor.threshold)
+        report = compare_export(
+            keras_model, path, data, threshold=predictor.threshold, crop=predictor.crop
+        )
     else:
         report = {"format": format, "file": str(path), "size_bytes": path.stat().st_size}
     report["quantize"] = quantize or "none"
