@@ -344,6 +344,7 @@ def _study_section() -> list[str]:
     if not STUDY.is_file():
         return []
     study = json.loads(STUDY.read_text())
+    variants = study.pop("_probe_variants", {})
     lines = [
         "## Does the classifier see the tumour or the source?",
         "",
@@ -399,6 +400,20 @@ def _study_section() -> list[str]:
         "![Grad-CAM of the classifier with and without cropping](images/classifier_gradcam.png)",
         "",
     ]
+    if variants:
+        lines += [
+            "The source-only probe on inputs prepared in other ways (no classifier involved;",
+            "Figshare vs Br35H, trained on folds 1–3, tested on fold 4; 0.5 = chance):",
+            "",
+            "| preprocessing (128×128, grey) | balanced acc. | Figshare recall | Br35H recall |",
+            "|---|---|---|---|",
+            *[
+                f"| {name} | {v['balanced_accuracy']:.3f} | {v['recall_figshare']:.3f} | "
+                f"{v['recall_br35h']:.3f} |"
+                for name, v in variants.items()
+            ],
+            "",
+        ]
     if (ROOT / "scripts" / "results" / "source_shortcut.md").is_file():
         lines += [(ROOT / "scripts" / "results" / "source_shortcut.md").read_text().strip(), ""]
     return lines

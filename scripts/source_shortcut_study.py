@@ -64,6 +64,48 @@ def logistic_probe(xtr, ytr, xte, yte) -> dict:
     }
 
 
+def probe_variants(images, is_br, train) -> dict:
+    """The source-only probe on inputs prepared several ways (no model involved)."""
+    import cv2
+
+    from neuroseg.data import (
+        clahe,
+        convert_channels,
+        crop_to_brain,
+        normalize_minmax,
+        normalize_percentile,
+        resize_image,
+    )
+
+    def grey(im):
+        return convert_channels(np.asarray(im), 1).astype(np.float32)
+
+    def equalise(im):
+        u8 = (normalize_minmax(im) * 255).round().astype(np.uint8)
+        return cv2.equalizeHist(u8[..., 0])[..., None].astype(np.float32) / 255.0
+
+    variants = {
+        "min-max (whole slice)": lambda im: normalize_minmax(resize_image(im, 128)),
+        "crop + min-max (the shipped model)": lambda im: normalize_minmax(
+            resize_image(crop_to_brain(im)[0], 128)
+        ),
+        "crop + 1-99 percentile": lambda im: normalize_percentile(
+            resize_image(crop_to_brain(im)[0], 128)
+        ),
+        "crop + CLAHE": lambda im: clahe(resize_image(crop_to_brain(im)[0], 128))[..., :1] / 255.0,
+        "crop + histogram equalisation": lambda im: equalise(
+            resize_image(crop_to_brain(im)[0], 128)
+        ),
+    }
+    out = {}
+    for name, fn in variants.items():
+        x = np.stack([fn(grey(im)) for im in images]).astype("float32")
+        f = features(x)
+        out[name] = logistic_probe(f[train], is_br[train], f[~train], is_br[~train])
+        print(f"probe, {name}: {out[name]['balanced_accuracy']:.3f}")
+    return out
+
+
 def preprocess_all(predictor, images) -> np.ndarray:
     return np.stack([predictor.preprocess(im) for im in images]).astype("float32")
 
@@ -151,9 +193,10 @@ def gradcam_shares(predictor, val, names) -> tuple[dict, list]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", action="append", required=True, metavar="NAME=PATH")
+    ap.add_argument("--model", action="append", default=[], metavar="NAME=PATH")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--figure", type=Path, default=None)
+    ap.add_argument("--probe-variants", action="store_true", help="also probe other preprocessing")
     args = ap.parse_args()
 
     from neuroseg.data import load_four_class
@@ -166,6 +209,8 @@ def main() -> None:
     train = np.array([g != "fold-4" for g in data.groups])
     images = [r.load_image() for r in data]
     results, figures = {}, {}
+    if args.probe_variants:
+        results["_probe_variants"] = probe_variants(images, is_br, train)
     for spec in args.model:
         name, _, path = spec.partition("=")
         run_config = Path(path).parent / "experiment.toml"  # the run's own config
@@ -192,9 +237,11 @@ def main() -> None:
         }
         figures[name] = examples
         print(name, json.dumps(results[name], indent=1))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
-    if args.figure:
+    if args.json:  # merged with an earlier run's models (one model per run is fine)
+        old = json.loads(args.json.read_text()) if args.json.is_file() else {}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({**old, **results}, indent=2) + "\n")
+    if args.figure:  # the figure shows the models of this run
         import matplotlib
 
         matplotlib.use("Agg")
