@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neuroseg.cli import main
-from neuroseg.data import load_figshare
+from neuroseg.data import CLASS_NAMES, load_figshare
 from neuroseg.errors import ConfigError, ModelError, UnknownNameError
 from neuroseg.inference import Predictor
 from neuroseg.metrics import dice
@@ -143,3 +143,20 @@ def test_evaluate_reproduces_the_card(name, shared_data, capsys):
         card_cls = info.metrics["classification"]
         assert abs(summary["accuracy"] - card_cls["accuracy"]) < 1e-3
         assert summary["confusion_matrix"] == card_cls["confusion_matrix"]
+
+
+def test_classifier_4class_crops_and_classifies_real_validation_slices(figshare_root, shared_data):
+    """Fold 4 validated the classifier: 3 slices per class, cropped like its training."""
+    from neuroseg.data import load_four_class
+
+    info = pretrained_info("classifier-4class")
+    assert info.crop == "brain" and info.class_names == CLASS_NAMES
+    predictor = Predictor("classifier-4class")
+    assert predictor.crop == "brain" and predictor.class_names == CLASS_NAMES
+    data = load_four_class(figshare_root, shared_data / "br35h-no-tumor", no_tumor_folds=4)
+    data = data.filter(lambda r: r.group == "fold-4")
+    picks = np.concatenate([np.flatnonzero(data.labels == k)[:3] for k in range(4)])
+    preds = predictor.predict(data[picks])
+    correct = sum(p.label == p.true_label for p in preds)
+    assert correct >= 9, [(p.true_label, p.label) for p in preds]
+    assert all(p.class_probabilities.shape == (4,) for p in preds)
