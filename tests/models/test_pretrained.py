@@ -160,3 +160,16 @@ def test_classifier_4class_crops_and_classifies_real_validation_slices(figshare_
     correct = sum(p.label == p.true_label for p in preds)
     assert correct >= 9, [(p.true_label, p.label) for p in preds]
     assert all(p.class_probabilities.shape == (4,) for p in preds)
+
+
+def test_resunet_lgg_segments_a_validation_patient(shared_data):
+    """A patient of the card's validation split, scored as one volume (per-patient Dice)."""
+    from neuroseg.data import load_lgg
+
+    info = pretrained_info("resunet-lgg")
+    patient = info.evaluate[info.evaluate.index("--groups") + 1]
+    data = load_lgg(shared_data / "lgg-kaggle3m").filter(lambda r: r.group == patient)
+    preds = Predictor("resunet-lgg").predict(data)
+    truth = np.stack([p.truth.astype(bool) for p in preds])
+    mask = np.stack([p.mask.astype(bool) for p in preds])
+    assert truth.any() and dice(truth, mask, reduction="pooled") > 0.6
