@@ -69,19 +69,20 @@ def main() -> None:
             rep["file"] = out.name
             results.append(rep)
     keras_size = Path(args.model).stat().st_size if Path(args.model).is_file() else None
+    key = "dice" if "dice_keras" in results[0] else "accuracy"  # segmentation or classifier
+    metric = "Dice" if key == "dice" else "Acc"
     print(f"model {args.model}: {model.count_params():,} parameters, input {model.input_shape}")
     print(f"validation: {len(val)} slices from {args.data} folds={args.folds}")
     print(
         f"{'export':<18}{'size KB':>10}{'Keras ms':>10}{'export ms':>10}{'ratio':>8}"
-        f"{'Dice K':>9}{'Dice E':>9}{'delta':>9}"
+        f"{metric + ' K':>10}{metric + ' E':>10}{'delta':>9}"
     )
     for r in results:
         name = f"{r['format']} {r['quantize']}"
         print(
             f"{name:<18}{r['size_bytes'] / 1024:>10.0f}{r['latency_ms_keras']:>10.2f}"
             f"{r['latency_ms_exported']:>10.2f}{r['latency_ratio']:>8.3f}"
-            f"{r.get('dice_keras', float('nan')):>9.4f}{r.get('dice_exported', float('nan')):>9.4f}"
-            f"{r.get('dice_delta', float('nan')):>+9.4f}"
+            f"{r[key + '_keras']:>10.4f}{r[key + '_exported']:>10.4f}{r[key + '_delta']:>+9.4f}"
         )
     print(
         f"(Keras model.predict at batch 1: "
