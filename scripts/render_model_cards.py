@@ -24,7 +24,7 @@ beside it; loading checks the file against the SHA-256 in its card, then uses Ke
 from neuroseg.inference import Predictor
 from neuroseg.models import create_model, list_pretrained, load_pretrained, pretrained_info
 
-print(list_pretrained())  # ['resunet-figshare']
+print(list_pretrained())  # ['classifier-4class', 'multitask-figshare', 'resunet-figshare', ...]
 model = load_pretrained("resunet-figshare")  # = create_model(name, pretrained=True)
 info = pretrained_info("resunet-figshare")  # the card: threshold, preprocessing, results
 predictor = Predictor("resunet-figshare")  # applies the card's threshold and preprocessing
