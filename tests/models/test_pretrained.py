@@ -52,7 +52,9 @@ def test_card_is_complete_and_matches_the_file(name):
     assert getattr(model, "optimizer", None) is None  # shipped without optimiser state
     again = create_model(name, pretrained=True)
     x = np.random.default_rng(0).random((1, *info.input_shape), dtype=np.float32)
-    np.testing.assert_array_equal(model.predict(x, verbose=0), again.predict(x, verbose=0))
+    a, b = model.predict(x, verbose=0), again.predict(x, verbose=0)  # arrays or dicts of them
+    for key in a if isinstance(a, dict) else [None]:
+        np.testing.assert_array_equal(*((a, b) if key is None else (a[key], b[key])))
 
 
 def test_untrained_architecture_of_a_pretrained_name():
@@ -173,3 +175,14 @@ def test_resunet_lgg_segments_a_validation_patient(shared_data):
     truth = np.stack([p.truth.astype(bool) for p in preds])
     mask = np.stack([p.mask.astype(bool) for p in preds])
     assert truth.any() and dice(truth, mask, reduction="pooled") > 0.6
+
+
+def test_multitask_figshare_gives_mask_and_type(figshare_root):
+    data = load_figshare(figshare_root, folds=[4])
+    data = data[np.arange(0, len(data), 60)]
+    predictor = Predictor("multitask-figshare")
+    assert predictor.task == "multitask" and predictor.class_names == CLASS_NAMES
+    preds = predictor.predict(data)
+    scores = [dice(p.truth.astype(bool), p.mask.astype(bool)) for p in preds]
+    correct = np.mean([p.label == p.true_label for p in preds])
+    assert np.mean(scores) > 0.4 and correct > 0.5, (scores, correct)
