@@ -209,7 +209,7 @@ def render_results(cards: dict) -> str:
         "!!! warning \"One validation fold, not cross-validation\"",
         "    The targets are stated on cross-validation over the folds here (mean ± std per",
         "    fold). These models were trained once each, on the CPU of a 2-core machine (no",
-        "    GPU was lent to this project; the four took 3.2 h of CPU time together), and are",
+        "    GPU was lent to this project; the four took 2.8 h of CPU time together), and are",
         "    scored on one held-out fold or patient group. Per-fold mean ± std needs",
         "    `neuroseg cv --config examples/configs/NAME.toml` (4 × the training time) and is",
         "    not reported yet. All four are marked preliminary.",
