@@ -206,7 +206,7 @@ def render_results(cards: dict) -> str:
         "is on [Pretrained models](pretrained.md) and in `examples/configs/`. Every model's",
         "figures are reproduced by the `neuroseg evaluate` command on its card.",
         "",
-        "!!! warning \"One validation fold, not cross-validation\"",
+        '!!! warning "One validation fold, not cross-validation"',
         "    The targets are stated on cross-validation over the folds here (mean ± std per",
         "    fold). These models were trained once each, on the CPU of a 2-core machine (no",
         "    GPU was lent to this project; the four took 2.8 h of CPU time together), and are",
