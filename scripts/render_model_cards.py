@@ -360,9 +360,9 @@ def _study_section() -> list[str]:
         "",
         "Every tumour slice of the 4-class set comes from Figshare (T1-CE) and every",
         '"no tumour" slice from Br35H (mixed sequences, many T2, other framing), so a',
-        "classifier can score well by recognising the source. "
+        "classifier can score well by recognising the source.",
         "`scripts/source_shortcut_study.py` measures it for the classifier trained with",
-        'and without `crop = "brain"` (otherwise the same config):',
+        'and without `crop = "brain"` (the same config; the epochs are discussed below):',
         "",
         "| | " + " | ".join(f"`{k}` (crop {v['crop']})" for k, v in study.items()) + " |",
         "|---|" + "---|" * len(study),
