@@ -343,6 +343,44 @@ def _lgg_section(card: dict | None) -> list[str]:
     ]
     if card.get("notes"):
         lines += [card["notes"], ""]
+    return [*lines, *_cv_section("resunet-lgg")]
+
+
+CV = ROOT / "scripts" / "results" / "cv"
+CV_COLUMNS = {
+    "dice_per_patient": "Dice per patient",
+    "dice": "Dice per image",
+    "dice_pooled": "Dice pooled",
+    "iou": "IoU per image",
+    "precision": "precision",
+    "recall": "recall",
+}
+
+
+def _cv_section(name: str) -> list[str]:
+    """Per-fold results of ``neuroseg cv`` with the model's config (scripts/results/cv/)."""
+    path = CV / f"{name}.json"
+    if not path.is_file():
+        return []
+    cv = json.loads(path.read_text())
+    cols = [c for c in CV_COLUMNS if c in cv["summary"]]
+    lines = [
+        f"### Cross-validation of `{name}`'s config",
+        "",
+        cv["description"],
+        "",
+        "| fold | validation patients | slices | " + " | ".join(CV_COLUMNS[c] for c in cols) + " |",
+        "|---|---|---|" + "---|" * len(cols),
+    ]
+    for fold in cv["folds"]:
+        patients = ", ".join(fold.get("patients", [])) or "—"
+        values = " | ".join(f"{fold[c]:.3f}" for c in cols)
+        lines.append(f"| {fold['fold']} | {patients} | {fold['n_val']} | {values} |")
+    summary = cv["summary"]
+    values = " | ".join(f"**{summary[c]['mean']:.3f} ± {summary[c]['std']:.3f}**" for c in cols)
+    lines += [f"| mean ± std | | | {values} |", ""]
+    if cv.get("notes"):
+        lines += [cv["notes"], ""]
     return lines
 
 

@@ -62,6 +62,10 @@ def test_cv_two_folds(tmp_path, figshare_root, capsys):
     assert main(argv) == 0
     summary = json.loads((out / "cv_summary.json").read_text())
     assert [f["fold"] for f in summary["folds"]] == [1, 2]
+    held_out = [f["val_groups"] for f in summary["folds"]]
+    assert all(held_out) and not set(held_out[0]) & set(held_out[1])  # patient-wise
+    with (out / "cv_folds.csv").open() as fh:
+        assert [r["val_groups"].split() for r in csv.DictReader(fh)] == held_out
     assert {"dice", "iou", "precision", "recall", "dice_pooled"} <= set(summary["summary"])
     assert (out / "fold_1" / "best.keras").is_file() and (out / "fold_2" / "eval.json").is_file()
     assert "±" in capsys.readouterr().out

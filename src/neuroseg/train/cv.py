@@ -28,7 +28,8 @@ class CVResult:
     """Per-fold metrics and their mean ± standard deviation.
 
     Attributes:
-        folds: One dict of metrics per fold (with ``fold``, ``n_train``, ``n_val``).
+        folds: One dict of metrics per fold (with ``fold``, ``n_train``, ``n_val`` and
+            ``val_groups``, the patients or publisher folds it held out).
         summary: Metric -> ``{"mean": ..., "std": ...}`` over folds.
         run_dir: The folder holding ``fold_<k>/`` run directories and the summary files.
     """
@@ -148,11 +149,16 @@ def cross_validate(
             build_model(), make, val_ds, config=config, out=fold_dir, resume=resume, verbose=verbose
         )
         best = load_model(fold_dir / "best.keras")
-        row: dict[str, Any] = {"fold": k, "n_train": len(train), "n_val": len(val)}
+        row: dict[str, Any] = {
+            "fold": k,
+            "n_train": len(train),
+            "n_val": len(val),
+            "val_groups": val.patients,
+        }
         row.update(evaluate_fold(best, val, pipeline))
         (fold_dir / "eval.json").write_text(json.dumps(row, indent=2) + "\n")
         result.folds.append(row)
-    metrics = [m for m in result.folds[0] if m not in ("fold", "n_train", "n_val")]
+    metrics = [m for m in result.folds[0] if m not in ("fold", "n_train", "n_val", "val_groups")]
     result.summary = {
         m: {
             "mean": float(np.mean([r[m] for r in result.folds])),
@@ -164,7 +170,7 @@ def cross_validate(
     with (root / "cv_folds.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(result.folds[0]), lineterminator="\n")
         w.writeheader()
-        w.writerows(result.folds)
+        w.writerows({**r, "val_groups": " ".join(r["val_groups"])} for r in result.folds)
     (root / "cv_summary.json").write_text(
         json.dumps({"folds": result.folds, "summary": result.summary}, indent=2) + "\n"
     )
