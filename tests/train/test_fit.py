@@ -111,3 +111,21 @@ def test_bad_mask_found_while_training_names_the_file(tmp_path):
     model = create_model("resunet-small", input_shape=(32, 32, 1), base_filters=4)
     with pytest.raises(DataError, match=r"s2\.png.*neuroseg data check"):
         fit(model, train, config=TrainConfig(epochs=1), verbose=0)
+
+
+def test_epoch_iterators_run_without_the_autotune_thread():
+    # fit builds new iterators every epoch; tf.data's autotuning thread would make each
+    # one's destruction wait (see _without_autotune_thread). A user's explicit choice stays.
+    import tensorflow as tf
+
+    from neuroseg.train.fit import _without_autotune_thread
+
+    ds = tf.data.Dataset.range(4).map(lambda x: x * 2, num_parallel_calls=tf.data.AUTOTUNE)
+    off = _without_autotune_thread(ds)
+    assert off.options().autotune.enabled is False
+    assert list(off.as_numpy_iterator()) == [0, 2, 4, 6]
+    chosen = tf.data.Options()
+    chosen.autotune.enabled = True
+    mine = ds.with_options(chosen)
+    assert _without_autotune_thread(mine).options().autotune.enabled is True
+    assert _without_autotune_thread(None) is None

@@ -221,6 +221,26 @@ def _class_weights(config: TrainConfig, first_epoch: Any) -> dict[int, float] | 
     return {int(c): float(len(labels) / (len(classes) * n)) for c, n in zip(classes, counts)}
 
 
+def _without_autotune_thread(ds: Any) -> Any:
+    """``ds`` with tf.data's autotuning (and its background thread) off, unless set.
+
+    ``fit`` runs one ``model.fit`` per epoch, so every epoch creates and destroys a
+    training and a validation iterator. With autotuning on, destroying an iterator waits
+    for its optimisation thread to wake from a sleep that grows with the iterator's age:
+    measured here, up to 18 s after a 23 s epoch (LGG, 256x256), about 40 % on top of the
+    training time. ``num_parallel_calls=AUTOTUNE`` then stays at its starting value,
+    min(16, CPU cores). A dataset whose ``options().autotune.enabled`` is set is left as
+    it is.
+    """
+    import tensorflow as tf
+
+    if not isinstance(ds, tf.data.Dataset) or ds.options().autotune.enabled is not None:
+        return ds
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
+
+
 def fit(
     model: keras.Model,
     train: Any,
@@ -237,6 +257,10 @@ def fit(
 
     Each epoch runs one ``model.fit`` call. ``train`` may be a ``tf.data.Dataset`` or a
     function ``epoch -> tf.data.Dataset`` (e.g. :func:`neuroseg.train.epoch_pipeline`).
+    tf.data autotuning is switched off for ``train`` and ``val`` unless their options set
+    it: each epoch's iterators would otherwise wait for the autotuning thread when they
+    are destroyed (up to 18 s per epoch measured here); parallel maps keep
+    min(16, CPU cores) calls.
     A function of the epoch makes shuffling and augmentation depend only on the seed and
     the epoch, so a resumed run sees exactly the data an uninterrupted one would: with
     ``TrainConfig(deterministic=True)`` its final weights are identical.
@@ -271,8 +295,13 @@ def fit(
     config = config or TrainConfig()
     if resume and out is None:
         raise ConfigError("resume=True needs out= (the run directory to resume).")
-    make_train: Callable[[int], Any] = train if callable(train) else (lambda epoch: train)
+    given: Callable[[int], Any] = train if callable(train) else (lambda epoch: train)
+
+    def make_train(epoch: int) -> Any:
+        return _without_autotune_thread(given(epoch))
+
     first = make_train(0)
+    val = _without_autotune_thread(val)
     task = infer_task(first.element_spec) if config.task == "auto" else config.task
     steps = int(first.cardinality())
     if steps <= 0:
