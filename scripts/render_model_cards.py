@@ -332,8 +332,20 @@ def _lgg_section(card: dict | None) -> list[str]:
     per_patient = dice.get("per_patient", {}).get("mean")
     n_pat = card["metrics"].get("n_patients")
     shown = f"{per_patient:.3f} per patient" if per_patient is not None else "—"
+    lines.append(
+        f"| neuroseg `resunet-lgg` ({card['status']}) | {shown} | {n_pat} validation patients |"
+    )
+    cv_path = CV / "resunet-lgg.json"
+    if cv_path.is_file():
+        cv = json.loads(cv_path.read_text())
+        m = cv["summary"]["dice_per_patient"]
+        n_all = sum(len(f["patients"]) for f in cv["folds"])
+        lines.append(
+            f"| neuroseg, the same config in {len(cv['folds'])}-fold cross-validation | "
+            f"{m['mean']:.3f} ± {m['std']:.3f} per patient | all {n_all} patients, "
+            "mean ± std over folds |"
+        )
     lines += [
-        f"| neuroseg `resunet-lgg` ({card['status']}) | {shown} | {n_pat} validation patients |",
         "",
         f"{card['metrics']['n_images']} validation slices of {n_pat} patients "
         f"({card['metrics']['data']}); per-patient = each patient's slices scored as one "
