@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import tensorflow as tf
 
-from neuroseg.data.preprocess import tf_crop_to_brain
+from neuroseg.data.preprocess import Preprocess
 from neuroseg.data.records import Record, SliceDataset, Task
 from neuroseg.data.transforms import (
     Compose,
@@ -45,18 +45,6 @@ class _ResizeIfNeeded(Resize):
             out["mask"] = tf.cond(
                 same, lambda: tf.reshape(mask, [h, w, -1]), lambda: tf_resize_mask(mask, self.size)
             )
-        return out
-
-
-class _CropToBrain:
-    """Crop image (and mask, when present) to the brain's bounding box."""
-
-    def __call__(self, sample: dict[str, Any], seed: tf.Tensor | None = None) -> Any:
-        out = dict(sample)
-        image, mask = tf_crop_to_brain(sample["image"], sample.get("mask"))
-        out["image"] = image
-        if mask is not None:
-            out["mask"] = mask
         return out
 
 
@@ -226,7 +214,7 @@ def to_tf_dataset(
     if crop not in ("brain", None):
         raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or None.")
     fixed = Compose(
-        ([_CropToBrain()] if crop == "brain" else [])
+        ([Preprocess("crop_to_brain")] if crop == "brain" else [])
         + ([_ResizeIfNeeded(image_size)] if image_size is not None else [])
         + ([NormalizeMinMax()] if normalize == "minmax" else [])
     )

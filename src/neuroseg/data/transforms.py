@@ -401,12 +401,7 @@ class Compose:
             t = steps[i]
             sub = None if seed is None else tf.random.experimental.stateless_fold_in(seed, i)
             nxt = steps[i + 1] if i + 1 < len(steps) else None
-            if (
-                sub is not None
-                and type(t) is RandomFlip
-                and type(nxt) is RandomRotate90
-                and seed is not None
-            ):
+            if seed is not None and type(t) is RandomFlip and type(nxt) is RandomRotate90:
                 # a flip followed by a quarter turn: one fused pass, same result
                 out = dict(sample)
                 out["image"], out["mask"] = tf_random_flip_rot90(
