@@ -115,3 +115,15 @@ def test_classifier_accuracy_report(val, tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ModelError, match="no such"):
         load_exported(tmp_path / "x.tflite")
+
+
+def test_dice_with_crop_maps_masks_back_like_the_predictor(model, val, tmp_path):
+    # A model used with crop="brain": the report's Keras Dice must score masks pasted back
+    # into the full frame, exactly as `neuroseg evaluate` (the Predictor) does.
+    from neuroseg.inference import evaluate
+
+    path = export_tflite(model, tmp_path / "m.tflite")
+    report = compare_export(model, path, val, crop="brain", repeats=3)
+    reference = evaluate(Predictor(model, crop="brain"), val).summary["dice"]
+    assert report["dice_keras"] == pytest.approx(reference, abs=1e-6)
+    assert report["dice_exported"] == pytest.approx(reference, abs=0.02)  # float32 file

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from neuroseg.data.records import SliceDataset
-from neuroseg.data.transforms import resize_image
 from neuroseg.errors import ConfigError, EmptyDatasetError
 
 __all__ = [
@@ -69,19 +68,22 @@ def interleaved_latency_ms(
 
 
 def _scores(
-    outputs: dict[str, np.ndarray], dataset: SliceDataset, threshold: float
+    outputs: dict[str, np.ndarray],
+    dataset: SliceDataset,
+    threshold: float,
+    to_frame: Callable[[np.ndarray, tuple[int, ...], int], np.ndarray],
 ) -> dict[str, float]:
     from neuroseg.inference.evaluate import _counts, _seg_values
 
     out: dict[str, float] = {}
     if "mask" in outputs:
         dices = []
-        for prob, record in zip(outputs["mask"], dataset):
+        for i, (prob, record) in enumerate(zip(outputs["mask"], dataset)):
             truth = record.load_mask()
             if truth is None:
                 continue
             fg = prob[..., 0] if prob.shape[-1] == 1 else 1.0 - prob[..., 0]
-            full = resize_image(fg[..., None], truth.shape[:2])[..., 0]
+            full = to_frame(fg, truth.shape, i)
             dices.append(_seg_values(*_counts(truth, full >= threshold))["dice"])
         if dices:
             out["dice"] = float(np.mean(dices))
@@ -108,7 +110,8 @@ def compare_export(
     Both run on the same preprocessed images (the :class:`~neuroseg.inference.Predictor`'s
     preprocessing, with ``crop`` as there: ``"brain"`` for a model trained on cropped
     slices). Dice is the per-image mean at each image's own size (probabilities
-    resized back, then thresholded); accuracy is the fraction of correct classes.
+    mapped back into the frame as the Predictor does, then thresholded); accuracy is the
+    fraction of correct classes.
 
     Latencies are medians at batch 1 on this CPU over ``repeats`` calls after warm-up,
     timed in alternation (:func:`interleaved_latency_ms`) so that load from other
@@ -136,9 +139,8 @@ def compare_export(
     predictor = Predictor(
         model, image_size=(h, w) if h is not None and w is not None else None, crop=crop
     )
-    images = np.stack(
-        [predictor.preprocess(r.load_image(), source=r.source or "record") for r in dataset]
-    )
+    prepared = [predictor._prepare(r.load_image(), r.source or "record") for r in dataset]
+    images = np.stack([x for x, _ in prepared])
     keras_out: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(images), 8):
         for k, v in _split_outputs(model, model(images[start : start + 8], training=False)).items():
@@ -169,7 +171,12 @@ def compare_export(
         lambda: model.predict(one, verbose=0), repeats=max(repeats // 3, 5)
     )
     report["latency_ratio"] = report["latency_ms_exported"] / report["latency_ms_keras"]
-    ks, es = _scores(keras_arrays, dataset, threshold), _scores(exported_arrays, dataset, threshold)
+
+    def to_frame(prob: np.ndarray, shape: tuple[int, ...], i: int) -> np.ndarray:
+        return predictor._to_frame(prob, shape, prepared[i][1])  # undo crop and resize
+
+    ks = _scores(keras_arrays, dataset, threshold, to_frame)
+    es = _scores(exported_arrays, dataset, threshold, to_frame)
     for key in ks:
         report[f"{key}_keras"] = ks[key]
         report[f"{key}_exported"] = es[key]

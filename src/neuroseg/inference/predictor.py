@@ -277,11 +277,19 @@ class Predictor:
             ChannelError: The channel count cannot be converted to the model's.
             ModelError: ``resize=False`` and the size differs from the model's input.
         """
+        return self._prepare(image, source)[0]
+
+    def _prepare(
+        self, image: np.ndarray, source: str
+    ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+        """:meth:`preprocess`, plus the brain box it cropped to (``None`` without crop)."""
         import tensorflow as tf
 
         img = self._convert(image, source)
+        box = None
         if self.crop == "brain":
-            top, left, bottom, right = brain_bbox(img)
+            box = brain_bbox(img)
+            top, left, bottom, right = box
             img = img[top:bottom, left:right]
         size = self._target_size(img.shape[:2])
         x = img.astype(np.float32)
@@ -292,14 +300,20 @@ class Predictor:
                     f"{size[0]}x{size[1]}; resize it or use resize=True."
                 )
             x = tf.image.resize(x, size, method="bilinear", antialias=True).numpy()
-        return normalize_minmax(x)
+        return normalize_minmax(x), box
 
-    def _to_frame(self, prob: np.ndarray, image: np.ndarray) -> np.ndarray:
-        """Map a model-size probability map back onto ``image``'s frame (undo crop, resize)."""
-        if self.crop != "brain":
-            return resize_image(prob[..., None], image.shape[:2])[..., 0]
-        top, left, bottom, right = brain_bbox(self._convert(image, "image"))
-        out = np.zeros(image.shape[:2], np.float32)
+    def _to_frame(
+        self, prob: np.ndarray, shape: tuple[int, ...], box: tuple[int, int, int, int] | None
+    ) -> np.ndarray:
+        """Map a model-size probability map back onto the ``shape[:2]`` frame it came from.
+
+        ``box`` is what :meth:`_prepare` cropped to: the map is resized into it and the
+        rest of the frame is 0.
+        """
+        if box is None:
+            return resize_image(prob[..., None], shape[:2])[..., 0]
+        top, left, bottom, right = box
+        out = np.zeros(shape[:2], np.float32)
         out[top:bottom, left:right] = resize_image(prob[..., None], (bottom - top, right - left))[
             ..., 0
         ]
@@ -405,7 +419,8 @@ class Predictor:
 
     def _predict_scan(self, scan: Scan) -> Prediction:
         slices = scan.slices
-        batch = np.stack([self.preprocess(s, source=scan.source) for s in slices])
+        prepared = [self._prepare(s, scan.source) for s in slices]
+        batch = np.stack([x for x, _ in prepared])
         raw = self.predict_batch(batch)
         pred = Prediction(
             source=scan.source,
@@ -417,7 +432,10 @@ class Predictor:
             meta=dict(scan.meta),
         )
         if "mask" in raw:
-            probs = [self._to_frame(p, s) for p, s in zip(raw["mask"], slices)]
+            probs = [
+                self._to_frame(p, s.shape, box)
+                for p, s, (_, box) in zip(raw["mask"], slices, prepared)
+            ]
             prob = np.stack(probs, axis=-1) if scan.is_volume else probs[0]
             prob = np.clip(prob, 0.0, 1.0).astype(np.float32)
             # Post-process a volume in 3-D (components across slices).
