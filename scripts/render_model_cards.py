@@ -430,43 +430,45 @@ def _study_section() -> list[str]:
         "|---|" + "---|" * len(study),
     ]
 
-    def row(label: str, get) -> str:
-        cells = []
-        for v in study.values():
-            x = get(v)
-            cells.append("—" if x is None else f"{x:.3f}")
-        return f"| {label} | " + " | ".join(cells) + " |"
+    rows = [
+        ("fold-4 accuracy (4 classes)", "fold4_accuracy"),
+        (
+            "source-only probe: Figshare vs Br35H from intensity statistics, balanced acc.",
+            "source_probe.balanced_accuracy",
+        ),
+        (
+            "BraTS T1-CE tumour slices called a tumour",
+            "other_sources.brats_t1ce.tumour_called_tumour",
+        ),
+        (
+            "BraTS T1-CE tumour slices called glioma",
+            "other_sources.brats_t1ce.tumour_called_glioma",
+        ),
+        (
+            "BraTS T1-CE tumour-free slices called no tumour",
+            "other_sources.brats_t1ce.tumour_free_called_no_tumour",
+        ),
+        ("TCIA T1 tumour slices called a tumour", "other_sources.tcia_t1.tumour_called_tumour"),
+        (
+            "TCIA T1 tumour-free slices called no tumour",
+            "other_sources.tcia_t1.tumour_free_called_no_tumour",
+        ),
+        ("Grad-CAM heat inside the brain (share)", "gradcam.brain_share_mean"),
+        (
+            "Grad-CAM heat on the tumour vs its area (median ratio; 1 = none)",
+            "gradcam.tumour_enrichment_median",
+        ),
+    ]
+
+    def cell(v: dict, path: str) -> str:
+        for key in path.split("."):
+            v = v[key]
+        return "—" if v is None else f"{v:.3f}"
 
     lines += [
-        row("fold-4 accuracy (4 classes)", lambda v: v["fold4_accuracy"]),
-        row(
-            "source-only probe: Figshare vs Br35H from intensity statistics, balanced acc.",
-            lambda v: v["source_probe"]["balanced_accuracy"],
-        ),
-        row(
-            "BraTS T1-CE tumour slices called a tumour",
-            lambda v: v["other_sources"]["brats_t1ce"]["tumour_called_tumour"],
-        ),
-        row(
-            "BraTS T1-CE tumour slices called glioma",
-            lambda v: v["other_sources"]["brats_t1ce"]["tumour_called_glioma"],
-        ),
-        row(
-            "BraTS T1-CE tumour-free slices called no tumour",
-            lambda v: v["other_sources"]["brats_t1ce"]["tumour_free_called_no_tumour"],
-        ),
-        row(
-            "TCIA T1 tumour slices called a tumour",
-            lambda v: v["other_sources"]["tcia_t1"]["tumour_called_tumour"],
-        ),
-        row(
-            "TCIA T1 tumour-free slices called no tumour",
-            lambda v: v["other_sources"]["tcia_t1"]["tumour_free_called_no_tumour"],
-        ),
-        row("Grad-CAM heat inside the brain (share)", lambda v: v["gradcam"]["brain_share_mean"]),
-        row(
-            "Grad-CAM heat on the tumour vs its area (median ratio; 1 = none)",
-            lambda v: v["gradcam"]["tumour_enrichment_median"],
+        *(
+            f"| {label} | " + " | ".join(cell(v, path) for v in study.values()) + " |"
+            for label, path in rows
         ),
         "",
         "![Grad-CAM of the classifier with and without cropping](images/classifier_gradcam.png)",
