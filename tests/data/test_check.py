@@ -77,7 +77,7 @@ def test_planted_faults_exit_1_and_named(tmp_path, figshare_root, layout, capsys
 
 def test_real_folders_are_clean(shared_data):
     lgg = check("lgg", shared_data / "lgg-kaggle3m")
-    assert lgg.ok and lgg.n_items == 391 and lgg.n_patients == 12
+    assert lgg.ok and lgg.n_items == 919 and lgg.n_patients == 26
     assert lgg.mask_values == [0, 1] and 0.5 < lgg.empty_mask_fraction < 0.7
     brats = check("brats-slices", shared_data / "brats2020-slices")
     assert brats.ok and brats.n_items == 300 and brats.mask_values == [0, 1, 2, 3]

@@ -11,7 +11,7 @@ from neuroseg.errors import EmptyDatasetError, MaskError
 
 def test_lgg_real_patients_and_numeric_order(shared_data):
     ds = load_lgg(shared_data / "lgg-kaggle3m")
-    assert len(ds) == 391 and len(ds.patients) == 12
+    assert len(ds) == 919 and len(ds.patients) == 26
     first = ds.patients[0]
     slices = [r.meta["slice"] for r in ds if r.patient_id == first]
     assert slices == list(range(1, len(slices) + 1))  # 1, 2, ..., 10 (not 1, 10, 11, 2)
