@@ -37,13 +37,25 @@ from neuroseg.data.brats import (
 )
 from neuroseg.data.check import CheckReport, check
 from neuroseg.data.classes import CLASS_NAMES, canonical_class_name
-from neuroseg.data.combine import combine_sources, load_four_class
+from neuroseg.data.combine import (
+    combine_deduplicated,
+    combine_sources,
+    group_near_copies,
+    load_four_class,
+    load_four_class_combined,
+)
 from neuroseg.data.download import FIGSHARE_PARTS, ArchivePart, download_figshare, safe_extract
 from neuroseg.data.figshare import FIGSHARE_LABELS, load_figshare
 from neuroseg.data.figshare_mat import MatSlice, load_figshare_mat, read_mat_slice
 from neuroseg.data.folders import IMAGE_SUFFIXES, load_class_folders
 from neuroseg.data.formats import FORMATS, load_dataset, parse_data_options, parse_data_spec
 from neuroseg.data.io import check_mask_values, read_image, read_mask
+from neuroseg.data.near_copies import (
+    NearCopies,
+    find_near_copies,
+    fingerprint,
+    thumbnail_correlation,
+)
 from neuroseg.data.nifti import load_nifti, volume_to_slices
 from neuroseg.data.pairs import load_lgg, load_pairs
 from neuroseg.data.pipeline import to_tf_dataset
@@ -110,6 +122,7 @@ __all__ = [
     "LeakageReport",
     "MaskEncoding",
     "MatSlice",
+    "NearCopies",
     "NormalizeMinMax",
     "OnError",
     "Preprocess",
@@ -126,7 +139,6 @@ __all__ = [
     "RandomRotate90",
     "Record",
     "Resize",
-    "convert_channels",
     "SliceDataset",
     "Task",
     "brain_bbox",
@@ -136,18 +148,24 @@ __all__ = [
     "check_leakage",
     "check_mask_values",
     "clahe",
+    "combine_deduplicated",
     "combine_sources",
+    "convert_channels",
     "crop_to_brain",
     "default_augmentation",
     "download_figshare",
+    "find_near_copies",
+    "fingerprint",
     "flip",
     "group_kfold",
+    "group_near_copies",
     "load_brats_slices",
     "load_class_folders",
     "load_dataset",
     "load_figshare",
     "load_figshare_mat",
     "load_four_class",
+    "load_four_class_combined",
     "load_lgg",
     "load_nifti",
     "load_pairs",
@@ -189,6 +207,7 @@ __all__ = [
     "tf_resize_pad",
     "tf_to_grayscale",
     "tf_to_rgb",
+    "thumbnail_correlation",
     "to_grayscale",
     "to_rgb",
     "to_tf_dataset",

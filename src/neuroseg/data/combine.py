@@ -7,13 +7,22 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from neuroseg.data.classes import CLASS_NAMES
 from neuroseg.data.figshare import load_figshare
 from neuroseg.data.folders import load_class_folders
-from neuroseg.data.records import SliceDataset
+from neuroseg.data.near_copies import NearCopies, find_near_copies
+from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import ConfigError
 
-__all__ = ["combine_sources", "load_four_class"]
+__all__ = [
+    "combine_deduplicated",
+    "combine_sources",
+    "group_near_copies",
+    "load_four_class",
+    "load_four_class_combined",
+]
 
 
 def combine_sources(*datasets: SliceDataset, ungrouped: str = "per-image") -> SliceDataset:
@@ -111,3 +120,162 @@ def _hash_fold(source: str, k: int) -> int:
     """Fold ``1..k`` from the SHA-256 of a file's name (stable across machines and runs)."""
     digest = hashlib.sha256(Path(source).name.encode()).hexdigest()
     return 1 + int(digest, 16) % int(k)
+
+
+def group_near_copies(
+    dataset: SliceDataset,
+    *,
+    near_copies: NearCopies | None = None,
+    hamming: int = 12,
+    min_correlation: float = 0.95,
+) -> SliceDataset:
+    """Give records without a patient ID the ID of their near-copy group.
+
+    Class-folder data (Kaggle, Br35H) has no patient IDs, and holds copies of one slice
+    (re-encoded, resized, flipped). After this, ``group_kfold``/``train_test_split`` keep
+    every copy on one side: ``patient_id = "<dataset>/copies-<n>"`` and
+    ``meta["patient_id_assumed"] = True``. Records with a patient ID or fold are left as
+    they are. Neighbouring slices of one patient that are not near-copies can still be
+    split apart, so a slice-level split over-estimates accuracy: prefer data with IDs.
+
+    Args:
+        dataset: The records.
+        near_copies: A precomputed :func:`find_near_copies` result for ``dataset``.
+        hamming: Passed to :func:`find_near_copies`.
+        min_correlation: Passed to :func:`find_near_copies`.
+    """
+    nc = (
+        near_copies
+        if near_copies is not None
+        else find_near_copies(dataset, hamming=hamming, min_correlation=min_correlation)
+    )
+    records = []
+    for r, g in zip(dataset, nc.groups, strict=True):
+        meta = {**r.meta, "near_copy_group": int(g)}
+        if r.group is None:
+            pid = f"{dataset.name}/copies-{int(g)}"
+            records.append(replace(r, patient_id=pid, meta={**meta, "patient_id_assumed": True}))
+        else:
+            records.append(replace(r, meta=meta))
+    return SliceDataset(records, class_names=dataset.class_names, name=dataset.name)
+
+
+def _deal_stratified(
+    groups: list[list[int]], labels: np.ndarray, k: int, loads: np.ndarray, seed: int
+) -> list[int]:
+    """Deal groups of record indices into ``k`` folds, balancing each class's count."""
+    classes = loads.shape[1]
+    totals = np.maximum(loads.sum(0) + np.bincount(labels, minlength=classes), 1)
+    rng = np.random.default_rng(seed)
+    order = sorted(rng.permutation(len(groups)).tolist(), key=lambda i: -len(groups[i]))
+    out = [0] * len(groups)
+    for i in order:
+        per = np.bincount(labels[groups[i]], minlength=classes)
+        cost = np.max((loads + per) / totals, axis=1) + 1e-9 * loads.sum(axis=1)
+        fold = int(np.argmin(cost))
+        out[i] = fold
+        loads[fold] += per
+    return out
+
+
+def combine_deduplicated(
+    *datasets: SliceDataset, k: int = 4, seed: int = 0, near_copies: NearCopies | None = None
+) -> tuple[SliceDataset, NearCopies]:
+    """Concatenate sources, group near-copies across them and assign grouped folds 1..k.
+
+    Records that carry a publisher fold (Figshare's patient-wise ``cv_fold``) keep it, and
+    every near-copy of them (e.g. a Kaggle copy of a Figshare slice) joins that fold. The
+    other near-copy groups are dealt into folds stratified by class, largest first. So no
+    group straddles two folds, and each fold holds every class from every source that has
+    it. Each record gets ``fold``, ``meta["dataset"]``, ``meta["near_copy_group"]`` and
+    ``meta["fold_assigned"]`` (True where the fold was not the publisher's).
+
+    When one near-copy group holds records of two publisher folds (one patient filed under
+    two IDs), those records keep their folds and the group's other members follow the
+    majority; :attr:`NearCopies.pairs` shows such pairs.
+
+    Returns:
+        The combined dataset and the near-copy groups (indices into it).
+    """
+    if k < 2:
+        raise ConfigError(f"k must be >= 2, got {k}")
+    if not datasets:
+        raise ConfigError("combine_deduplicated needs at least one dataset.")
+    names = datasets[0].class_names
+    records: list[Record] = []
+    for ds in datasets:
+        if ds.class_names != names:
+            raise ConfigError(
+                f"{ds.name}: class names {ds.class_names} differ from {names}; map them first."
+            )
+        records += [
+            replace(r, meta={**r.meta, "dataset": r.meta.get("dataset", ds.name)}) for r in ds
+        ]
+    given = [r.fold for r in records]
+    bad = sorted({f for f in given if f is not None and not 1 <= int(f) <= k})
+    if bad:
+        raise ConfigError(f"publisher folds {bad} lie outside 1..{k}; choose k to cover them.")
+    combined = SliceDataset(records, class_names=names, name="+".join(d.name for d in datasets))
+    nc = near_copies if near_copies is not None else find_near_copies(combined)
+    labels = np.array([-1 if r.label is None else r.label for r in records])
+    if (labels < 0).any():
+        raise ConfigError("combine_deduplicated needs a class label on every record.")
+    fold_of = np.zeros(len(records), dtype=int)
+    free: list[list[int]] = []
+    loads = np.zeros((k, len(names)))
+    for g in np.unique(nc.groups):
+        members = np.flatnonzero(nc.groups == g)
+        folds = [int(f) for f in (given[i] for i in members) if f is not None]
+        if folds:
+            majority = max(sorted(set(folds)), key=folds.count)
+            for i in members:
+                f = given[i]
+                fold_of[i] = majority if f is None else int(f)
+                loads[fold_of[i] - 1, labels[i]] += 1
+        else:
+            free.append(members.tolist())
+    for group, fold in zip(free, _deal_stratified(free, labels, k, loads, seed), strict=True):
+        fold_of[group] = fold + 1
+    out = [
+        replace(
+            r,
+            fold=int(fold_of[i]),
+            meta={
+                **r.meta,
+                "near_copy_group": int(nc.groups[i]),
+                "fold_assigned": given[i] is None,
+            },
+        )
+        for i, r in enumerate(records)
+    ]
+    return SliceDataset(out, class_names=names, name=combined.name), nc
+
+
+def load_four_class_combined(
+    figshare_root: str | os.PathLike[str],
+    kaggle_root: str | os.PathLike[str],
+    no_tumor_root: str | os.PathLike[str],
+    *,
+    k: int = 4,
+    seed: int = 0,
+) -> SliceDataset:
+    """The deduplicated 4-class set: Figshare + Kaggle 4-class ``Training/`` + Br35H.
+
+    Every class then has more than one source: glioma, meningioma and pituitary from
+    Figshare (T1-CE) and SARTAJ (via Kaggle), "no tumour" from Br35H and Kaggle's own
+    ``notumor`` scans. Near-copies across and within the sources share a fold
+    (:func:`combine_deduplicated`), and Figshare keeps its patient-wise folds.
+
+    Example:
+        >>> ds = load_four_class_combined(
+        ...     "figshare-cheng", "kaggle4-training", "br35h-no-tumor")  # doctest: +SKIP
+        >>> sorted({r.fold for r in ds})  # doctest: +SKIP
+        [1, 2, 3, 4]
+    """
+    fig = load_figshare(figshare_root, folds=list(range(1, k + 1)))
+    fig = SliceDataset([replace(r, mask=None) for r in fig], name="figshare")
+    kag = load_class_folders(kaggle_root)
+    kag = SliceDataset(kag.records, class_names=CLASS_NAMES, name=Path(kaggle_root).name)
+    none = load_class_folders(no_tumor_root, class_name="no_tumor")
+    none = SliceDataset(none.records, class_names=CLASS_NAMES, name=Path(no_tumor_root).name)
+    return combine_deduplicated(fig, kag, none, k=k, seed=seed)[0]

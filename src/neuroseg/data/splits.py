@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from neuroseg.data.near_copies import fingerprint, thumbnail_correlation
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, DataError
 
@@ -30,7 +31,8 @@ def _groups(dataset: SliceDataset) -> np.ndarray:
         raise DataError(
             f"{r.source or r.image}: record has no patient ID or fold, so a patient-wise "
             f"split is impossible ({len(missing)} such record(s)). Give each record a "
-            "patient_id (or fold)."
+            "patient_id (or fold), or group near-copies: neuroseg.data.group_near_copies(ds), "
+            "or [data] ungrouped = 'near-copies' in a config."
         )
     return np.array(groups, dtype=object)
 
@@ -199,16 +201,23 @@ def check_leakage(
     *,
     raise_on_leak: bool = False,
     near_duplicates: bool = True,
-    max_distance: int = 4,
+    max_distance: int = 12,
+    min_correlation: float = 0.95,
 ) -> LeakageReport:
-    """Find patients, pixel-identical images and near-duplicate images shared by two splits.
+    """Find patients, pixel-identical images and near-copies shared by two splits.
+
+    Near-copies are found as in :func:`~neuroseg.data.find_near_copies`: candidates by
+    perceptual hash of the brain-cropped slice (flip-aware), confirmed when the Pearson
+    correlation of the two 64x64 thumbnails reaches ``min_correlation``. A hash match
+    alone (similar anatomy of different patients) is not reported.
 
     Args:
         a: One split.
         b: The other split.
         raise_on_leak: Raise instead of returning a report with findings.
-        near_duplicates: Also compare perceptual hashes (:func:`perceptual_hash`).
-        max_distance: Largest Hamming distance (of 64 bits) that counts as a near duplicate.
+        near_duplicates: Also look for near-copies.
+        max_distance: Largest hash distance (of 64 bits) that makes a candidate.
+        min_correlation: Thumbnail correlation a candidate needs to count.
 
     Raises:
         DataError: ``raise_on_leak`` is set and the splits share something.
@@ -221,15 +230,15 @@ def check_leakage(
     """
     shared = sorted({g for g in a.groups if g is not None} & {g for g in b.groups if g is not None})
     hashes: dict[str, str] = {}
-    phashes: list[tuple[int, str]] = []
+    prints: list[tuple[np.ndarray, np.ndarray, str]] = []
     for r in a:
         image = r.load_image()
         name = r.source or str(r.image)
         hashes.setdefault(_digest(image), name)
         if near_duplicates and image.max() > image.min():  # blank slices carry no content
-            phashes.append((perceptual_hash(image), name))
+            prints.append((*fingerprint(image), name))
     dups, near = [], []
-    table = np.array([h for h, _ in phashes], dtype=np.uint64) if phashes else None
+    table = np.stack([h for h, _, _ in prints]) if prints else None
     for r in b:
         image = r.load_image()
         name = r.source or str(r.image)
@@ -238,10 +247,12 @@ def check_leakage(
             dups.append((hashes[h], name))
             continue
         if table is not None and image.max() > image.min():
-            ph = np.uint64(perceptual_hash(image))
-            dist = np.unpackbits((table ^ ph).view(np.uint8).reshape(-1, 8), axis=1).sum(1)
+            fp, thumb = fingerprint(image)
+            dist = np.bitwise_count(table ^ fp[0]).min(axis=1)  # against a's four flips
             for j in np.flatnonzero(dist <= max_distance):
-                near.append((phashes[int(j)][1], name))
+                k = int(np.argmin(np.bitwise_count(table[j] ^ fp[0])))
+                if thumbnail_correlation(thumb, prints[int(j)][1], flip=k) >= min_correlation:
+                    near.append((prints[int(j)][2], name))
     report = LeakageReport(shared_groups=shared, duplicate_pairs=dups, near_duplicate_pairs=near)
     if raise_on_leak and not report.clean:
         raise DataError(
