@@ -70,3 +70,55 @@ def test_task_mismatch_errors(figshare_few, small_seg_model):
     no_masks = figshare_few.with_replaced(mask=None)
     with pytest.raises(DataError, match="no mask"):
         evaluate(Predictor(small_seg_model), no_masks)
+
+
+def test_leak_free_figures_on_real_kaggle_copies(shared_data, tmp_path):
+    """Two Kaggle images are copies of Figshare 6.png (one mirrored); one is not."""
+    import shutil
+
+    from neuroseg.cli import main
+    from neuroseg.data import load_class_folders
+
+    kag = shared_data / "kaggle4-training" / "meningioma"
+    test_dir = tmp_path / "test" / "meningioma"
+    test_dir.mkdir(parents=True)
+    for name in ("Tr-me_0269.jpg", "Tr-me_1153.jpg", "Tr-me_0103.jpg"):
+        shutil.copy(kag / name, test_dir / name)
+    train_dir = tmp_path / "train"
+    for sub in ("images", "masks"):
+        (train_dir / sub).mkdir(parents=True)
+    fig = shared_data / "figshare-cheng"
+    lines = (fig / "metadata.csv").read_text().splitlines()
+    keep = [ln for ln in lines[1:] if ln.split(",")[0] in ("6", "7", "8")]
+    (train_dir / "metadata.csv").write_text("\n".join([lines[0], *keep]) + "\n")
+    for n in ("6", "7", "8"):
+        shutil.copy(fig / "images" / f"{n}.png", train_dir / "images" / f"{n}.png")
+        shutil.copy(fig / "masks" / f"{n}.png", train_dir / "masks" / f"{n}.png")
+
+    test = load_class_folders(tmp_path / "test")
+    train = load_figshare(train_dir)
+    result = evaluate(Predictor(_constant_classifier(1)), test, train_data=train)
+    flags = {row["source"].rsplit("/", 1)[-1]: row["copy_in_train"] for row in result.rows}
+    assert flags == {"Tr-me_0269.jpg": 1, "Tr-me_1153.jpg": 1, "Tr-me_0103.jpg": 0}
+    assert {row["train_copy"].rsplit("/", 1)[-1] for row in result.rows} == {"6.png", ""}
+    s = result.summary
+    assert s["n_with_copy_in_train"] == 2 and s["leak_free"]["n_items"] == 1
+    assert s["accuracy"] == 1.0 and s["leak_free"]["accuracy"] == 1.0  # all meningioma
+
+    out = tmp_path / "eval.json"
+    rc = main(
+        [
+            "evaluate",
+            "--model",
+            "classifier-4class",
+            "--data",
+            f"class-folders:{tmp_path / 'test'}",
+            "--train-data",
+            f"figshare:{train_dir}",
+            "--json",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["leak_free"]["n_items"] == 1 and summary["n_with_copy_in_train"] == 2

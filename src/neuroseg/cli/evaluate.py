@@ -36,6 +36,14 @@ def register(sub: Any) -> None:
         metavar="GROUP",
         help="keep only these patients/folds, e.g. --groups fold-4 (a model card's split)",
     )
+    p.add_argument(
+        "--train-data",
+        action="append",
+        default=None,
+        metavar="FORMAT:PATH",
+        help="the model's training data (repeatable): every figure is reported twice, on all "
+        "items and on the items with no near-copy in it ('leak_free'), with the counts",
+    )
     p.add_argument("--tta", action="store_true", help="test-time augmentation")
     add_preprocessing_arguments(p)
     p.set_defaults(handler=run)
@@ -43,6 +51,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the evaluation."""
+    from neuroseg.data import SliceDataset
     from neuroseg.inference import Predictor, evaluate
 
     dataset = load_data_spec(args.data, args.data_option)
@@ -56,7 +65,13 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError(f"--groups {unknown} not in {args.data}; its groups: {listed}.")
         dataset = dataset.filter(lambda r: r.group in wanted)
     predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold, crop=args.crop)
-    result = evaluate(predictor, dataset)
+    train = None
+    if args.train_data:
+        parts = [load_data_spec(spec, []) for spec in args.train_data]
+        train = SliceDataset(
+            [r for part in parts for r in part], class_names=dataset.class_names, name="train"
+        )
+    result = evaluate(predictor, dataset, train_data=train)
     if args.json:
         result.write_json(args.json)
     if args.csv:

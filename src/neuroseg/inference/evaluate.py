@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from neuroseg.data.near_copies import match_near_copies
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import DataError, EmptyDatasetError, ModelError
 from neuroseg.inference.predictor import Prediction, Predictor
@@ -92,8 +93,46 @@ def _classification_summary(
     }
 
 
+def _summary(
+    counts: Sequence[tuple[int, int, int]],
+    groups: Sequence[str | None],
+    labels_true: Sequence[int],
+    labels_pred: Sequence[int],
+    class_names: Sequence[str],
+    *,
+    seg: bool,
+    cls: bool,
+) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    if seg and counts:
+        per_item = [_seg_values(*c) for c in counts]
+        for key in _SEG_KEYS:
+            summary[key] = float(np.mean([v[key] for v in per_item]))
+        tot = np.sum(np.array(counts), axis=0)
+        summary["pooled"] = _seg_values(int(tot[0]), int(tot[1]), int(tot[2]))
+        known = [g for g in groups if g is not None]
+        if known and len(known) == len(groups):
+            per_group: dict[str, list[int]] = {}
+            for g, c in zip(groups, counts, strict=True):
+                acc = per_group.setdefault(str(g), [0, 0, 0])
+                for i in range(3):
+                    acc[i] += c[i]
+            dice_by_group = {g: _seg_values(*c)["dice"] for g, c in sorted(per_group.items())}
+            summary["dice_per_patient"] = float(np.mean(list(dice_by_group.values())))
+            summary["n_patients"] = len(dice_by_group)
+            summary["dice_by_patient"] = dice_by_group
+        summary["empty_mask_rule"] = "both empty -> 1.0; only one empty -> 0.0"
+    if cls and labels_true:
+        summary.update(_classification_summary(labels_true, labels_pred, class_names))
+    return summary
+
+
 def evaluate(
-    predictor: Predictor, dataset: SliceDataset, *, keep_predictions: bool = False
+    predictor: Predictor,
+    dataset: SliceDataset,
+    *,
+    keep_predictions: bool = False,
+    train_data: SliceDataset | None = None,
 ) -> Evaluation:
     """Run ``predictor`` over ``dataset`` and compare with its masks and/or labels.
 
@@ -111,6 +150,13 @@ def evaluate(
         predictor: The :class:`Predictor`.
         dataset: Records with masks (segmentation) and/or labels (classification).
         keep_predictions: Keep the predictions in the result (for pictures).
+        train_data: The model's training data. Each row then says whether the item has a
+            near-copy in it (``copy_in_train``, the copy's source in ``train_copy``;
+            :func:`~neuroseg.data.match_near_copies`), and the summary gains
+            ``leak_free``: the same figures on the items without one, with
+            ``n_items``. Public sets copy each other (the Kaggle 4-class set holds
+            Figshare and Br35H images), so a test item can be a copy of a training item
+            even when the two sets have different names.
 
     Raises:
         EmptyDatasetError: No records.
@@ -177,25 +223,24 @@ def evaluate(
             rows.append(row)
             if keep_predictions:
                 kept.append(pred)
-    summary: dict[str, Any] = {}
-    if seg:
-        per_item = [_seg_values(*c) for c in counts]
-        for key in _SEG_KEYS:
-            summary[key] = float(np.mean([v[key] for v in per_item]))
-        tot = np.sum(np.array(counts), axis=0)
-        summary["pooled"] = _seg_values(int(tot[0]), int(tot[1]), int(tot[2]))
-        known = [g for g in groups if g is not None]
-        if known and len(known) == len(groups):
-            per_group: dict[str, list[int]] = {}
-            for g, c in zip(groups, counts):
-                acc = per_group.setdefault(str(g), [0, 0, 0])
-                for i in range(3):
-                    acc[i] += c[i]
-            dice_by_group = {g: _seg_values(*c)["dice"] for g, c in sorted(per_group.items())}
-            summary["dice_per_patient"] = float(np.mean(list(dice_by_group.values())))
-            summary["n_patients"] = len(dice_by_group)
-            summary["dice_by_patient"] = dice_by_group
-        summary["empty_mask_rule"] = "both empty -> 1.0; only one empty -> 0.0"
-    if cls:
-        summary.update(_classification_summary(labels_true, labels_pred, dataset.class_names))
+    names = dataset.class_names
+    summary = _summary(counts, groups, labels_true, labels_pred, names, seg=seg, cls=cls)
+    if train_data is not None:
+        match = match_near_copies(dataset, train_data)
+        for row, m in zip(rows, match, strict=True):
+            row["copy_in_train"] = int(m is not None)
+            row["train_copy"] = "" if m is None else str(train_data[m].source or "")
+        keep = [i for i, m in enumerate(match) if m is None]
+        free = _summary(
+            [counts[i] for i in keep] if seg else [],
+            [groups[i] for i in keep] if seg else [],
+            [labels_true[i] for i in keep] if cls else [],
+            [labels_pred[i] for i in keep] if cls else [],
+            names,
+            seg=seg,
+            cls=cls,
+        )
+        free.pop("dice_by_patient", None)
+        summary["leak_free"] = {"n_items": len(keep), **free}
+        summary["n_with_copy_in_train"] = len(rows) - len(keep)
     return Evaluation(task=task, rows=rows, summary=summary, predictions=kept)
