@@ -79,3 +79,38 @@ def test_crop_key_reaches_the_pipeline():
     for value, want in (("brain", "brain"), ("none", None)):
         exp = Experiment.from_dict({**base, "data": {**base["data"], "crop": value}})
         assert exp.pipeline_kwargs()["crop"] == want
+
+
+def test_class_folders_split_by_near_copy_groups(tmp_path, shared_data):
+    import shutil
+
+    from neuroseg.data import train_test_split
+    from neuroseg.errors import DataError
+
+    kaggle = shared_data / "kaggle4-training"
+    for cls in ("glioma", "meningioma", "notumor", "pituitary"):
+        (tmp_path / "data" / cls).mkdir(parents=True)
+        for f in sorted((kaggle / cls).iterdir())[:6]:
+            shutil.copy(f, tmp_path / "data" / cls / f.name)
+    # two more copies of one meningioma image: a group of three
+    src = sorted((kaggle / "meningioma").iterdir())[0]
+    for k in range(2):
+        shutil.copy(src, tmp_path / "data" / "meningioma" / f"copy{k}.jpg")
+    data = {"format": "class-folders", "path": str(tmp_path / "data"), "val_fraction": 0.25}
+    exp = Experiment.from_dict({"data": data, "model": {"name": "classifier-cnn"}})
+    with pytest.raises(DataError, match="ungrouped = 'near-copies'"):
+        train_test_split(exp.load_data(), test_size=0.25)
+    exp = Experiment.from_dict(
+        {"data": {**data, "ungrouped": "near-copies"}, "model": {"name": "classifier-cnn"}}
+    )
+    with pytest.warns(UserWarning, match="over-estimate"):
+        ds = exp.load_data()
+    copies = [r for r in ds if r.source and (r.source.endswith(src.name) or "copy" in r.source)]
+    assert len(copies) == 3 and len({r.patient_id for r in copies}) == 1
+    train, val = train_test_split(ds, test_size=0.25, seed=0)
+    assert not set(train.patients) & set(val.patients)
+    bad = Experiment.from_dict(
+        {"data": {**data, "ungrouped": "yes"}, "model": {"name": "classifier-cnn"}}
+    )
+    with pytest.raises(ConfigError, match="ungrouped"):
+        bad.load_data()

@@ -11,6 +11,8 @@ Example config::
     limit = 0                            # keep only the first N items (0: all)
     val_groups = ["fold-4"]              # or val_fraction = 0.2 (patient-wise), or neither
     crop = "brain"                       # crop each slice to the brain first ("none": not)
+    ungrouped = "near-copies"            # data without patient IDs (class folders): group
+                                         # near-copies so that no split separates them
 
     [model]
     name = "resunet-small"               # any name in neuroseg.models.list_models()
@@ -33,6 +35,7 @@ Example config::
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +47,7 @@ __all__ = ["Experiment", "load_experiment"]
 _SECTIONS = {"data", "model", "augment", "train", "cv"}
 _DATA_KEYS = {
     "format", "path", "image_size", "channels", "batch_size", "cache", "limit",
-    "val_groups", "val_fraction", "task", "options", "crop",
+    "val_groups", "val_fraction", "task", "options", "crop", "ungrouped",
 }  # fmt: skip
 _AUGMENT_KEYS = {"flip", "vflip", "rot90", "affine", "brightness", "contrast", "gamma"}
 # keys whose value is the probability of applying the transform to a sample
@@ -111,7 +114,24 @@ class Experiment:
 
         ds = load_dataset(self.data["format"], self.data["path"], **self.data.get("options", {}))
         limit = int(self.data.get("limit", 0) or 0)
-        return ds[:limit] if limit > 0 else ds
+        ds = ds[:limit] if limit > 0 else ds
+        ungrouped = self.data.get("ungrouped", "error")
+        if ungrouped not in ("error", "near-copies"):
+            raise ConfigError(
+                f"[data] ungrouped must be 'error' or 'near-copies', got {ungrouped!r}."
+            )
+        if ungrouped == "near-copies" and any(r.group is None for r in ds):
+            from neuroseg.data import group_near_copies
+
+            warnings.warn(
+                f"{self.data['path']}: records without patient IDs are grouped by near-copy "
+                "only; neighbouring slices of one patient can still fall on both sides of a "
+                "split, so validation figures over-estimate accuracy on new patients.",
+                UserWarning,
+                stacklevel=2,
+            )
+            ds = group_near_copies(ds)
+        return ds
 
     def task(self) -> str:
         """``[data] task``, else ``[train] task``, else ``"segmentation"``."""
