@@ -7,13 +7,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+__all__ = ["FORMAT_NAMES", "register"]
+
+#: The names of ``neuroseg.data.FORMATS``, listed here so that building the parser (and so
+#: ``neuroseg --version`` and every ``--help``) imports neither the data package nor
+#: TensorFlow. A test keeps the two equal.
+FORMAT_NAMES = (
+    "brats-slices",
+    "class-folders",
+    "figshare",
+    "figshare-mat",
+    "four-class",
+    "lgg",
+    "nifti",
+    "pairs",
+)
 
 
 def register(sub: Any) -> None:
     """Add the ``data`` subcommand (with ``data check``)."""
-    from neuroseg.data.formats import FORMATS
-
     p = sub.add_parser("data", help="dataset tools (check a folder)")
     inner = p.add_subparsers(dest="data_command", metavar="ACTION")
     c = inner.add_parser(
@@ -22,7 +34,7 @@ def register(sub: Any) -> None:
         description="Read every file of a dataset folder; print counts per class and patient, "
         "image sizes, mask values and every problem. Exit 0 without problems, 1 with.",
     )
-    c.add_argument("--format", required=True, choices=sorted(FORMATS), help="dataset layout")
+    c.add_argument("--format", required=True, choices=FORMAT_NAMES, help="dataset layout")
     c.add_argument("path", help="dataset folder")
     c.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
     c.set_defaults(handler=run_check)
