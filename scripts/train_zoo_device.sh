@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Train every shipped model's recipe (cross-validation folds and the all-data model) on the
+# device machine in one call: Keras 3 on JAX, no TensorFlow, no network.
+#
+# Here, first (TensorFlow needed):
+#   python scripts/pack_device_data.py --out .device/data        # ~51 MB of uint8 WebP/bits
+#   pip download keras==3.15.1 namex optree -d .whl (see docs/training.md, "On a GPU machine")
+# Then on the device machine, from the repository root, carrying .device/data and .whl:
+#   bash scripts/train_zoo_device.sh 420 --waves seg   # safety budget (s), one wave a call
+# A dry run on a CPU (a JAX-only venv first on PATH):
+#   python scripts/pack_device_data.py --out .device/dry --limit 48
+#   ZOO_SKIP_WHEELS=1 ZOO_DATA=.device/dry OUT=/tmp/zoo-dry-out bash scripts/train_zoo_device.sh 300 \
+#       --epochs-scale 0.04 --limit-steps 2 --parts fold1 all --waves seg cls
+# It writes at most 8 files to $OUT: cv-fig.tar, cv-rest.tar (validation-fold predictions,
+# histories, logs, summary.json), models-small.tar, fig-medium.tar, lgg-medium.tar.
+# Score them here with scripts/score_device_cv.py.
+set -uo pipefail
+budget=${1:-420}
+shift || true
+data=${ZOO_DATA:-.device/data}
+out=${OUT:-/tmp/zoo-out}
+mkdir -p "$out"
+if [ -z "${ZOO_SKIP_WHEELS:-}" ]; then  # the dry run brings its own Keras
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+        --target /tmp/site .whl/*.whl || exit 1
+fi
+export PYTHONPATH=/tmp/site:$PWD/src KERAS_BACKEND=jax PYTHONUNBUFFERED=1
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+python3 -c "import jax, keras; print('jax', jax.__version__, 'keras', keras.__version__, jax.devices())" || exit 1
+python3 scripts/train_zoo_device.py launch --data "$data" --out /tmp/zoo --budget "$budget" "$@" \
+    2>&1 | tee "$out/launch.log"
+cd /tmp/zoo || exit 1
+tar cf "$out/cv-fig.tar" fig-small/fold* fig-medium/fold* 2>/dev/null
+tar cf "$out/cv-rest.tar" lgg-*/fold* cls-cnn/fold* mt-small/fold* summary.json logs */all/history.json 2>/dev/null
+tar cf "$out/models-small.tar" fig-small/all lgg-small/all cls-cnn/all mt-small/all 2>/dev/null
+tar cf "$out/fig-medium.tar" fig-medium/all 2>/dev/null
+tar cf "$out/lgg-medium.tar" lgg-medium/all 2>/dev/null
+ls -la "$out"
