@@ -20,7 +20,11 @@ def register(sub: Any) -> None:
         "split recorded in the run's experiment.toml by `neuroseg train`), the evaluation "
         "with best and worst cases.",
     )
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by neuroseg fit")
+    p.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run directory written by `neuroseg train` (or neuroseg.train.fit)",
+    )
     add_data_arguments(p, required=False)
     p.add_argument("--out", default=None, help="the HTML file (default RUN_DIR/report.html)")
     p.add_argument("--cases", type=int, default=3, help="best and worst cases shown")

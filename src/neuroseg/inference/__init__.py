@@ -12,7 +12,13 @@ Example:
 from neuroseg.inference.evaluate import Evaluation, evaluate
 from neuroseg.inference.gradcam import default_gradcam_layer, grad_cam
 from neuroseg.inference.loading import resolve_model
-from neuroseg.inference.overlay import PRED_COLOUR, TRUTH_COLOUR, overlay_contours, save_overlay
+from neuroseg.inference.overlay import (
+    PRED_COLOUR,
+    TRUTH_COLOUR,
+    overlay_contours,
+    save_overlay,
+    to_rgb8,
+)
 from neuroseg.inference.pictures import heatmap_overlay, montage, save_png, side_by_side
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.predict import predict_masks
@@ -44,6 +50,7 @@ __all__ = [
     "save_overlay",
     "save_png",
     "side_by_side",
+    "to_rgb8",
     "tta_transforms",
     "write_report",
 ]

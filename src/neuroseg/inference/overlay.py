@@ -10,7 +10,7 @@ import numpy as np
 
 from neuroseg.data.transforms import normalize_minmax
 
-__all__ = ["TRUTH_COLOUR", "PRED_COLOUR", "overlay_contours", "save_overlay"]
+__all__ = ["PRED_COLOUR", "TRUTH_COLOUR", "overlay_contours", "save_overlay", "to_rgb8"]
 
 #: RGB colour of the ground-truth contour (green).
 TRUTH_COLOUR = (0, 220, 0)
@@ -18,13 +18,24 @@ TRUTH_COLOUR = (0, 220, 0)
 PRED_COLOUR = (255, 40, 40)
 
 
-def _to_rgb8(image: np.ndarray) -> np.ndarray:
+def to_rgb8(image: np.ndarray) -> np.ndarray:
+    """A new 8-bit RGB copy of ``image`` to draw on; the input is never modified.
+
+    Grey images are repeated over three channels; other dtypes are scaled by their range.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.zeros((2, 2, 3), np.uint8)
+        >>> y = to_rgb8(x); y[0, 0] = 255
+        >>> int(x.max())
+        0
+    """
     img = image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image
     if img.dtype != np.uint8:
         img = np.rint(normalize_minmax(img) * 255).astype(np.uint8)
     if img.ndim == 2:
         return np.repeat(img[..., None], 3, axis=-1)
-    return np.ascontiguousarray(img[..., :3])
+    return np.array(img[..., :3], dtype=np.uint8, order="C", copy=True)
 
 
 def _draw(canvas: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> None:
@@ -52,7 +63,7 @@ def overlay_contours(
         >>> overlay_contours(np.zeros((8, 8)), truth=m).shape
         (8, 8, 3)
     """
-    canvas = _to_rgb8(image)
+    canvas = to_rgb8(image)
     if truth is not None:
         _draw(canvas, truth, TRUTH_COLOUR)
     if pred is not None:

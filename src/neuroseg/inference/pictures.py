@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from neuroseg.errors import ConfigError
-from neuroseg.inference.overlay import _to_rgb8, overlay_contours
+from neuroseg.inference.overlay import overlay_contours, to_rgb8
 
 __all__ = ["heatmap_overlay", "montage", "save_png", "side_by_side"]
 
@@ -116,7 +116,7 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
         >>> heatmap_overlay(np.zeros((8, 8)), np.ones((4, 4))).shape
         (8, 8, 3)
     """
-    rgb = _to_rgb8(image)
+    rgb = to_rgb8(image)
     heat: np.ndarray = np.asarray(heatmap, np.float32)
     if heat.shape[:2] != rgb.shape[:2]:
         heat = cv2.resize(heat, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
