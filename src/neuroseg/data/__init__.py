@@ -54,6 +54,10 @@ from neuroseg.data.near_copies import (
     NearCopies,
     find_near_copies,
     fingerprint,
+    fingerprints,
+    match_fingerprints,
+    match_near_copies,
+    perceptual_hash,
     thumbnail_correlation,
 )
 from neuroseg.data.nifti import load_nifti, volume_to_slices
@@ -83,7 +87,6 @@ from neuroseg.data.splits import (
     LeakageReport,
     check_leakage,
     group_kfold,
-    perceptual_hash,
     train_test_split,
     train_val_test_split,
 )
@@ -156,6 +159,7 @@ __all__ = [
     "download_figshare",
     "find_near_copies",
     "fingerprint",
+    "fingerprints",
     "flip",
     "group_kfold",
     "group_near_copies",
@@ -170,6 +174,8 @@ __all__ = [
     "load_nifti",
     "load_pairs",
     "load_sample",
+    "match_fingerprints",
+    "match_near_copies",
     "normalize_minmax",
     "normalize_percentile",
     "normalize_zscore",

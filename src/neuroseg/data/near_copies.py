@@ -4,14 +4,14 @@ Public brain-MRI sets overlap (the Kaggle 4-class set contains Figshare and Br35
 and hold copies of one slice within themselves. A split that puts two copies on both sides
 leaks. :func:`find_near_copies` finds them in two stages:
 
-1. **Candidates** by 64-bit DCT perceptual hash (:func:`~neuroseg.data.perceptual_hash`) of
-   the grey image cropped to the brain, compared against the hashes of the other image's
-   four flips (none, left-right, up-down, both), so mirrored copies are found too.
-2. **Confirmation** at pixel level: the Pearson correlation of the two 64x64 thumbnails (in
-   the flip that matched) must reach ``min_correlation``, taking the better of the
-   brain-cropped thumbnails (robust to framing) and the whole-frame ones (robust to a crop
-   box that JPEG ringing or a brightness shift moves). Neighbouring slices of different
-   patients that share a coarse hash do not pass.
+1. **Candidates** by 64-bit DCT perceptual hash (:func:`perceptual_hash`) of the grey image
+   cropped to the brain (the pixels above 15 % of its range: framing and borders differ
+   between sources, and a lower threshold lets JPEG ringing move the box), compared against
+   the hashes of the other image's four flips (none, left-right, up-down, both), so
+   mirrored copies are found too.
+2. **Confirmation** at pixel level: the Pearson correlation of the two 64x64 brain-cropped
+   thumbnails (in the flip that matched) must reach ``min_correlation``. Neighbouring
+   slices of different patients that share a coarse hash do not pass.
 
 Confirmed pairs are joined into groups (union-find), so copies of copies share a group.
 """
@@ -31,7 +31,10 @@ __all__ = [
     "NearCopies",
     "find_near_copies",
     "fingerprint",
+    "fingerprints",
+    "match_fingerprints",
     "match_near_copies",
+    "perceptual_hash",
     "thumbnail_correlation",
 ]
 
@@ -57,19 +60,32 @@ def _flip(x: np.ndarray, k: int) -> np.ndarray:
     return x
 
 
-def _hash(thumb32: np.ndarray) -> int:
-    low = cv2.dct(np.ascontiguousarray(thumb32))[:8, :8].ravel()
+def perceptual_hash(image: np.ndarray) -> int:
+    """64-bit DCT perceptual hash (pHash) of an image.
+
+    The image is converted to grey, resized to 32×32, and the signs of its lowest 8×8 DCT
+    coefficients (against their median) give the bits. Copies that were resized,
+    re-encoded (JPEG) or slightly changed in brightness keep nearly the same hash.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).integers(0, 255, (64, 64, 1), dtype=np.uint8)
+        >>> perceptual_hash(x) == perceptual_hash(x)
+        True
+    """
+    small = cv2.resize(_grey(image), (32, 32), interpolation=cv2.INTER_AREA)
+    low = cv2.dct(small)[:8, :8].ravel()
     bits = low > np.median(low[1:])
     return int(np.packbits(bits).view(">u8")[0])
 
 
 def fingerprint(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the four flip hashes (uint64) and the ``(2, 64, 64)`` thumbnails of an image.
+    """Return the four flip hashes (uint64) and the 64x64 thumbnail of an image.
 
-    The image is made grey and cropped to the bounding box of the pixels above 5 % of its
-    range (the brain; framing and borders differ between sources). Hash ``k`` is the hash
-    of flip ``k`` (none, left-right, up-down, both) of the crop. The thumbnails are the
-    crop and the whole frame, each resized with area interpolation.
+    The image is made grey and cropped to the bounding box of the pixels above 15 % of
+    its range (the brain; framing and borders differ between sources). Hash ``k`` is the
+    :func:`perceptual_hash` of flip ``k`` (none, left-right, up-down, both) of the crop;
+    the thumbnail is the crop resized with area interpolation.
 
     Example:
         >>> import numpy as np
@@ -79,8 +95,7 @@ def fingerprint(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         >>> bool(h[0] == h2[1])
         True
     """
-    full = _grey(image)
-    x = full
+    x = _grey(image)
     lo, hi = float(x.min()), float(x.max())
     if hi > lo:
         fg = x > lo + _BOX_THRESHOLD * (hi - lo)
@@ -88,7 +103,10 @@ def fingerprint(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x = x[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     thumb = cv2.resize(x, (_THUMB, _THUMB), interpolation=cv2.INTER_AREA)
     small = cv2.resize(thumb, (32, 32), interpolation=cv2.INTER_AREA)
-    hashes = np.array([_hash(_flip(small, k)) for k in range(4)], dtype=np.uint64)
+    hashes = np.array(
+        [perceptual_hash(np.ascontiguousarray(_flip(small, k))) for k in range(4)],
+        dtype=np.uint64,
+    )
     return hashes, thumb.astype(np.float32)
 
 
@@ -134,9 +152,7 @@ def thumbnail_correlation(a: np.ndarray, b: np.ndarray, *, flip: int = 0) -> flo
     """Pearson correlation of thumbnail ``a`` with flip ``flip`` of thumbnail ``b``.
 
     Flips are numbered as in :func:`fingerprint` (0 none, 1 left-right, 2 up-down, 3 both).
-    Two constant thumbnails correlate 1 when equal, else 0. Stacks of thumbnails
-    (``(M, H, W)``, as :func:`fingerprint` returns) give the largest correlation of the
-    ``M`` pairs.
+    Two constant thumbnails correlate 1 when equal, else 0.
 
     Example:
         >>> import numpy as np
@@ -145,10 +161,7 @@ def thumbnail_correlation(a: np.ndarray, b: np.ndarray, *, flip: int = 0) -> flo
         1.0
     """
     a = np.asarray(a, np.float32)
-    b = np.asarray(b, np.float32)
-    if a.ndim == 3:
-        return max(thumbnail_correlation(x, y, flip=flip) for x, y in zip(a, b, strict=True))
-    b = _flip(b, flip)
+    b = _flip(np.asarray(b, np.float32), flip)
     a0 = a - a.mean()
     b0 = b - b.mean()
     den = float(np.sqrt((a0 * a0).sum() * (b0 * b0).sum()))
@@ -157,10 +170,16 @@ def thumbnail_correlation(a: np.ndarray, b: np.ndarray, *, flip: int = 0) -> flo
     return float((a0 * b0).sum() / den)
 
 
-def _fingerprints(
+def fingerprints(
     images: SliceDataset | Sequence[np.ndarray],
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fingerprint` of every image: ``(N, 4)`` hashes and ``(N, 64, 64)`` thumbnails.
+
+    Args:
+        images: A :class:`~neuroseg.data.SliceDataset` (its images are read) or arrays.
+        progress: Called as ``progress(done, total)`` while images are read.
+    """
     n = len(images)
     hashes = np.zeros((n, 4), dtype=np.uint64)
     thumbs = np.zeros((n, _THUMB, _THUMB), dtype=np.float32)
@@ -171,6 +190,42 @@ def _fingerprints(
         if progress is not None:
             progress(i + 1, n)
     return hashes, thumbs
+
+
+def match_fingerprints(
+    query: tuple[np.ndarray, np.ndarray],
+    reference: tuple[np.ndarray, np.ndarray],
+    *,
+    hamming: int = 12,
+    min_correlation: float = 0.95,
+    flips: bool = True,
+) -> list[list[tuple[int, int, float]]]:
+    """Every confirmed near-copy in ``reference`` of each query, from :func:`fingerprints`.
+
+    A reference image is a candidate when one of its flips' hashes lies within
+    ``hamming`` bits of the query's hash, and a near-copy when the query's thumbnail
+    correlates at least ``min_correlation`` with that flip of its thumbnail.
+
+    Returns:
+        Per query, ``(reference index, flip, correlation)`` in reference order.
+    """
+    if not 0 <= hamming <= 64:
+        raise ConfigError(f"hamming must be in [0, 64], got {hamming}")
+    if not -1.0 <= min_correlation <= 1.0:
+        raise ConfigError(f"min_correlation must be in [-1, 1], got {min_correlation}")
+    (qh, qt), (rh, rt) = query, reference
+    table = rh[:, : 4 if flips else 1]
+    out: list[list[tuple[int, int, float]]] = []
+    for i in range(len(qh)):
+        dist = np.bitwise_count(table ^ qh[i, 0])  # (n_ref, flips): the query against each
+        found = []
+        for j in np.flatnonzero(dist.min(axis=1) <= hamming):
+            k = int(np.argmin(dist[j]))
+            corr = thumbnail_correlation(qt[i], rt[int(j)], flip=k)
+            if corr >= min_correlation:
+                found.append((int(j), k, corr))
+        out.append(found)
+    return out
 
 
 def match_near_copies(
@@ -194,19 +249,13 @@ def match_near_copies(
         >>> match_near_copies([a[::-1], b], [a])
         [0, None]
     """
-    qh, qt = _fingerprints(queries)
-    rh, rt = _fingerprints(reference)
-    out: list[int | None] = []
-    for i in range(len(qh)):
-        dist = np.bitwise_count(rh ^ qh[i, 0])  # (n_ref, 4): the query against each flip
-        best, best_corr = None, min_correlation
-        for j in np.flatnonzero(dist.min(axis=1) <= hamming):
-            k = int(np.argmin(dist[j]))
-            corr = thumbnail_correlation(qt[i], rt[int(j)], flip=k)
-            if corr >= best_corr:
-                best, best_corr = int(j), corr
-        out.append(best)
-    return out
+    matches = match_fingerprints(
+        fingerprints(queries),
+        fingerprints(reference),
+        hamming=hamming,
+        min_correlation=min_correlation,
+    )
+    return [max(found, key=lambda m: m[2])[0] if found else None for found in matches]
 
 
 def find_near_copies(
@@ -235,32 +284,21 @@ def find_near_copies(
         >>> find_near_copies([a, b, a[:, ::-1] * 0.9]).groups.tolist()
         [0, 1, 0]
     """
-    if not 0 <= hamming <= 64:
-        raise ConfigError(f"hamming must be in [0, 64], got {hamming}")
-    if not -1.0 <= min_correlation <= 1.0:
-        raise ConfigError(f"min_correlation must be in [-1, 1], got {min_correlation}")
     n = len(images)
-    hashes, thumbs = _fingerprints(images, progress)
+    prints = fingerprints(images, progress)
+    matches = match_fingerprints(
+        prints, prints, hamming=hamming, min_correlation=min_correlation, flips=flips
+    )
     parent = np.arange(n)
     pairs: list[tuple[int, int, str, float]] = []
-    n_flips = 4 if flips else 1
-    chunk = 256
-    for start in range(0, n, chunk):
-        rows = hashes[start : start + chunk, 0]
-        dist = np.bitwise_count(rows[:, None, None] ^ hashes[None, :, :n_flips])  # (c, n, f)
-        best = dist.min(axis=2)
-        for ci, j in zip(*np.nonzero(best <= hamming), strict=True):
-            i = start + int(ci)
-            j = int(j)
+    for i, found in enumerate(matches):
+        for j, k, corr in found:
             if j <= i:
                 continue
-            k = int(np.argmin(dist[ci, j]))
-            corr = thumbnail_correlation(thumbs[i], thumbs[j], flip=k)
-            if corr >= min_correlation:
-                pairs.append((i, j, _FLIPS[k], corr))
-                ri, rj = _find(parent, i), _find(parent, j)
-                if ri != rj:
-                    parent[max(ri, rj)] = min(ri, rj)
+            pairs.append((i, j, _FLIPS[k], corr))
+            ri, rj = _find(parent, i), _find(parent, j)
+            if ri != rj:
+                parent[max(ri, rj)] = min(ri, rj)
     roots = np.array([_find(parent, i) for i in range(n)])
     _, groups = np.unique(roots, return_inverse=True)
     return NearCopies(

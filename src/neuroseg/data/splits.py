@@ -6,10 +6,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
-from neuroseg.data.near_copies import fingerprint, thumbnail_correlation
+from neuroseg.data.near_copies import fingerprint, match_fingerprints
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, DataError
 
@@ -17,7 +16,6 @@ __all__ = [
     "LeakageReport",
     "check_leakage",
     "group_kfold",
-    "perceptual_hash",
     "train_test_split",
     "train_val_test_split",
 ]
@@ -174,27 +172,6 @@ def _digest(image: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
 
 
-def perceptual_hash(image: np.ndarray) -> int:
-    """64-bit DCT perceptual hash (pHash) of an image.
-
-    The image is converted to grey, resized to 32×32, and the signs of its lowest 8×8 DCT
-    coefficients (against their median) give the bits. Copies that were resized,
-    re-encoded (JPEG) or slightly changed in brightness keep nearly the same hash.
-
-    Example:
-        >>> import numpy as np
-        >>> x = np.random.default_rng(0).integers(0, 255, (64, 64, 1), dtype=np.uint8)
-        >>> perceptual_hash(x) == perceptual_hash(x)
-        True
-    """
-    x = np.asarray(image, dtype=np.float32)
-    grey = x.mean(-1, dtype=np.float32) if x.ndim == 3 else x
-    small = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA)
-    low = cv2.dct(small)[:8, :8].ravel()
-    bits = low > np.median(low[1:])
-    return int(np.packbits(bits).view(">u8")[0])
-
-
 def check_leakage(
     a: SliceDataset,
     b: SliceDataset,
@@ -230,29 +207,37 @@ def check_leakage(
     """
     shared = sorted({g for g in a.groups if g is not None} & {g for g in b.groups if g is not None})
     hashes: dict[str, str] = {}
-    prints: list[tuple[np.ndarray, np.ndarray, str]] = []
+    a_prints: list[tuple[np.ndarray, np.ndarray]] = []
+    a_names: list[str] = []
     for r in a:
         image = r.load_image()
         name = r.source or str(r.image)
         hashes.setdefault(_digest(image), name)
         if near_duplicates and image.max() > image.min():  # blank slices carry no content
-            prints.append((*fingerprint(image), name))
-    dups, near = [], []
-    table = np.stack([h for h, _, _ in prints]) if prints else None
+            a_prints.append(fingerprint(image))
+            a_names.append(name)
+    dups = []
+    b_prints: list[tuple[np.ndarray, np.ndarray]] = []
+    b_names: list[str] = []
     for r in b:
         image = r.load_image()
         name = r.source or str(r.image)
         h = _digest(image)
         if h in hashes:
             dups.append((hashes[h], name))
-            continue
-        if table is not None and image.max() > image.min():
-            fp, thumb = fingerprint(image)
-            dist = np.bitwise_count(table ^ fp[0]).min(axis=1)  # against a's four flips
-            for j in np.flatnonzero(dist <= max_distance):
-                k = int(np.argmin(np.bitwise_count(table[j] ^ fp[0])))
-                if thumbnail_correlation(thumb, prints[int(j)][1], flip=k) >= min_correlation:
-                    near.append((prints[int(j)][2], name))
+        elif a_prints and image.max() > image.min():
+            b_prints.append(fingerprint(image))
+            b_names.append(name)
+    near = []
+    if b_prints:
+        matches = match_fingerprints(
+            (np.stack([h for h, _ in b_prints]), np.stack([t for _, t in b_prints])),
+            (np.stack([h for h, _ in a_prints]), np.stack([t for _, t in a_prints])),
+            hamming=max_distance,
+            min_correlation=min_correlation,
+        )
+        for name, found in zip(b_names, matches, strict=True):
+            near += [(a_names[j], name) for j, _, _ in found]
     report = LeakageReport(shared_groups=shared, duplicate_pairs=dups, near_duplicate_pairs=near)
     if raise_on_leak and not report.clean:
         raise DataError(
