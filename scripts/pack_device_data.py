@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -29,12 +28,11 @@ import numpy as np
 from neuroseg.data import (
     SliceDataset,
     group_kfold,
-    load_class_folders,
     load_figshare,
+    load_four_class_combined,
     load_lgg,
 )
 from neuroseg.data.classes import CLASS_NAMES
-from neuroseg.data.combine import combine_deduplicated
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -110,17 +108,13 @@ def pack_lgg(out: Path, size: int, limit: int | None) -> None:
 
 
 def pack_classification(out: Path, size: int, limit: int | None) -> None:
-    fig = load_figshare(SHARED / "figshare-cheng")
-    fig = SliceDataset([replace(r, mask=None) for r in fig], name="figshare")
-    kag = load_class_folders(SHARED / "kaggle4-training")
-    kag = SliceDataset(kag.records, class_names=CLASS_NAMES, name="kaggle4-training")
-    none = load_class_folders(SHARED / "br35h-no-tumor", class_name="no_tumor")
-    none = SliceDataset(none.records, class_names=CLASS_NAMES, name="br35h-no-tumor")
     t = time.time()
-    combined, nc = combine_deduplicated(fig, kag, none, k=4, seed=0)
-    print(f"near-copies: {len(nc.pairs)} pairs, {nc.n_groups} groups ({time.time() - t:.0f} s)")
+    combined = load_four_class_combined(
+        SHARED / "figshare-cheng", SHARED / "kaggle4-training", SHARED / "br35h-no-tumor"
+    )
     datasets = np.array([r.meta["dataset"] for r in combined])
-    groups = nc.groups
+    groups = np.array([r.meta["near_copy_group"] for r in combined])
+    print(f"near-copies: {len(np.unique(groups))} groups ({time.time() - t:.0f} s)")
     origin = []
     for i, d in enumerate(datasets):
         if d != "kaggle4-training":
@@ -160,8 +154,7 @@ def pack_classification(out: Path, size: int, limit: int | None) -> None:
         index=np.array([Path(str(r.image)).stem for r in combined[fig_rows]]),
     )
     summary = {
-        "pairs": len(nc.pairs),
-        "groups": nc.n_groups,
+        "groups": len(np.unique(groups)),
         "by_fold_class_origin": {},
     }
     labels = combined.labels

@@ -68,6 +68,12 @@ def combine_sources(*datasets: SliceDataset, ungrouped: str = "per-image") -> Sl
     return SliceDataset(records, class_names=names, name="+".join(d.name for d in datasets))
 
 
+def _figshare_labels(root: str | os.PathLike[str], folds: list[int] | None) -> SliceDataset:
+    """Figshare's slices as class-labelled records (masks dropped), named ``figshare``."""
+    fig = load_figshare(root, folds=folds)
+    return SliceDataset([replace(r, mask=None) for r in fig], name="figshare")
+
+
 def load_four_class(
     figshare_root: str | os.PathLike[str],
     no_tumor_root: str | os.PathLike[str],
@@ -97,8 +103,7 @@ def load_four_class(
         >>> ds = load_four_class("figshare-cheng", "br35h-no-tumor")  # doctest: +SKIP
         >>> ds.to_tf_dataset("classification", channels=1, image_size=224)  # doctest: +SKIP
     """
-    fig = load_figshare(figshare_root, folds=folds)
-    fig = SliceDataset([replace(r, mask=None) for r in fig], name="figshare")
+    fig = _figshare_labels(figshare_root, folds)
     none = load_class_folders(no_tumor_root, class_name="no_tumor")
     records = none.records
     if no_tumor_folds is not None:
@@ -272,8 +277,7 @@ def load_four_class_combined(
         >>> sorted({r.fold for r in ds})  # doctest: +SKIP
         [1, 2, 3, 4]
     """
-    fig = load_figshare(figshare_root, folds=list(range(1, k + 1)))
-    fig = SliceDataset([replace(r, mask=None) for r in fig], name="figshare")
+    fig = _figshare_labels(figshare_root, list(range(1, k + 1)))
     kag = load_class_folders(kaggle_root)
     kag = SliceDataset(kag.records, class_names=CLASS_NAMES, name=Path(kaggle_root).name)
     none = load_class_folders(no_tumor_root, class_name="no_tumor")
