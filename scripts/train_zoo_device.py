@@ -219,12 +219,12 @@ def run_job(args: argparse.Namespace) -> None:
     recipe = RECIPES[recipe_name]
     out = args.out / recipe_name / part
     out.mkdir(parents=True, exist_ok=True)
-    seed = 1000 + (0 if part == "all" else int(part[4:]))
+    val_fold = None if part == "all" else int(part.removeprefix("fold"))
+    seed = 1000 + (val_fold or 0)
     keras.utils.set_random_seed(seed)
     data = load_set(args.cache, recipe["data"])
     images, folds = data["images"], np.asarray(data["folds"])
     task = recipe["task"]
-    val_fold = None if part == "all" else int(part[4:])
     train_idx = np.flatnonzero(folds != val_fold) if val_fold else np.arange(len(folds))
     val_idx = np.flatnonzero(folds == val_fold) if val_fold else np.array([], int)
     if args.limit_steps:
