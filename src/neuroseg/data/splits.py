@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neuroseg.data.near_copies import fingerprint, match_fingerprints
+from neuroseg.data.near_copies import fingerprint, match_fingerprints, perceptual_hash
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, DataError
 
@@ -16,6 +16,7 @@ __all__ = [
     "LeakageReport",
     "check_leakage",
     "group_kfold",
+    "perceptual_hash",  # defined in near_copies; kept importable from here
     "train_test_split",
     "train_val_test_split",
 ]
