@@ -38,7 +38,7 @@ def progress_enabled(enabled: bool | None = None, *, stream: IO[str] | None = No
 
 
 def _clock(seconds: float) -> str:
-    seconds = max(int(round(seconds)), 0)
+    seconds = max(round(seconds), 0)
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -91,7 +91,7 @@ class Progress:
         if not self.total:
             return f"{head}{self.count} done, {_clock(elapsed)} elapsed"
         frac = min(self.count / self.total, 1.0)
-        filled = int(round(frac * self.width))
+        filled = round(frac * self.width)
         bar = "#" * filled + "." * (self.width - filled)
         if 0 < self.count < self.total:
             eta = f", ETA {_clock(elapsed / self.count * (self.total - self.count))}"

@@ -34,7 +34,7 @@ def format_number(value: Any, *, digits: int = 4) -> str:
         if math.isnan(x):
             return "-"
         if x == 0 or 1e-3 <= abs(x) < 1e5:
-            decimals = max(digits - 1 - int(math.floor(math.log10(abs(x)))), 0) if x else digits - 1
+            decimals = max(digits - 1 - math.floor(math.log10(abs(x))), 0) if x else digits - 1
             return f"{x:.{decimals}f}"
         return f"{x:.{digits - 1}e}"
     return str(value)
