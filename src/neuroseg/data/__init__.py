@@ -7,6 +7,12 @@ Example:
     (37, 11)
 """
 
+# ruff: noqa: E402
+# TensorFlow is imported first, quietly (see neuroseg.logs), then the modules using it.
+import neuroseg.logs
+
+neuroseg.logs.import_tensorflow()
+
 from neuroseg.data.augment import (
     RandomAffine,
     RandomBiasField,
@@ -62,6 +68,7 @@ from neuroseg.data.near_copies import (
 )
 from neuroseg.data.nifti import load_nifti, volume_to_slices
 from neuroseg.data.pairs import load_lgg, load_pairs
+from neuroseg.data.patients import assign_patients, read_patient_table
 from neuroseg.data.pipeline import to_tf_dataset
 from neuroseg.data.preprocess import (
     Preprocess,
@@ -144,6 +151,7 @@ __all__ = [
     "Resize",
     "SliceDataset",
     "Task",
+    "assign_patients",
     "brain_bbox",
     "brats_regions",
     "canonical_class_name",
@@ -186,6 +194,7 @@ __all__ = [
     "read_image",
     "read_mask",
     "read_mat_slice",
+    "read_patient_table",
     "resize_image",
     "resize_mask",
     "resize_pad",

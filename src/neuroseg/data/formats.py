@@ -16,6 +16,7 @@ from neuroseg.data.figshare_mat import load_figshare_mat
 from neuroseg.data.folders import load_class_folders
 from neuroseg.data.nifti import load_nifti
 from neuroseg.data.pairs import load_lgg, load_pairs
+from neuroseg.data.patients import assign_patients
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, UnknownNameError
 
@@ -52,7 +53,10 @@ def load_dataset(format: str, path: str | os.PathLike[str], **kwargs: Any) -> Sl
     Args:
         format: One of :data:`FORMATS` (e.g. ``"figshare"``).
         path: The dataset's root folder or file.
-        **kwargs: Passed to the loader.
+        **kwargs: Passed to the loader, except ``patient_pattern`` (a regular expression
+            over each image's path relative to ``path``) and ``patient_table`` (a CSV of
+            ``file,patient_id``), which set patient IDs on layouts that have none (see
+            :func:`~neuroseg.data.assign_patients`).
 
     Raises:
         UnknownNameError: Unknown format; the message lists the valid ones.
@@ -66,7 +70,12 @@ def load_dataset(format: str, path: str | os.PathLike[str], **kwargs: Any) -> Sl
         raise UnknownNameError(
             f"Unknown data format {format!r}. Valid formats: {', '.join(sorted(FORMATS))}."
         )
-    return FORMATS[format](path, **kwargs)
+    pattern = kwargs.pop("patient_pattern", None)
+    table = kwargs.pop("patient_table", None)
+    dataset = FORMATS[format](path, **kwargs)
+    if pattern is None and table is None:
+        return dataset
+    return assign_patients(dataset, pattern=pattern, table=table, root=path)
 
 
 def parse_data_spec(spec: str) -> tuple[str, str]:
