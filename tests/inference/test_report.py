@@ -1,4 +1,5 @@
 import base64
+import html
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from neuroseg.data import load_sample
-from neuroseg.errors import ModelError, ReadError
+from neuroseg.errors import ConfigError, ModelError, ReadError
 from neuroseg.inference import write_report
 
 
@@ -88,3 +89,38 @@ def test_report_for_a_classifier(tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "Confusion matrix" in text and "Grad-CAM" in text
     assert len(check_report_images(out).srcs) == 2
+
+
+def test_report_for_a_model_file(run_dir, tmp_path):
+    out = write_report(
+        model=run_dir / "best.keras", data=load_sample()[:4], out=tmp_path / "m", n_cases=1
+    )
+    assert out == tmp_path / "m" / "report.html"
+    text = out.read_text(encoding="utf-8")
+    assert "a .keras file does not record it" in text  # no training data claimed
+    assert "Training curves</h2><p>None" in text and "<svg" not in text
+    assert "Evaluation dice" in text
+    assert len(check_report_images(out).srcs) == 2
+
+
+def test_report_for_a_pretrained_model_without_data(tmp_path):
+    from neuroseg.models import pretrained_info
+
+    info = pretrained_info("resunet-figshare")
+    out = write_report(model="resunet-figshare", out=tmp_path / "card.html")
+    assert out == tmp_path / "card.html"
+    text = out.read_text(encoding="utf-8")
+    assert f"Model card: {info.name}" in text and info.sha256[:12] in text
+    assert all(html.escape(limit) in text for limit in info.limitations)
+    assert "metrics / dice / per_image" in text  # the card's own recorded figures
+    assert "no evaluation data was given" in text and check_report_images(out).srcs == []
+
+
+def test_report_run_dir_or_model(run_dir, tmp_path):
+    with pytest.raises(ConfigError, match="not both or neither"):
+        write_report()
+    with pytest.raises(ConfigError, match="not both or neither"):
+        write_report(run_dir, model="resunet-lgg")
+    with pytest.raises(ConfigError, match="needs out="):
+        write_report(model="resunet-lgg")
+    assert write_report(run_dir, out=tmp_path / "sub") == tmp_path / "sub" / "report.html"

@@ -1,10 +1,11 @@
-"""A self-contained HTML report of a training run: metrics, curves, cases and a model card."""
+"""A self-contained HTML report of a training run or a model: card, metrics, curves, cases."""
 
 from __future__ import annotations
 
 import base64
 import csv
 import html
+import inspect
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ import cv2
 import numpy as np
 
 from neuroseg.data.records import SliceDataset
-from neuroseg.errors import ModelError, ReadError
+from neuroseg.errors import ConfigError, ModelError, ReadError
 
 __all__ = ["INTENDED_USE", "write_report"]
 
@@ -118,9 +119,160 @@ def _pick_model(run: Path) -> Path:
     )
 
 
+def _target(out: str | os.PathLike[str] | None, default_dir: Path | None) -> Path:
+    """``out`` itself when it names an HTML file, else ``out/report.html``."""
+    if out is None:
+        if default_dir is None:
+            raise ConfigError(
+                "write_report(model=...) needs out=: a folder (report.html is written in it) "
+                "or a file ending in .html."
+            )
+        return default_dir / "report.html"
+    path = Path(out)
+    return path if path.suffix.lower() in (".html", ".htm") else path / "report.html"
+
+
+def _evaluate(predictor: Any, data: SliceDataset, progress: bool | None) -> Any:
+    """:func:`~neuroseg.inference.evaluate`, with a progress bar where it draws one."""
+    from neuroseg.inference.evaluate import evaluate
+
+    kwargs: dict[str, Any] = {"keep_predictions": True}
+    if "progress" in inspect.signature(evaluate).parameters:
+        kwargs["progress"] = progress
+    return evaluate(predictor, data, **kwargs)
+
+
+def _cell(value: Any) -> str:
+    """A model-card metric as text: a bootstrap mean with its interval, or the value."""
+    if isinstance(value, dict) and "mean" in value:
+        text = f"{float(value['mean']):.4f}"
+        if value.get("ci_low") is not None and value.get("ci_high") is not None:
+            text += f" (CI {float(value['ci_low']):.4f}-{float(value['ci_high']):.4f})"
+        if value.get("n") is not None:
+            text += f", n={value['n']}"
+        return text
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _flatten(value: Any, prefix: str = "") -> list[list[Any]]:
+    """``[key path, text]`` rows of a nested card dict; bootstrap means stay one row."""
+    if isinstance(value, dict) and value and not (isinstance(value.get("mean"), (int, float))):
+        rows: list[list[Any]] = []
+        for k, v in value.items():
+            rows += _flatten(v, f"{prefix} / {k}" if prefix else str(k))
+        return rows
+    return [[prefix, _cell(value)]]
+
+
+def _pretrained_card(info: Any) -> list[str]:
+    """The sections of a pretrained model's own card (:class:`PretrainedInfo`)."""
+    rows: list[list[Any]] = [
+        ["Name", info.name],
+        ["Status", info.status],
+        ["Architecture", info.architecture],
+        ["Task", info.task],
+        ["Input", " x ".join(str(v) for v in info.input_shape)],
+        ["Threshold", info.threshold],
+        ["Class names", ", ".join(info.class_names) if info.class_names else "-"],
+        ["Crop", info.crop or "none"],
+        ["Intended use", info.intended_use or INTENDED_USE],
+    ]
+    rows += [[f"Preprocessing: {k}", v] for k, v in info.preprocessing.items()]
+    rows += [[f"Training: {k}", _cell(v)] for k, v in info.training.items()]
+    if info.evaluate:
+        command = " ".join(["neuroseg evaluate --model", info.name, *info.evaluate])
+        rows.append(["Reproduce its metrics", command])
+    sections = [f"<h2>Model card: {html.escape(info.name)}</h2>" + _table(rows)]
+    if info.notes:
+        sections.append(f"<p><b>Notes:</b> {html.escape(info.notes)}</p>")
+    if info.metrics:
+        sections.append(
+            "<h3>Metrics recorded in the card</h3>"
+            + _table(_flatten(info.metrics), ["metric", "value"])
+        )
+    return sections
+
+
+def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
+    """Best and worst cases with contour (segmentation) or Grad-CAM (classifier) overlays."""
+    from neuroseg.inference.gradcam import grad_cam
+    from neuroseg.inference.pictures import heatmap_overlay, side_by_side
+
+    rows = evaluation.rows
+    seg = "dice" in rows[0]
+    key = "dice" if seg else "correct"
+    order = [int(i) for i in np.argsort([float(r[key]) for r in rows], kind="stable")]
+    best = order[::-1]
+    note = ""
+    if seg:  # an empty slice predicted empty scores 1.0 but shows nothing
+        shown = [i for i in best if rows[i]["truth_px"] or rows[i]["pred_px"]]
+        if shown and len(shown) < len(best):
+            best = shown
+            note = (
+                "<p>Best cases leave out slices whose truth and prediction are both empty "
+                "(Dice 1.0 by the empty-mask rule, nothing to see).</p>"
+            )
+    sections = []
+    for title, idx in (("Best", best[:n_cases]), ("Worst", order[:n_cases])):
+        figs = []
+        for i in idx:
+            pred, row = evaluation.predictions[i], rows[i]
+            image = pred.image
+            if pred.mask is not None:
+                pic = side_by_side(image, pred.truth, pred.mask)
+                caption = f"{row['source']}: Dice {float(row['dice']):.3f}"
+            else:
+                x = predictor.preprocess(image, source=pred.source)[None]
+                heat = grad_cam(predictor.model, x)[0]
+                pic = np.concatenate(
+                    [
+                        side_by_side(image, None, None)[:, : image.shape[1]],
+                        heatmap_overlay(image, heat),
+                    ],
+                    axis=1,
+                )
+                caption = (
+                    f"{row['source']}: truth {row['true_label']}, predicted "
+                    f"{row['pred_label']} (Grad-CAM)"
+                )
+            figs.append(
+                f'<figure><img src="{_png_uri(pic)}" alt="{html.escape(caption)}">'
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
+        sections.append(f"<h3>{title} cases</h3>" + "\n".join(figs))
+    sections.append(
+        note + "<p>Panels: image, truth, prediction. Contours: green = truth, red = "
+        "prediction. Empty-mask rule: both empty counts as Dice 1.0.</p>"
+    )
+    return sections
+
+
+def _evaluation_sections(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
+    s = evaluation.summary
+    flat = [[k, v] for k, v in s.items() if isinstance(v, (int, float))]
+    if isinstance(s.get("pooled"), dict):
+        flat += [[f"pooled {k}", v] for k, v in s["pooled"].items()]
+    sections = [
+        f"<h2>Evaluation ({len(evaluation.rows)} items)</h2>" + _table(flat, ["metric", "value"])
+    ]
+    if "confusion_matrix" in s:
+        names = s["class_names"]
+        cm_rows = [[names[i], *row] for i, row in enumerate(s["confusion_matrix"])]
+        sections.append(
+            "<h3>Confusion matrix (rows: truth, columns: prediction)</h3>"
+            + _table(cm_rows, ["truth \\ pred", *names])
+        )
+    return sections + _case_pictures(evaluation, predictor, n_cases)
+
+
 def write_report(
-    run_dir: str | os.PathLike[str],
+    run_dir: str | os.PathLike[str] | None = None,
     *,
+    model: str | os.PathLike[str] | None = None,
     data: SliceDataset | None = None,
     data_description: str | None = None,
     out: str | os.PathLike[str] | None = None,
@@ -128,66 +280,89 @@ def write_report(
     tta: bool = False,
     training_data: str | None = None,
     split: str | None = None,
+    progress: bool | None = None,
 ) -> Path:
-    """Write ``report.html`` for a run directory, with every picture embedded.
+    """Write a self-contained HTML report of a run directory or of a model.
 
-    The report holds a model card (model, data, split, metrics, intended use
-    :data:`INTENDED_USE`, limits), the final metrics (``metrics.json``), the training
-    configuration (``config.json``), training curves (``history.csv``, as inline SVG),
-    and, when ``data`` is given, the evaluation summary, the confusion matrix (classifiers)
-    and the best and worst cases with contour overlays (segmentation) or Grad-CAM overlays
-    (classifiers). Pictures are embedded as ``data:`` URIs, so the file is self-contained.
+    Give exactly one of ``run_dir`` and ``model``. The report holds a model card (model,
+    data, split, metrics, intended use :data:`INTENDED_USE`, limits) and, when ``data`` is
+    given, the evaluation summary, the confusion matrix (classifiers) and the best and worst
+    cases with contour overlays (segmentation) or Grad-CAM overlays (classifiers). For a
+    run directory it also holds the final metrics (``metrics.json``), the training
+    configuration (``config.json``) and training curves (``history.csv``, as inline SVG).
+    For a pretrained ``model`` the card is its own (:func:`neuroseg.models.pretrained_info`:
+    intended use, limits, training data and split, recorded metrics); a model file has no
+    training history, so that report has no curves and says so. Pictures are embedded as
+    ``data:`` URIs, so the file is self-contained.
 
     Args:
         run_dir: A directory written by :func:`neuroseg.train.fit`.
-        data: Validation records to evaluate the run's model on.
+        model: A pretrained model name or a ``.keras`` file (instead of ``run_dir``).
+        data: Records to evaluate the model on.
         data_description: How ``data`` was chosen (e.g. ``"figshare:PATH, fold 4"``).
-        out: Output file; default ``run_dir/report.html``.
+        out: A file ending in ``.html``, or a folder to write ``report.html`` in; default
+            ``run_dir/report.html`` (required with ``model``).
         n_cases: Number of best and of worst cases shown.
         tta: Use test-time augmentation for the evaluation.
         training_data: What the model was trained on, for the model card.
         split: How training and validation data were split, for the model card.
+        progress: Progress bar while evaluating: ``None`` draws one on a terminal only.
 
     Returns:
         The path of the HTML file.
 
     Raises:
+        ConfigError: Both or neither of ``run_dir`` and ``model``; ``model`` without ``out``.
         ReadError: ``run_dir`` is not a directory.
-        ModelError: No model file in the run directory.
+        ModelError: No model file in the run directory, or an unloadable ``model``.
     """
-    from neuroseg.inference.evaluate import evaluate
-    from neuroseg.inference.gradcam import grad_cam
-    from neuroseg.inference.pictures import heatmap_overlay, side_by_side
     from neuroseg.inference.predictor import Predictor
 
-    run = Path(run_dir)
-    if not run.is_dir():
+    if (run_dir is None) == (model is None):
+        raise ConfigError(
+            "Give either a run directory or model= (a pretrained name or a .keras file), "
+            "not both or neither."
+        )
+    run = Path(run_dir) if run_dir is not None else None
+    if run is not None and not run.is_dir():
         raise ReadError(f"{run}: no such run directory.")
-    model_path = _pick_model(run)
-    config = (
-        json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
-    )
-    metrics = (
-        json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
-    )
-    history = _read_history(run / "history.csv")
-    predictor = Predictor(model_path, tta=tta)
-    model = predictor.model
-    sections: list[str] = []
-
-    evaluation = None
-    if data is not None:
-        evaluation = evaluate(predictor, data, keep_predictions=True)
+    target = _target(out, run)  # fails before anything is loaded
+    if run is not None:
+        model_file = _pick_model(run)
+        predictor = Predictor(model_file, tta=tta)
+        title, model_label = str(run), model_file.name
+    else:
+        predictor = Predictor(model, tta=tta)
+        title = str(model)
+        card_of = predictor.info
+        model_label = (
+            f"pretrained '{card_of.name}' ({card_of.file}, SHA-256 {card_of.sha256[:12]}...)"
+            if card_of is not None
+            else Path(str(model)).name
+        )
+    info = predictor.info if run is None else None
+    net = predictor.model
+    evaluation = _evaluate(predictor, data, progress) if data is not None else None
+    recorded = "not recorded in the run directory" if run is not None else "unknown"
+    if info is not None:
+        training_data = training_data or str(info.training.get("data", "")) or None
+        split = split or str(info.training.get("split", "")) or None
+    elif run is None:
+        recorded = "unknown: a .keras file does not record it"
     # ---- model card
     card: list[list[Any]] = [
-        ["Model file", model_path.name],
-        ["Architecture", f"{type(model).__name__} '{model.name}'"],
-        ["Parameters", f"{model.count_params():,}"],
+        ["Model", model_label],
+        ["Architecture", f"{type(net).__name__} '{net.name}'"],
+        ["Parameters", f"{net.count_params():,}"],
         ["Task", predictor.task],
         ["Input", f"{predictor.input_size or 'any size'} x {predictor.channels} channel(s)"],
-        ["Preprocessing", "resize (bilinear, antialiased), per-slice min-max to [0, 1]"],
-        ["Training data", training_data or "not recorded in the run directory"],
-        ["Split", split or "not recorded in the run directory"],
+        [
+            "Preprocessing",
+            "resize (bilinear, antialiased), per-slice min-max to [0, 1]"
+            + ("; cropped to the brain first" if predictor.crop == "brain" else ""),
+        ],
+        ["Training data", training_data or recorded],
+        ["Split", split or recorded],
         ["Evaluation data", data_description or ("given" if data is not None else "none")],
         ["Intended use", INTENDED_USE],
     ]
@@ -195,10 +370,57 @@ def write_report(
         for key in ("dice", "dice_per_patient", "accuracy", "balanced_accuracy"):
             if key in evaluation.summary:
                 card.append([f"Evaluation {key}", float(evaluation.summary[key])])
-    sections.append("<h2>Model card</h2>" + _table(card))
+    sections = ["<h2>Model card</h2>" + _table(card)]
+    limits = [*(info.limitations if info is not None else ()), *_LIMITS]
     sections.append(
-        "<h3>Limits</h3><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in _LIMITS) + "</ul>"
+        "<h3>Limits</h3><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in limits) + "</ul>"
     )
+    if info is not None:
+        sections += _pretrained_card(info)
+    if run is not None:
+        sections += _run_sections(run)
+    else:
+        sections.append(
+            "<h2>Training curves</h2><p>None: a model file carries no training history. The "
+            "report of a run directory (<code>neuroseg report RUN_DIR</code>) shows them.</p>"
+        )
+    if evaluation is not None:
+        sections += _evaluation_sections(evaluation, predictor, n_cases)
+    else:
+        sections.append(
+            "<h2>Evaluation</h2><p>None: no evaluation data was given "
+            "(<code>--data FORMAT:PATH</code>).</p>"
+        )
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
+        "table{border-collapse:collapse;margin:.5em 0;}td,th{border:1px solid #ccc;"
+        "padding:3px 8px;text-align:left;}figure{display:inline-block;margin:6px;}"
+        "img{max-width:100%;}svg{margin:4px;}.warn{background:#fff3cd;padding:8px;}"
+    )
+    name = run.name if run is not None else (info.name if info is not None else Path(title).name)
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>neuroseg report: {html.escape(name)}</title><style>{style}</style></head>"
+        f"<body><h1>neuroseg report: {html.escape(title)}</h1>"
+        f'<p class="warn"><b>Intended use:</b> {html.escape(INTENDED_USE)}</p>'
+        + "\n".join(sections)
+        + "</body></html>\n"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(doc, encoding="utf-8")
+    return target
+
+
+def _run_sections(run: Path) -> list[str]:
+    """The final metrics, configuration and training curves of a run directory."""
+    config = (
+        json.loads((run / "config.json").read_text()) if (run / "config.json").is_file() else {}
+    )
+    metrics = (
+        json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").is_file() else {}
+    )
+    history = _read_history(run / "history.csv")
+    sections = []
     if metrics:
         rows = [[k, v] for k, v in sorted(metrics.items()) if isinstance(v, (int, float))]
         sections.append("<h2>Final training metrics (metrics.json)</h2>" + _table(rows))
@@ -207,7 +429,6 @@ def write_report(
             "<h2>Training configuration (config.json)</h2>"
             + _table([[k, json.dumps(v)] for k, v in sorted(config.items())])
         )
-    # ---- curves
     if history:
         charts = []
         for key in sorted(k for k in history if not k.startswith("val_")):
@@ -216,73 +437,6 @@ def write_report(
                 series[f"val_{key}"] = history[f"val_{key}"]
             charts.append(_svg_curves(key, series))
         sections.append("<h2>Training curves (history.csv)</h2>" + "\n".join(charts))
-    # ---- evaluation
-    if evaluation is not None:
-        s = evaluation.summary
-        flat = [[k, v] for k, v in s.items() if isinstance(v, (int, float))]
-        if isinstance(s.get("pooled"), dict):
-            flat += [[f"pooled {k}", v] for k, v in s["pooled"].items()]
-        sections.append(
-            f"<h2>Evaluation ({len(evaluation.rows)} items)</h2>"
-            + _table(flat, ["metric", "value"])
-        )
-        if "confusion_matrix" in s:
-            names = s["class_names"]
-            cm_rows = [[names[i], *row] for i, row in enumerate(s["confusion_matrix"])]
-            sections.append(
-                "<h3>Confusion matrix (rows: truth, columns: prediction)</h3>"
-                + _table(cm_rows, ["truth \\ pred", *names])
-            )
-        key = "dice" if "dice" in evaluation.rows[0] else "correct"
-        order = np.argsort([float(r[key]) for r in evaluation.rows], kind="stable")
-        picks = [("Best", list(order[::-1][:n_cases])), ("Worst", list(order[:n_cases]))]
-        for title, idx in picks:
-            figs = []
-            for i in idx:
-                pred = evaluation.predictions[int(i)]
-                row = evaluation.rows[int(i)]
-                image = pred.image
-                if pred.mask is not None:
-                    pic = side_by_side(image, pred.truth, pred.mask)
-                    caption = f"{row['source']}: Dice {float(row['dice']):.3f}"
-                else:
-                    x = predictor.preprocess(image, source=pred.source)[None]
-                    heat = grad_cam(model, x)[0]
-                    pic = np.concatenate(
-                        [
-                            side_by_side(image, None, None)[:, : image.shape[1]],
-                            heatmap_overlay(image, heat),
-                        ],
-                        axis=1,
-                    )
-                    caption = (
-                        f"{row['source']}: truth {row['true_label']}, predicted "
-                        f"{row['pred_label']} (Grad-CAM)"
-                    )
-                figs.append(
-                    f'<figure><img src="{_png_uri(pic)}" alt="{html.escape(caption)}">'
-                    f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-                )
-            sections.append(f"<h3>{title} cases</h3>" + "\n".join(figs))
-        sections.append(
-            "<p>Contours: green = truth, red = prediction. Empty-mask rule: both empty "
-            "counts as Dice 1.0.</p>"
-        )
-    style = (
-        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
-        "table{border-collapse:collapse;margin:.5em 0;}td,th{border:1px solid #ccc;"
-        "padding:3px 8px;text-align:left;}figure{display:inline-block;margin:6px;}"
-        "img{max-width:100%;}svg{margin:4px;}.warn{background:#fff3cd;padding:8px;}"
-    )
-    doc = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>neuroseg report: {html.escape(run.name)}</title><style>{style}</style></head>"
-        f"<body><h1>neuroseg report: {html.escape(str(run))}</h1>"
-        f'<p class="warn"><b>Intended use:</b> {html.escape(INTENDED_USE)}</p>'
-        + "\n".join(sections)
-        + "</body></html>\n"
-    )
-    target = Path(out) if out is not None else run / "report.html"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(doc, encoding="utf-8")
-    return target
+    else:
+        sections.append("<h2>Training curves</h2><p>None: the run has no history.csv.</p>")
+    return sections
