@@ -29,9 +29,11 @@ def _groups(dataset: SliceDataset) -> np.ndarray:
         r = dataset[missing[0]]
         raise DataError(
             f"{r.source or r.image}: record has no patient ID or fold, so a patient-wise "
-            f"split is impossible ({len(missing)} such record(s)). Give each record a "
-            "patient_id (or fold), or group near-copies: neuroseg.data.group_near_copies(ds), "
-            "or [data] ungrouped = 'near-copies' in a config."
+            f"split is impossible ({len(missing)} such record(s)). Read patient IDs from the "
+            "file names or a table (loader option patient_pattern=REGEX or "
+            "patient_table=CSV; neuroseg.data.assign_patients), or group near-copies: "
+            "neuroseg.data.group_near_copies(ds), or [data] ungrouped = 'near-copies' in a "
+            "config. See the docs page 'Your own data'."
         )
     return np.array(groups, dtype=object)
 
