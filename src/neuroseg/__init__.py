@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from neuroseg import registration
 from neuroseg._version import __version__
 from neuroseg.errors import NeurosegError
 
@@ -31,6 +32,10 @@ __all__ = [
     "models",
     "train",
 ]
+
+# The one import-time action: a plain keras.saving.load_model() finds neuroseg's classes
+# (registered when Keras loads; see neuroseg.registration). Imports no TensorFlow.
+registration.install_import_hook()
 
 _SUBPACKAGES = {"data", "export", "inference", "metrics", "models", "train"}
 

@@ -1,0 +1,80 @@
+"""``import neuroseg`` is enough for a plain ``keras.saving.load_model`` (fresh processes)."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import neuroseg.models
+
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def _run(code: str, *, env: dict[str, str] | None = None) -> str:
+    import os
+
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **QUIET, **(env or {})},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_import_neuroseg_registers_nothing_and_imports_no_tensorflow():
+    out = _run(
+        """
+        import sys
+        import neuroseg
+        print(sorted(m for m in ("keras", "tensorflow") if m in sys.modules))
+        """
+    )
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["import keras", "import tensorflow", "import keras, neuroseg  # keras before neuroseg"],
+)
+def test_plain_keras_load_model_after_import_neuroseg(first):
+    path = Path(neuroseg.models.__file__).parent / "weights" / "resunet-figshare.keras"
+    out = _run(
+        f"""
+        import neuroseg
+        {first}
+        import keras, numpy as np
+        model = keras.saving.load_model({str(path)!r})  # safe_mode=True by default
+        x = np.zeros((1, 256, 256, 1), "float32")
+        print(type(model).__module__, model.predict(x, verbose=0).shape)
+        """
+    )
+    assert out.split() == ["neuroseg.models.resunet", "(1,", "256,", "256,", "1)"]
+
+
+def test_a_run_checkpoint_loads_compiled(tmp_path: Path):
+    from neuroseg.data import load_sample
+    from neuroseg.models import create_model
+    from neuroseg.train import TrainConfig, fit
+
+    ds = load_sample()[:8]
+    model = create_model("resunet-small", input_shape=(32, 32, 1))
+    fit(
+        model,
+        ds.to_tf_dataset("segmentation", image_size=32, batch_size=4),
+        config=TrainConfig(epochs=1),
+        out=tmp_path / "run",
+        verbose=0,
+    )
+    out = _run(
+        f"""
+        import neuroseg, keras
+        model = keras.saving.load_model({str(tmp_path / "run" / "last.keras")!r})
+        print(type(model.loss).__module__, model.compiled)
+        """
+    )
+    assert out.split() == ["neuroseg.metrics.losses", "True"]
