@@ -114,3 +114,98 @@ def test_class_folders_split_by_near_copy_groups(tmp_path, shared_data):
     )
     with pytest.raises(ConfigError, match="ungrouped"):
         bad.load_data()
+
+
+def _shipped_configs():
+    from pathlib import Path
+
+    return sorted((Path(__file__).resolve().parents[2] / "examples" / "configs").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", _shipped_configs(), ids=lambda p: p.stem)
+def test_every_shipped_config_runs_one_epoch(path):
+    exp = load_experiment(path, ["train.epochs=1"])
+    config = exp.train_config()
+    assert isinstance(config, TrainConfig) and config.epochs == 1 and config.warmup_epochs == 0
+    given = int(exp.train.get("warmup_epochs", 0))
+    assert bool(exp.notes()) == (given > 0)  # a lowered warm-up is reported, nothing else
+    for note in exp.notes():
+        assert f"warmup_epochs = {given} lowered to 0" in note
+
+
+def test_warmup_is_lowered_only_when_it_does_not_fit():
+    base = {"data": {"format": "figshare", "path": "p"}, "model": {"name": "resunet-small"}}
+    train = {"epochs": 3, "schedule": "cosine", "warmup_epochs": 5}
+    exp = Experiment.from_dict({**base, "train": train})
+    assert exp.train_config().warmup_epochs == 2 and "lowered to 2" in exp.notes()[0]
+    exp = Experiment.from_dict({**base, "train": {**train, "warmup_epochs": 2}})
+    assert exp.train_config().warmup_epochs == 2 and exp.notes() == []
+    with pytest.raises(ConfigError, match="warmup"):  # the dataclass itself stays strict
+        TrainConfig(epochs=3, schedule="cosine", warmup_epochs=3)
+    with pytest.raises(ConfigError, match="cosine"):  # other warm-up errors stay errors
+        Experiment.from_dict({**base, "train": {"epochs": 5, "warmup_epochs": 2}})
+
+
+def _class_folders(root, per_class):
+    """Synthetic grey PNGs in the four class folders, each image different."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for cls, n in per_class.items():
+        (root / cls).mkdir(parents=True)
+        for i in range(n):
+            cv2.imwrite(str(root / cls / f"{cls}{i}.png"), rng.integers(0, 255, (16, 16), "uint8"))
+    return root
+
+
+def test_limit_is_stratified_and_seeded(tmp_path):
+    from collections import Counter
+
+    per_class = {"glioma": 12, "meningioma": 6, "notumor": 6, "pituitary": 6}
+    root = _class_folders(tmp_path / "data", per_class)
+    base = {
+        "data": {"format": "class-folders", "path": str(root), "limit": 8},
+        "model": {"name": "classifier-cnn"},
+    }
+
+    def subset(seed, limit=8):
+        data = {**base["data"], "limit": limit}
+        return Experiment.from_dict({**base, "data": data, "train": {"seed": seed}}).load_data()
+
+    first = subset(0)
+    assert len(first) == 8
+    # proportional: glioma has 2/5 of the images, every class at least one
+    assert sorted(Counter(r.label for r in first).values()) == [1, 2, 2, 3]
+    assert [r.source for r in subset(0)] == [r.source for r in first]  # the same seed
+    seeds = {tuple(r.source for r in subset(s)) for s in range(1, 6)}
+    assert len(seeds) > 1  # other seeds, other subsets
+    even = tmp_path / "even"
+    root2 = _class_folders(even, dict.fromkeys(per_class, 5))
+    data = {**base["data"], "path": str(root2)}
+    ds = Experiment.from_dict({**base, "data": data}).load_data()
+    assert Counter(r.label for r in ds) == {0: 2, 1: 2, 2: 2, 3: 2}  # 8 over 4 classes
+    assert len(subset(0, limit=100)) == 30  # a limit above the size keeps everything
+    with pytest.raises(ConfigError, match="limit"):
+        subset(0, limit=-1)
+
+
+def test_stratified_subset_keeps_patients_together():
+    import numpy as np
+
+    from neuroseg.data import Record, SliceDataset
+    from neuroseg.train.experiment import stratified_subset
+
+    records = []
+    for p in range(5):
+        for s in range(6):
+            mask = np.zeros((8, 8), np.uint8)
+            mask[2:4, 2:4] = 1 if s < 2 else 0  # 2 tumour slices, 4 empty per patient
+            records.append(Record(np.zeros((8, 8, 1), np.uint8), mask=mask, patient_id=f"p{p}"))
+    ds = SliceDataset(records)
+    sub = stratified_subset(ds, 12, seed=3)
+    tumour = [bool(r.load_mask().any()) for r in sub]
+    assert len(sub) == 12 and sum(tumour) == 4  # 1/3 of the slices hold tumour, as in ds
+    counts = {p: sum(r.patient_id == p for r in sub) for p in sub.patients}
+    assert sorted(counts.values()) == [6, 6]  # two whole patients, not twelve fragments
+    assert [r.patient_id for r in stratified_subset(ds, 12, seed=3)] == [r.patient_id for r in sub]

@@ -3,9 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 __all__ = ["register"]
+
+_TRAIN_DESCRIPTION = (
+    "Train one model from a TOML experiment config ([data], [model], [augment], [train]; see "
+    "examples/configs/ and the Training docs) into a run directory: config, history, curves, "
+    "best.keras and last.keras, checkpointed every epoch. A killed run continues with "
+    "--resume. A run that fails before its first epoch finishes leaves no run directory "
+    "behind (a folder that existed before is kept)."
+)
+_TRAIN_EPILOG = """examples:
+  neuroseg train --config examples/configs/resunet_lgg.toml --out runs/lgg
+  neuroseg train --config examples/configs/resunet_lgg.toml --out runs/smoke \
+      --set train.epochs=1 --set data.limit=64 --set data.image_size=64
+  neuroseg train --config examples/configs/resunet_lgg.toml --out runs/lgg --resume
+
+With fewer epochs than its warm-up (--set train.epochs=1), the warm-up is lowered to
+epochs - 1 and the run summary says so. data.limit keeps a seeded subset stratified by
+class (or by tumour present) that keeps patients together."""
+_CV_DESCRIPTION = (
+    "Patient-wise cross-validation from a TOML experiment config: one run directory per fold "
+    "(fold_1/, fold_2/, ...), each trained from scratch and evaluated on its held-out "
+    "patients, then cv_folds.csv and cv_summary.json (mean and std over folds). --resume "
+    "skips finished folds and continues the unfinished one."
+)
+_CV_EPILOG = """examples:
+  neuroseg cv --config examples/configs/figshare_segmentation.toml --out runs/figshare-cv
+  neuroseg cv --config examples/configs/lgg_segmentation.toml --out runs/lgg-cv --folds 3 \
+      --set train.epochs=5
+  neuroseg cv --config examples/configs/lgg_segmentation.toml --out runs/lgg-cv --resume"""
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -23,7 +57,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(sub: Any) -> None:
     """Add the ``train`` and ``cv`` subcommands."""
-    p = sub.add_parser("train", help="train a model from a TOML experiment config")
+    p = sub.add_parser(
+        "train",
+        help="train a model from a TOML experiment config",
+        description=_TRAIN_DESCRIPTION,
+        epilog=_TRAIN_EPILOG,
+    )
     _common(p)
     p.add_argument(
         "--strategy",
@@ -32,15 +71,18 @@ def register(sub: Any) -> None:
         help="tf.distribute strategy: 'mirrored' uses every local GPU (see docs: Scaling out)",
     )
     p.set_defaults(handler=run_train)
-    p = sub.add_parser("cv", help="patient-wise cross-validation from a TOML experiment config")
+    p = sub.add_parser(
+        "cv",
+        help="patient-wise cross-validation from a TOML experiment config",
+        description=_CV_DESCRIPTION,
+        epilog=_CV_EPILOG,
+    )
     _common(p)
     p.add_argument("--folds", type=int, help="number of folds (overrides [cv] folds)")
     p.set_defaults(handler=run_cv)
 
 
 def _prepare(args: argparse.Namespace) -> Any:
-    from pathlib import Path
-
     from neuroseg.train.experiment import load_experiment
     from neuroseg.train.toml import dumps
 
@@ -48,7 +90,80 @@ def _prepare(args: argparse.Namespace) -> Any:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "experiment.toml").write_text(dumps(exp.to_dict()))
+    for note in exp.notes():
+        print(f"note: {note}")
     return exp
+
+
+def _finished_epochs(out: Path) -> dict[str, int]:
+    """Finished epochs per run directory in ``out`` (itself, or its ``fold_<k>/``)."""
+    import json
+
+    found: dict[str, int] = {}
+    # neuroseg.train.fit.STATE_FILE, named here so that a failure needs no TensorFlow import
+    for state in [out / "state.json", *sorted(out.glob("fold_*/state.json"))]:
+        try:
+            done = int(json.loads(state.read_text()).get("completed_epochs", 0))
+        except (OSError, ValueError, AttributeError):
+            continue
+        if done > 0:
+            found[state.parent.name if state.parent != out else str(out)] = done
+    return found
+
+
+def _resume_command(args: argparse.Namespace) -> str:
+    parts = ["neuroseg", args.command, "--config", args.config, "--out", args.out]
+    for value in args.set:
+        parts += ["--set", value]
+    if getattr(args, "folds", None):
+        parts += ["--folds", str(args.folds)]
+    if getattr(args, "strategy", "none") != "none":
+        parts += ["--strategy", args.strategy]
+    return shlex.join([*parts, "--resume"])
+
+
+@contextmanager
+def _no_half_made_run(args: argparse.Namespace) -> Iterator[None]:
+    """On failure, remove what this run created in ``--out`` unless an epoch finished.
+
+    A folder that existed before is never removed, nor anything that was in it; with a
+    finished epoch nothing is removed and the message says how to resume.
+    """
+    out = Path(args.out)
+    existed = out.exists()
+    before = set(out.iterdir()) if out.is_dir() else set()
+    try:
+        yield
+    except BaseException:
+        finished = _finished_epochs(out) if out.is_dir() else {}
+        if finished:
+            where = ", ".join(f"{name}: {n} epoch(s)" for name, n in finished.items())
+            print(
+                f"neuroseg {args.command}: stopped; the finished epochs are kept ({where}). "
+                f"Continue with: {_resume_command(args)}",
+                file=sys.stderr,
+            )
+        elif not existed and out.is_dir():
+            shutil.rmtree(out, ignore_errors=True)
+            print(
+                f"neuroseg {args.command}: no epoch finished; removed the run directory {out}.",
+                file=sys.stderr,
+            )
+        elif out.is_dir():
+            made = sorted(set(out.iterdir()) - before)
+            for path in made:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+            if made:
+                print(
+                    f"neuroseg {args.command}: no epoch finished; removed what this run wrote "
+                    f"in {out} ({', '.join(p.name for p in made)}); the folder was there "
+                    "before and is kept.",
+                    file=sys.stderr,
+                )
+        raise
 
 
 def _check_split(train: Any, val: Any) -> None:
@@ -73,8 +188,11 @@ def _check_split(train: Any, val: Any) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train one model: patient-wise validation split from ``[data]``."""
-    import sys
+    with _no_half_made_run(args):
+        return _train(args)
 
+
+def _train(args: argparse.Namespace) -> int:
     from neuroseg.data import train_test_split
     from neuroseg.train import epoch_pipeline, fit, set_seed
 
@@ -130,8 +248,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_cv(args: argparse.Namespace) -> int:
     """Cross-validate over patient-wise folds."""
-    import sys
+    with _no_half_made_run(args):
+        return _cv(args)
 
+
+def _cv(args: argparse.Namespace) -> int:
     from neuroseg.train.cv import cross_validate
 
     exp = _prepare(args)

@@ -8,7 +8,8 @@ Example config::
     image_size = 128
     batch_size = 8
     cache = true
-    limit = 0                            # keep only the first N items (0: all)
+    limit = 0                            # a stratified, seeded subset of N items (0: all);
+                                         # see stratified_subset
     val_groups = ["fold-4"]              # or val_fraction = 0.2 (patient-wise), or neither
     crop = "brain"                       # crop each slice to the brain first ("none": not)
     ungrouped = "near-copies"            # data without patient IDs (class folders): group
@@ -27,6 +28,7 @@ Example config::
     [train]                              # TrainConfig fields
     epochs = 30
     schedule = "cosine"
+    warmup_epochs = 2                    # lowered to epochs - 1 when epochs is smaller
 
     [cv]
     folds = 4
@@ -40,9 +42,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError
 
-__all__ = ["Experiment", "load_experiment"]
+__all__ = ["Experiment", "load_experiment", "stratified_subset"]
 
 _SECTIONS = {"data", "model", "augment", "train", "cv"}
 _DATA_KEYS = {
@@ -102,19 +107,43 @@ class Experiment:
         return {"data": self.data, "model": self.model, "augment": self.augment,
                 "train": self.train, "cv": self.cv}  # fmt: skip
 
+    def _train_fields(self) -> tuple[dict[str, Any], list[str]]:
+        """The ``[train]`` fields as used, and a note for each value changed."""
+        fields = dict(self.train)
+        notes: list[str] = []
+        warmup, epochs = fields.get("warmup_epochs"), fields.get("epochs", 50)
+        if isinstance(warmup, int) and isinstance(epochs, int) and epochs >= 1 and warmup >= epochs:
+            fields["warmup_epochs"] = epochs - 1
+            notes.append(
+                f"[train] warmup_epochs = {warmup} lowered to {epochs - 1}: the warm-up must "
+                f"end before the last of the {epochs} epoch(s)."
+            )
+        return fields, notes
+
     def train_config(self) -> Any:
-        """The ``[train]`` section as a :class:`~neuroseg.train.TrainConfig`."""
+        """The ``[train]`` section as a :class:`~neuroseg.train.TrainConfig`.
+
+        ``warmup_epochs`` is lowered to ``epochs - 1`` when it is not below ``epochs`` (as
+        after ``--set train.epochs=1`` on a config with a warm-up); :meth:`notes` says so.
+        """
         from neuroseg.train.config import TrainConfig
 
-        return TrainConfig.from_dict(self.train)
+        return TrainConfig.from_dict(self._train_fields()[0])
+
+    def notes(self) -> list[str]:
+        """What :meth:`train_config` changed in the config, one sentence each (for the log)."""
+        return self._train_fields()[1]
 
     def load_data(self) -> Any:
-        """Load the ``[data]`` dataset (applying ``limit``)."""
+        """Load the ``[data]`` dataset, applying ``limit`` (see :func:`stratified_subset`)."""
         from neuroseg.data import load_dataset
 
         ds = load_dataset(self.data["format"], self.data["path"], **self.data.get("options", {}))
         limit = int(self.data.get("limit", 0) or 0)
-        ds = ds[:limit] if limit > 0 else ds
+        if limit < 0:
+            raise ConfigError(f"[data] limit must be >= 0 (0: all items), got {limit}.")
+        if limit > 0:
+            ds = stratified_subset(ds, limit, seed=self.train_config().seed)
         ungrouped = self.data.get("ungrouped", "error")
         if ungrouped not in ("error", "near-copies"):
             raise ConfigError(
@@ -199,6 +228,78 @@ class Experiment:
             h, w = (size, size) if isinstance(size, int) else tuple(size)
             kwargs.setdefault("input_shape", (h, w, channels))
         return create_model(self.model["name"], **kwargs)
+
+
+def stratified_subset(dataset: SliceDataset, n: int, *, seed: int = 0) -> SliceDataset:
+    """A seeded subset of ``n`` records, stratified, that keeps patients together.
+
+    The rule (``[data] limit`` in a config):
+
+    1. Strata: the class label when every record has one; else whether the mask holds any
+       tumour when every record has a mask; else one stratum.
+    2. Each stratum gets its share of ``n`` in proportion to its size (largest remainders
+       round), and at least one record when ``n`` is at least the number of strata.
+    3. Records are ordered by a seeded shuffle of patients (records without a patient ID
+       are each their own unit; publisher folds are not patients), then by a seeded
+       shuffle within each patient; each stratum takes its first records in that order.
+       So the subset holds whole patients, except at most one partly taken per stratum.
+    4. The subset keeps the dataset's order. The same ``seed`` gives the same subset.
+
+    ``n`` at least ``len(dataset)`` returns the dataset unchanged.
+
+    Args:
+        dataset: The records.
+        n: How many to keep.
+        seed: The shuffle's seed (a config's ``[train] seed``).
+
+    Returns:
+        The subset.
+
+    Raises:
+        ConfigError: ``n < 1``.
+
+    Example:
+        >>> from neuroseg.data import Record, SliceDataset
+        >>> ds = SliceDataset([Record(np.zeros((4, 4, 1), np.uint8), label=i % 2)
+        ...                    for i in range(10)])
+        >>> sorted(r.label for r in stratified_subset(ds, 4, seed=0))
+        [0, 0, 1, 1]
+    """
+    if n < 1:
+        raise ConfigError(f"a subset needs n >= 1, got {n}.")
+    if n >= len(dataset):
+        return dataset
+    records = dataset.records
+    if all(r.label is not None for r in records):
+        keys: list[Any] = [r.label for r in records]
+    elif all(r.mask is not None for r in records):
+        keys = [bool(np.any(r.load_mask())) for r in records]
+    else:
+        keys = [0] * len(records)
+    rng = np.random.default_rng(seed)
+    units = [r.patient_id if r.patient_id is not None else f"#record-{i}"
+             for i, r in enumerate(records)]  # fmt: skip
+    distinct = sorted(set(units))
+    rank = {u: int(k) for u, k in zip(distinct, rng.permutation(len(distinct)), strict=True)}
+    within = rng.permutation(len(records))
+    order = sorted(range(len(records)), key=lambda i: (rank[units[i]], int(within[i])))
+    strata = sorted(set(keys), key=str)
+    sizes = [keys.count(k) for k in strata]
+    exact = [n * size / len(records) for size in sizes]
+    quota = [int(e) for e in exact]
+    by_remainder = sorted(range(len(strata)), key=lambda j: (quota[j] - exact[j], j))
+    for j in by_remainder[: n - sum(quota)]:
+        quota[j] += 1
+    if n >= len(strata):
+        for j in range(len(strata)):
+            if quota[j] == 0:
+                donor = max(range(len(strata)), key=lambda k: quota[k])
+                quota[donor] -= 1
+                quota[j] += 1
+    chosen: list[int] = []
+    for key, q in zip(strata, quota, strict=True):
+        chosen += [i for i in order if keys[i] == key][:q]
+    return dataset[sorted(chosen)]
 
 
 def load_experiment(path: str | os.PathLike[str], overrides: list[str] | None = None) -> Experiment:
