@@ -123,3 +123,122 @@ def test_classification(tmp_path):
     r.to_csv(tmp_path / "cases.csv")
     assert (tmp_path / "cases.csv").read_text().splitlines()[0].startswith("id,group,true,pred")
     assert json.loads(r.to_json())["bootstrap"]["unit"] == "patient"
+
+
+def _cells(text, first):
+    """The cells after ``first`` of the printed lines that start with it."""
+    return [ln[len(first) :].split() for ln in text.splitlines() if ln.startswith(first + " ")]
+
+
+def test_segmentation_format_by_hand():
+    """Image 1: truth [1 1 0 0], prediction [1 0 0 0]; image 2: both empty.
+
+    Dice: 2/3 and 1 (both empty) -> per-image mean 0.8333, pooled 2/3.
+    HD95 of image 1: distances {0, 1} (truth -> prediction) and {0} (back); the 95th
+    percentile of [0, 0, 1] is 0.9; image 2 scores 0 -> mean 0.45; pooled 0.9.
+    """
+    t = np.array([[[1, 1, 0, 0]], [[0, 0, 0, 0]]], np.uint8)
+    p = np.array([[[1, 0, 0, 0]], [[0, 0, 0, 0]]], np.uint8)
+    r = evaluate_segmentation(t, p, metrics=["dice", "hd95"], n_bootstrap=50)
+    text = r.format()
+    assert str(r) == text
+    assert text.splitlines()[0] == "segmentation: 2 images (patients unknown)"
+    (dice_row,) = _cells(text, "Dice")
+    (hd_row,) = _cells(text, "HD95 (px)")
+    assert dice_row[0] == "0.8333" and dice_row[-1] == "0.6667"
+    assert hd_row[0] == "0.4500" and hd_row[-1] == "0.9000"
+    lo, hi = r.summary["metrics"]["dice"]["per_image"]["ci_low"], 1.0
+    assert dice_row[1:3] == [f"[{lo:.4f},", f"{hi:.3f}]"]
+    assert "both empty score 1 (HD95 0)" in text and "1000" not in text
+    assert "50 resamples of images (seed 0)" in text
+    with_groups = evaluate_segmentation(t, p, groups=["a", "b"], metrics=["dice"], n_bootstrap=20)
+    text = with_groups.format()
+    assert "2 images, 2 patients" in text and "per patient" in text
+    assert with_groups.headline()["Dice per patient"][0] == pytest.approx(5 / 6)
+
+
+def test_classification_format_two_classes_by_hand():
+    """Truth 0,0,0,0,1,1; prediction 0,0,1,1,1,1.
+
+    class a: TP 2, FP 0, FN 2 -> precision 1, recall 0.5, F1 2/3, support 4
+    class b: TP 2, FP 2, FN 0 -> precision 0.5, recall 1, F1 2/3, support 2
+    """
+    r = evaluate_classification(
+        [0, 0, 0, 0, 1, 1], [0, 0, 1, 1, 1, 1], class_names=["a", "b"], n_bootstrap=100
+    )
+    text = r.format()
+    assert _cells(text, "class") == [["precision", "recall", "F1", "support"]]
+    (a, a_cm), (b, b_cm) = _cells(text, "a"), _cells(text, "b")
+    assert a == ["1.000", "0.5000", "0.6667", "4"] and b == ["0.5000", "1.000", "0.6667", "2"]
+    assert _cells(text, "macro average") == [["0.7500", "0.7500", "0.6667", "6"]]
+    assert _cells(text, "truth \\ prediction") == [["a", "b"]]
+    assert (a_cm, b_cm) == (["2", "2"], ["0", "2"])
+    assert _cells(text, "accuracy")[0][0] == "0.6667"
+    assert _cells(text, "balanced accuracy")[0][0] == "0.7500"
+    assert "ROC AUC" not in text  # labels only: no scores, no AUC
+    assert r.headline()["macro F1"][0] == pytest.approx(2 / 3)
+
+
+def _counts(truths, preds):
+    t = [a.astype(bool) for a in truths]
+    p = [a.astype(bool) for a in preds]
+    tp = sum(int((a & b).sum()) for a, b in zip(t, p))
+    fp = sum(int((~a & b).sum()) for a, b in zip(t, p))
+    fn = sum(int((a & ~b).sum()) for a, b in zip(t, p))
+    return tp, fp, fn
+
+
+def test_images_of_different_sizes():
+    rng = np.random.default_rng(1)
+    shapes = [(16, 16), (12, 20), (16, 16), (10, 14), (12, 20)]
+    truths, preds = [], []
+    for h, w in shapes:
+        t = np.zeros((h, w), np.uint8)
+        t[2:7, 3:8] = 1
+        truths.append(t)
+        preds.append(np.roll(t, int(rng.integers(0, 3)), axis=1))
+    preds[3][:] = 0  # a missed tumour: HD95 is the diagonal of that image
+    groups = ["p1", "p2", "p1", "p3", "p3"]  # p3's slices have two sizes
+    r = evaluate_segmentation(truths, preds, groups=groups, n_bootstrap=20)
+    for i, (t, p) in enumerate(zip(truths, preds)):
+        assert r.table["dice"][i] == pytest.approx(dice(t, p))
+        assert r.table["hd95"][i] == pytest.approx(hd95(t, p))
+    assert r.table["hd95"][3] == pytest.approx(np.hypot(10, 14))
+    m = r.summary["metrics"]
+    tp, fp, fn = _counts(truths, preds)
+    assert m["dice"]["pooled"] == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert np.isnan(m["hd95"]["pooled"]) and r.summary["n_image_sizes"] == 3
+    assert json.loads(r.to_json())["metrics"]["hd95"]["pooled"] is None
+    # per patient: Dice from each patient's summed counts, whatever the sizes
+    per_patient_dice = []
+    for rows in ([0, 2], [1], [3, 4]):
+        tp, fp, fn = _counts([truths[i] for i in rows], [preds[i] for i in rows])
+        per_patient_dice.append(2 * tp / (2 * tp + fp + fn))
+    assert m["dice"]["per_patient"]["mean"] == pytest.approx(np.mean(per_patient_dice))
+    # ... HD95 only for a patient whose slices share one size (one volume)
+    p1 = hd95(np.stack([truths[0], truths[2]]), np.stack([preds[0], preds[2]]),
+              reduction="per_patient", groups=["p1", "p1"])  # fmt: skip
+    assert m["hd95"]["per_patient"]["n_excluded"] == 1
+    assert m["hd95"]["per_patient"]["mean"] == pytest.approx(
+        np.mean([p1, hd95(truths[1], preds[1])])
+    )
+    text = r.format()
+    assert "excluded patients" in text and "not computed for images of 3 sizes" in text
+    # one size given as a list equals the stacked result
+    same = [truths[0], truths[2]], [preds[0], preds[2]]
+    a = evaluate_segmentation(*same, groups=["x", "y"], n_bootstrap=30)
+    b = evaluate_segmentation(
+        np.stack(same[0]), np.stack(same[1]), groups=["x", "y"], n_bootstrap=30
+    )
+    assert a.summary == b.summary and a.table == b.table
+
+
+def test_per_image_inputs_checked():
+    with pytest.raises(ConfigError, match="image 1"):
+        evaluate_segmentation(
+            [np.zeros((4, 4)), np.zeros((4, 4))], [np.zeros((4, 4)), np.zeros((3, 4))]
+        )
+    with pytest.raises(ConfigError, match="2 images but y_pred 1"):
+        evaluate_segmentation([np.zeros((4, 4)), np.zeros((5, 4))], [np.zeros((4, 4))])
+    with pytest.raises(ConfigError, match="no images"):
+        evaluate_segmentation(np.zeros((0, 4, 4)), np.zeros((0, 4, 4)))

@@ -30,6 +30,7 @@ from neuroseg.metrics.evaluation import (
     EvaluationResult,
     evaluate_classification,
     evaluate_segmentation,
+    jsonable,
 )
 from neuroseg.metrics.losses import (
     DiceBCELoss,
@@ -85,6 +86,7 @@ __all__ = [
     "focal_tversky_loss",
     "hd95",
     "iou",
+    "jsonable",
     "precision",
     "precision_recall_f1",
     "recall",

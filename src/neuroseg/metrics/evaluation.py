@@ -3,8 +3,12 @@
 :func:`evaluate_segmentation` scores every image with the functional metrics and summarises
 them per image, pooled and (with ``groups=``) per patient; :func:`evaluate_classification`
 does the same for a classifier. Both return an :class:`EvaluationResult`, whose table is
-written with :meth:`~EvaluationResult.to_csv` and whose summary with
-:meth:`~EvaluationResult.to_json`.
+written with :meth:`~EvaluationResult.to_csv`, whose summary with
+:meth:`~EvaluationResult.to_json`, and which prints as aligned tables
+(:meth:`~EvaluationResult.format`). ``neuroseg evaluate`` goes through these two functions.
+
+Segmentation inputs may be one stack ``(N, H, W[, C])`` or a list of per-image arrays of
+different sizes (each image is scored at its own size).
 
 Confidence intervals are percentile bootstrap intervals (default 95 %, 1000 resamples,
 seeded, so reruns give the same numbers). With ``groups=`` the resampling unit is the
@@ -28,39 +32,185 @@ from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.metrics._inputs import group_index, prepare, to_numpy
 from neuroseg.metrics.classification import (
     ClassificationReport,
-    _labels,
+    accuracy,
+    balanced_accuracy,
     classification_report,
+    precision_recall_f1,
     roc_auc,
 )
 from neuroseg.metrics.distance import assd, hd95
-from neuroseg.metrics.overlap import dice, iou, precision, recall, specificity
+from neuroseg.metrics.overlap import EmptyRule, confusion_counts, scores_from_counts
+from neuroseg.tables import format_table
 
-__all__ = ["EvaluationResult", "evaluate_classification", "evaluate_segmentation"]
+__all__ = ["EvaluationResult", "evaluate_classification", "evaluate_segmentation", "jsonable"]
 
-_SEG_METRICS: dict[str, Any] = {
-    "dice": dice,
-    "iou": iou,
-    "precision": precision,
-    "recall": recall,
-    "specificity": specificity,
-    "hd95": hd95,
-    "assd": assd,
+_OVERLAP = ("dice", "iou", "precision", "recall", "specificity")
+_DISTANCE: dict[str, Any] = {"hd95": hd95, "assd": assd}
+_SEG_METRICS = (*_OVERLAP, *_DISTANCE)
+_LABELS = {
+    "dice": "Dice",
+    "iou": "IoU",
+    "precision": "precision",
+    "recall": "recall",
+    "specificity": "specificity",
+    "hd95": "HD95",
+    "assd": "ASSD",
 }
-_DISTANCE = {"hd95", "assd"}
 
 
-def _jsonable(x: Any) -> Any:
+def jsonable(x: Any) -> Any:
+    """``x`` with NumPy numbers and arrays as Python ones and NaN as ``None`` (for JSON).
+
+    Example:
+        >>> jsonable({"a": np.float64("nan"), "b": np.arange(2), "c": (np.int64(3),)})
+        {'a': None, 'b': [0, 1], 'c': [3]}
+    """
     if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
+        return jsonable(x.tolist())
+    if isinstance(x, np.bool_):
+        return bool(x)
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, (float, np.floating)):
         return None if math.isnan(float(x)) else float(x)
     return x
+
+
+def _nan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _pair(lo: Any, hi: Any) -> tuple[float, float] | None:
+    """A confidence interval for :func:`~neuroseg.tables.format_table`, or None."""
+    return None if _nan(lo) or _nan(hi) else (float(lo), float(hi))
+
+
+def _ci_label(summary: dict[str, Any]) -> str:
+    return f"{float(summary['bootstrap']['confidence']) * 100:g} % CI"
+
+
+def _bootstrap_line(summary: dict[str, Any], unit_plural: str) -> str:
+    b = summary["bootstrap"]
+    line = (
+        f"{_ci_label(summary)}: percentile bootstrap, {b['resamples']} resamples of "
+        f"{unit_plural} (seed {b['seed']})"
+    )
+    if b["unit"] != "patient":
+        line += "; no patient IDs, so the intervals may be too narrow"
+    return line
+
+
+def _metric_label(key: str, summary: dict[str, Any]) -> str:
+    name, _, cls = key.partition("_")
+    label = _LABELS.get(name, name)
+    if name in _DISTANCE:
+        label += " (px)" if summary.get("spacing") is None else ""
+    return f"{label} class {cls}" if cls else label
+
+
+def _format_segmentation(summary: dict[str, Any]) -> str:
+    metrics: dict[str, dict[str, Any]] = summary["metrics"]
+    ci = _ci_label(summary)
+    has_patient = any("per_patient" in b for b in metrics.values())
+    excluded_images = any(b["per_image"]["n_excluded"] for b in metrics.values())
+    excluded_patients = any(b.get("per_patient", {}).get("n_excluded") for b in metrics.values())
+    header = ["metric", "per image", ci, "pooled"]
+    if has_patient:
+        header += ["per patient", ci]
+    if excluded_images or excluded_patients:
+        header += ["excluded images"]
+    if excluded_patients:
+        header += ["excluded patients"]
+    rows: list[list[Any]] = []
+    for key, block in metrics.items():
+        img = block["per_image"]
+        row: list[Any] = [
+            _metric_label(key, summary),
+            img["mean"],
+            _pair(img["ci_low"], img["ci_high"]),
+            block["pooled"],
+        ]
+        pp = block.get("per_patient")
+        if has_patient:
+            row += [pp["mean"], _pair(pp["ci_low"], pp["ci_high"])] if pp else [None, None]
+        if excluded_images or excluded_patients:
+            row.append(int(img["n_excluded"]))
+        if excluded_patients:
+            row.append(int(pp["n_excluded"]) if pp else None)
+        rows.append(row)
+    n_patients = summary.get("n_patients")
+    head = f"segmentation: {summary['n_images']} images"
+    head += f", {n_patients} patients" if n_patients else " (patients unknown)"
+    lines = [head, format_table(rows, header=header)]
+    if has_patient:
+        lines.append("per patient: a patient's slices form one volume (counts summed, HD95 in 3-D)")
+    if summary["empty_rule"] == "one":
+        lines.append(
+            "empty masks: truth and prediction both empty score 1 (HD95 0); only one empty "
+            "scores 0 (HD95: the image diagonal)"
+        )
+    else:
+        lines.append(
+            "empty masks: a value that is undefined (0/0, or HD95 with an empty mask) is "
+            "left out of the mean (counted under 'excluded')"
+        )
+    spacing = summary.get("spacing")
+    if spacing is not None and any(k.split("_")[0] in _DISTANCE for k in metrics):
+        lines.append(f"distances in the units of the pixel spacing {tuple(spacing)}")
+    if int(summary.get("n_image_sizes", 1)) > 1 and any(k in _DISTANCE for k in metrics):
+        lines.append(
+            f"pooled surface distances are not computed for images of "
+            f"{summary['n_image_sizes']} sizes"
+        )
+    lines.append(_bootstrap_line(summary, "patients" if has_patient else "images"))
+    return "\n".join(lines)
+
+
+def _format_classification(summary: dict[str, Any]) -> str:
+    names: list[str] = summary["class_names"]
+    per_class: dict[str, dict[str, Any]] = summary["per_class"]
+    has_auc = summary.get("roc_auc_macro") is not None
+    header = ["class", "precision", "recall", "F1", "support"] + (["ROC AUC"] if has_auc else [])
+    rows: list[list[Any]] = []
+    for name in names:
+        pc = per_class[name]
+        rows.append(
+            [name, pc["precision"], pc["recall"], pc["f1"], int(pc["support"])]
+            + ([pc.get("roc_auc")] if has_auc else [])
+        )
+    macro = summary["macro"]
+    rows.append(
+        ["macro average", macro["precision"], macro["recall"], macro["f1"], int(summary["n"])]
+        + ([summary["roc_auc_macro"]] if has_auc else [])
+    )
+    cm = [[name, *(int(v) for v in row)] for name, row in zip(names, summary["confusion_matrix"])]
+    ci = summary["ci"]
+    figures: list[list[Any]] = [
+        ["accuracy", summary["accuracy"], _pair(*ci["accuracy"])],
+        ["balanced accuracy", summary["balanced_accuracy"], _pair(*ci["balanced_accuracy"])],
+        ["macro F1", macro["f1"], _pair(*ci["macro_f1"])],
+    ]
+    if has_auc:
+        figures.append(["ROC AUC (macro)", summary["roc_auc_macro"], _pair(*ci["roc_auc_macro"])])
+    if summary.get("ece") is not None:
+        figures.append(["calibration error (ECE)", summary["ece"], None])
+    unit = "patients" if summary["bootstrap"]["unit"] == "patient" else "cases"
+    return "\n".join(
+        [
+            f"classification: {summary['n']} cases",
+            format_table(rows, header=header),
+            "",
+            "confusion matrix (rows: truth, columns: prediction)",
+            format_table(cm, header=["truth \\ prediction", *names]),
+            "",
+            format_table(figures, header=["metric", "value", _ci_label(summary)]),
+            _bootstrap_line(summary, unit),
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -69,8 +219,8 @@ class EvaluationResult:
 
     Attributes:
         table: Column name → one value per item (image or case), in input order.
-        summary: The aggregated figures with confidence intervals (JSON-ready; NaN becomes
-            ``null`` in JSON).
+        summary: The aggregated figures with confidence intervals (NaN becomes ``null`` in
+            JSON).
         report: The full :class:`~neuroseg.metrics.ClassificationReport` (classification
             only).
 
@@ -81,11 +231,18 @@ class EvaluationResult:
         >>> block = r.summary["metrics"]
         >>> block["dice"].get("per_image").get("mean"), len(r.rows())
         (1.0, 2)
+        >>> print(r.format().splitlines()[1])
+        metric  per image         95 % CI  pooled
     """
 
     table: dict[str, list[Any]]
     summary: dict[str, Any]
     report: ClassificationReport | None = None
+
+    @property
+    def task(self) -> str:
+        """``"segmentation"`` or ``"classification"``."""
+        return "segmentation" if "metrics" in self.summary else "classification"
 
     def rows(self) -> list[dict[str, Any]]:
         """The table as one dict per item."""
@@ -100,20 +257,57 @@ class EvaluationResult:
             writer = csv.DictWriter(f, fieldnames=list(self.table))
             writer.writeheader()
             for row in self.rows():
-                writer.writerow(
-                    {
-                        k: ("" if isinstance(v, float) and math.isnan(v) else v)
-                        for k, v in row.items()
-                    }
-                )
+                writer.writerow({k: ("" if _nan(v) else v) for k, v in row.items()})
         return path
 
     def to_json(self, path: str | Path | None = None) -> str:
         """The summary as JSON text; also written to ``path`` if given."""
-        text = json.dumps(_jsonable(self.summary), indent=2)
+        text = json.dumps(jsonable(self.summary), indent=2)
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
+
+    def headline(self) -> dict[str, tuple[float, tuple[float, float] | None]]:
+        """The main figures, label → ``(value, interval or None)``, in reading order.
+
+        Segmentation: each metric per image, pooled and per patient; classification:
+        accuracy, balanced accuracy, macro F1 and (with scores) macro ROC AUC.
+        """
+        s = self.summary
+        out: dict[str, tuple[float, tuple[float, float] | None]] = {}
+        if self.task == "segmentation":
+            for key, block in s["metrics"].items():
+                label = _metric_label(key, s)
+                img = block["per_image"]
+                out[f"{label} per image"] = (img["mean"], _pair(img["ci_low"], img["ci_high"]))
+                out[f"{label} pooled"] = (block["pooled"], None)
+                pp = block.get("per_patient")
+                if pp:
+                    out[f"{label} per patient"] = (pp["mean"], _pair(pp["ci_low"], pp["ci_high"]))
+            return out
+        ci = s["ci"]
+        out["accuracy"] = (s["accuracy"], _pair(*ci["accuracy"]))
+        out["balanced accuracy"] = (s["balanced_accuracy"], _pair(*ci["balanced_accuracy"]))
+        out["macro F1"] = (s["macro"]["f1"], _pair(*ci["macro_f1"]))
+        if "roc_auc_macro" in ci:
+            out["ROC AUC (macro)"] = (s["roc_auc_macro"], _pair(*ci["roc_auc_macro"]))
+        return out
+
+    def format(self) -> str:
+        """The summary as aligned plain-text tables (4 significant digits).
+
+        Segmentation: one row per metric with the per-image mean and its interval, the
+        pooled value and (with patients) the per-patient mean and its interval.
+        Classification: per-class precision, recall, F1 and support, the confusion matrix
+        with class names, and accuracy, balanced accuracy, macro F1 and macro ROC AUC with
+        their intervals.
+        """
+        if self.task == "segmentation":
+            return _format_segmentation(self.summary)
+        return _format_classification(self.summary)
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 def _ci(boot: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -173,6 +367,62 @@ def _check_bootstrap(n_bootstrap: int, confidence: float) -> None:
         raise ConfigError(f"confidence must lie in (0, 1), got {confidence}")
 
 
+@dataclass(frozen=True)
+class _Part:
+    """Images of one size: their input positions and canonical truth/prediction stacks."""
+
+    index: np.ndarray
+    truth: np.ndarray
+    pred: np.ndarray
+
+
+def _parts(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    threshold: float,
+    from_logits: bool,
+    num_classes: int | None,
+    include_background: bool,
+) -> tuple[int, list[_Part], tuple[int, ...] | None]:
+    """Split the inputs into stacks of one image size each (one stack for array inputs)."""
+    opts: dict[str, Any] = {
+        "threshold": threshold,
+        "from_logits": from_logits,
+        "num_classes": num_classes,
+        "include_background": include_background,
+    }
+    if not (isinstance(y_true, (list, tuple)) and any(hasattr(a, "shape") for a in y_true)):
+        prep = prepare(y_true, y_pred, **opts)
+        n = prep.truth.shape[0]
+        return n, [_Part(np.arange(n), prep.truth, prep.pred)], prep.classes
+    if len(y_pred) != len(y_true):
+        raise ConfigError(f"y_true holds {len(y_true)} images but y_pred {len(y_pred)}")
+    truths = [to_numpy(a) for a in y_true]
+    preds = [to_numpy(a) for a in y_pred]
+    by_shape: dict[tuple[tuple[int, ...], tuple[int, ...]], list[int]] = {}
+    for i, (t, p) in enumerate(zip(truths, preds)):
+        if t.ndim not in (2, 3) or p.ndim not in (2, 3) or t.shape[:2] != p.shape[:2]:
+            raise ConfigError(
+                f"image {i}: y_true {t.shape} and y_pred {p.shape}; each image must be "
+                "(H, W) or (H, W, C), the two of the same size"
+            )
+        by_shape.setdefault((t.shape, p.shape), []).append(i)
+    parts: list[_Part] = []
+    classes: tuple[int, ...] | None = None
+    for k, idx in enumerate(by_shape.values()):
+        prep = prepare(
+            np.stack([truths[i] for i in idx]), np.stack([preds[i] for i in idx]), **opts
+        )
+        if k and prep.classes != classes:
+            raise ConfigError(
+                "the images do not all have the same classes; pass num_classes= for label maps"
+            )
+        classes = prep.classes
+        parts.append(_Part(np.asarray(idx), prep.truth, prep.pred))
+    return len(truths), parts, classes
+
+
 def evaluate_segmentation(
     y_true: Any,
     y_pred: Any,
@@ -199,8 +449,17 @@ def evaluate_segmentation(
     surface distances) and, with ``groups=``, the per-patient mean (each patient a volume)
     with its interval over patients.
 
+    Overlap metrics come from each image's confusion counts through
+    :func:`~neuroseg.metrics.scores_from_counts` (the formulas and empty-mask rule of
+    :func:`~neuroseg.metrics.dice` and the others); pooled and per-patient values sum those
+    counts. Images may differ in size: pass lists of ``(H, W)`` arrays. Then each surface
+    distance is measured at the image's own size; a per-patient HD95/ASSD needs the
+    patient's slices to share one size (else NaN, counted in ``n_excluded``), and pooled
+    HD95/ASSD is only computed when all images share one size (else NaN).
+
     Args:
-        y_true: Truth masks, as for :func:`~neuroseg.metrics.dice`.
+        y_true: Truth masks, as for :func:`~neuroseg.metrics.dice`, or a list of per-image
+            arrays ``(H, W)`` (or ``(H, W, C)``) of any sizes.
         y_pred: Predictions of the same layout.
         groups: One patient ID per image; patients are the bootstrap unit.
         ids: One name per image for the table (default ``0..N-1``).
@@ -218,6 +477,11 @@ def evaluate_segmentation(
     Returns:
         An :class:`EvaluationResult`.
 
+    Raises:
+        ConfigError: Mismatched inputs, ``ids`` or ``groups`` of the wrong length, no
+            images, or bad bootstrap settings.
+        UnknownNameError: An unknown metric name.
+
     Example:
         >>> import numpy as np
         >>> t = np.zeros((3, 4, 4), np.uint8); t[0, :2] = 1
@@ -227,6 +491,9 @@ def evaluate_segmentation(
         >>> image, patient = m.get("per_image"), m.get("per_patient")
         >>> round(image.get("mean"), 4), round(m.get("pooled"), 4), round(patient.get("mean"), 4)
         (0.8889, 0.6667, 0.8333)
+        >>> sizes = [np.ones((4, 4)), np.ones((2, 6))]  # two sizes
+        >>> evaluate_segmentation(sizes, sizes, metrics=["dice"]).table["dice"]
+        [1.0, 1.0]
     """
     _check_bootstrap(n_bootstrap, confidence)
     unknown = [m for m in metrics if m not in _SEG_METRICS]
@@ -234,14 +501,9 @@ def evaluate_segmentation(
         raise UnknownNameError(
             f"Unknown metric(s) {unknown}; choose from {', '.join(_SEG_METRICS)}"
         )
-    common: dict[str, Any] = {
-        "threshold": threshold,
-        "from_logits": from_logits,
-        "empty": empty,
-        "num_classes": num_classes,
-        "include_background": include_background,
-    }
-    prep = prepare(
+    if empty not in ("one", "nan"):
+        raise ConfigError(f"Unknown empty rule {empty!r}; choose 'one' or 'nan'")
+    n, parts, classes = _parts(
         y_true,
         y_pred,
         threshold=threshold,
@@ -249,49 +511,77 @@ def evaluate_segmentation(
         num_classes=num_classes,
         include_background=include_background,
     )
-    n = prep.truth.shape[0]
+    if n == 0:
+        raise ConfigError("no images to score: y_true is empty")
     if ids is not None and len(ids) != n:
         raise ConfigError(f"ids has {len(ids)} entries for {n} images")
     if groups is not None and len(groups) != n:
         raise ConfigError(f"groups has {len(groups)} entries for {n} images")
+    k = 1 if classes is None else len(classes)
+    label_opts: dict[str, Any] = {
+        "num_classes": None if classes is None else classes[-1] + 1,
+        "include_background": include_background,
+    }
+    counts = np.zeros((4, n, k), np.int64)  # TP, FP, FN, TN per image and scored class
+    for part in parts:
+        tp_fp_fn_tn = confusion_counts(part.truth, part.pred, **label_opts)
+        counts[:, part.index] = np.stack(
+            [np.asarray(x).reshape(len(part.index), k) for x in tp_fp_fn_tn]
+        )
     table: dict[str, list[Any]] = {"id": list(ids) if ids is not None else list(range(n))}
     units = None
     if groups is not None:
         table["group"] = [str(g) for g in groups]
         units = group_index(groups)[1]
-    if prep.classes is None:
-        for label, mask in (("truth_pixels", prep.truth), ("pred_pixels", prep.pred)):
-            table[label] = [int(x) for x in np.count_nonzero(mask.reshape(n, -1), axis=1)]
-    classes: list[int | None] = list(prep.classes) if prep.classes is not None else [None]
+    if classes is None:
+        table["truth_pixels"] = [int(x) for x in counts[0, :, 0] + counts[2, :, 0]]
+        table["pred_pixels"] = [int(x) for x in counts[0, :, 0] + counts[1, :, 0]]
+    rule: EmptyRule = "one" if empty == "one" else "nan"
+    overlap = {
+        "none": scores_from_counts(*counts, empty=rule),
+        "pooled": scores_from_counts(*counts.sum(axis=1), empty=rule),
+    }
+    if units is not None:
+        per_patient_counts = np.stack([counts[:, u].sum(axis=1) for u in units], axis=1)
+        overlap["per_patient"] = scores_from_counts(*per_patient_counts, empty=rule)
+    part_of = np.empty(n, np.int64)
+    local = np.empty(n, np.int64)
+    for j, part in enumerate(parts):
+        part_of[part.index] = j
+        local[part.index] = np.arange(len(part.index))
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for name in metrics:
-        fn = _SEG_METRICS[name]
-        kwargs = {**common, **({"spacing": spacing} if name in _DISTANCE else {})}
-        per_image = np.asarray(fn(y_true, y_pred, reduction="none", **kwargs)).reshape(n, -1)
-        pooled = np.atleast_1d(fn(y_true, y_pred, reduction="pooled", **kwargs))
-        per_patient = None
-        if groups is not None:
-            res = fn(y_true, y_pred, reduction="per_patient", groups=groups, details=True, **kwargs)
-            per_patient = np.asarray(res.values).reshape(len(res.values), -1)
-        for k, c in enumerate(classes):
-            key = name if c is None else f"{name}_{c}"
-            col = per_image[:, k]
+        per_image, pooled, per_patient = _metric_values(
+            name,
+            parts,
+            overlap,
+            units,
+            part_of=part_of,
+            local=local,
+            n=n,
+            k=k,
+            opts={**label_opts, "empty": empty, "spacing": spacing},
+        )
+        for j, cls in enumerate(classes if classes is not None else [None]):
+            key = name if cls is None else f"{name}_{cls}"
+            col = per_image[:, j]
             table[key] = [float(v) for v in col]
             block: dict[str, Any] = {
                 "per_image": _summary_block(
                     col, units, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
                 ),
-                "pooled": float(pooled[k]),
+                "pooled": float(pooled[j]),
             }
             if per_patient is not None:
                 block["per_patient"] = _summary_block(
-                    per_patient[:, k], None, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
+                    per_patient[:, j], None, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
                 )
             out[key] = block
     summary = {
         "n_images": n,
         "n_patients": None if units is None else len(units),
+        "n_image_sizes": len(parts),
         "empty_rule": empty,
         "spacing": None if spacing is None else [float(s) for s in spacing],
         "bootstrap": {
@@ -303,6 +593,61 @@ def evaluate_segmentation(
         "metrics": out,
     }
     return EvaluationResult(table=table, summary=summary)
+
+
+def _metric_values(
+    name: str,
+    parts: list[_Part],
+    overlap: dict[str, dict[str, Any]],
+    units: list[np.ndarray] | None,
+    *,
+    part_of: np.ndarray,
+    local: np.ndarray,
+    n: int,
+    k: int,
+    opts: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per-image ``(n, k)``, pooled ``(k,)`` and per-patient ``(P, k)`` values of a metric."""
+    if name in _OVERLAP:
+        per_patient = None
+        if units is not None:
+            per_patient = np.asarray(overlap["per_patient"][name]).reshape(len(units), k)
+        return (
+            np.asarray(overlap["none"][name]).reshape(n, k),
+            np.asarray(overlap["pooled"][name]).reshape(k),
+            per_patient,
+        )
+    fn = _DISTANCE[name]
+    per_image = np.empty((n, k))
+    for part in parts:
+        values = fn(part.truth, part.pred, reduction="none", **opts)
+        per_image[part.index] = np.asarray(values).reshape(len(part.index), k)
+    pooled = np.full(k, np.nan)
+    if len(parts) == 1:
+        pooled = np.atleast_1d(fn(parts[0].truth, parts[0].pred, reduction="pooled", **opts))
+    if units is None:
+        return per_image, pooled, None
+    per_patient = np.full((len(units), k), np.nan)
+    for j, rows in enumerate(units):
+        where = np.unique(part_of[rows])
+        if len(where) == 1:  # the patient's slices share one size: one volume
+            part = parts[int(where[0])]
+            sel = local[rows]
+            value = fn(
+                part.truth[sel],
+                part.pred[sel],
+                reduction="per_patient",
+                groups=[0] * len(sel),
+                **opts,
+            )
+            per_patient[j] = np.asarray(value).reshape(k)
+    return per_image, pooled, per_patient
+
+
+def _as_labels(y: Any) -> np.ndarray:
+    """Labels from ``(N,)`` labels or ``(N, C)`` scores (already validated)."""
+    a = to_numpy(y)
+    return np.argmax(a, axis=1) if a.ndim == 2 else a.astype(np.int64)
 
 
 def evaluate_classification(
@@ -324,7 +669,9 @@ def evaluate_classification(
     :class:`~neuroseg.metrics.ClassificationReport` as a dict plus ``"ci"``: intervals of
     accuracy, balanced accuracy, macro F1 and (with scores) macro ROC-AUC, resampling
     patients when ``groups=`` is given, else cases. Resamples in which a figure is undefined
-    (e.g. a class absent) are left out of its interval.
+    (e.g. a class absent) are left out of its interval. Each resample is scored by
+    :func:`~neuroseg.metrics.accuracy`, :func:`~neuroseg.metrics.balanced_accuracy`,
+    :func:`~neuroseg.metrics.precision_recall_f1` and :func:`~neuroseg.metrics.roc_auc`.
 
     Args:
         y_true: ``(N,)`` labels.
@@ -347,9 +694,8 @@ def evaluate_classification(
     """
     _check_bootstrap(n_bootstrap, confidence)
     report = classification_report(y_true, y_pred, class_names=class_names, n_bins=n_bins)
-    t = _labels(y_true, "y_true")
+    t, p = _as_labels(y_true), _as_labels(y_pred)
     scores = to_numpy(y_pred)
-    p = _labels(y_pred, "y_pred")
     n, c = len(t), len(report.class_names)
     for label, seq in (("ids", ids), ("groups", groups)):
         if seq is not None and len(seq) != n:
@@ -373,14 +719,9 @@ def evaluate_classification(
     for b in range(n_bootstrap):
         idx = np.concatenate([units[i] for i in rng.integers(0, len(units), len(units))])
         tb, pb = t[idx], p[idx]
-        cm = np.bincount(tb * c + pb, minlength=c * c).reshape(c, c).astype(np.float64)
-        tp, support, predicted = np.diag(cm), cm.sum(axis=1), cm.sum(axis=0)
-        boot["accuracy"][b] = tp.sum() / len(idx)
-        boot["balanced_accuracy"][b] = np.mean(tp[support > 0] / support[support > 0])
-        prec = np.divide(tp, predicted, out=np.zeros(c), where=predicted > 0)
-        rec = np.divide(tp, support, out=np.zeros(c), where=support > 0)
-        f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(c), where=(prec + rec) > 0)
-        boot["macro_f1"][b] = f1.mean()
+        boot["accuracy"][b] = accuracy(tb, pb)
+        boot["balanced_accuracy"][b] = balanced_accuracy(tb, pb)
+        boot["macro_f1"][b] = float(np.mean(precision_recall_f1(tb, pb, num_classes=c)["f1"]))
         if "roc_auc_macro" in boot:
             boot["roc_auc_macro"][b] = float(roc_auc(tb, scores[idx], average="macro"))
     summary = report.to_dict()
