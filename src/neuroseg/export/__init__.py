@@ -8,6 +8,12 @@ Example:
     (('tflite', 'onnx'), (None, 'float16', 'int8'))
 """
 
+# ruff: noqa: E402
+# TensorFlow is imported first, quietly (see neuroseg.logs), then the modules using it.
+import neuroseg.logs
+
+neuroseg.logs.import_tensorflow()
+
 from neuroseg.export.compare import (
     FORMATS,
     compare_export,

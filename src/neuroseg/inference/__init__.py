@@ -9,6 +9,12 @@ Example:
     (80, 80)
 """
 
+# ruff: noqa: E402
+# TensorFlow is imported first, quietly (see neuroseg.logs), then the modules using it.
+import neuroseg.logs
+
+neuroseg.logs.import_tensorflow()
+
 from neuroseg.inference.evaluate import Evaluation, evaluate
 from neuroseg.inference.gradcam import default_gradcam_layer, grad_cam
 from neuroseg.inference.loading import resolve_model

@@ -15,6 +15,12 @@ Example:
     0.6666666666666666
 """
 
+# ruff: noqa: E402
+# TensorFlow is imported first, quietly (see neuroseg.logs), then the modules using it.
+import neuroseg.logs
+
+neuroseg.logs.import_tensorflow()
+
 from neuroseg.metrics.classification import (
     ClassificationReport,
     accuracy,

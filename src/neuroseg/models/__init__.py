@@ -7,6 +7,12 @@ Example:
     True
 """
 
+# ruff: noqa: E402
+# TensorFlow is imported first, quietly (see neuroseg.logs), then the modules using it.
+import neuroseg.logs
+
+neuroseg.logs.import_tensorflow()
+
 from neuroseg.models.batch_norm import FusedBatchNormalization
 from neuroseg.models.blocks import (
     ASPP,

@@ -6,6 +6,12 @@ Example:
     3
 """
 
+# ruff: noqa: E402
+# TensorFlow is imported first, quietly (see neuroseg.logs), then the modules using it.
+import neuroseg.logs
+
+neuroseg.logs.import_tensorflow()
+
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.cv import CVResult, cross_validate, evaluate_fold
 from neuroseg.train.data import epoch_pipeline
