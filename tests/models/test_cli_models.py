@@ -1,21 +1,68 @@
+import os
+import subprocess
+import sys
+
 from neuroseg.cli import main
+from neuroseg.models import get_spec, list_models
 
 
-def test_models_list_prints_table(capsys):
+def test_models_list_prints_the_recorded_figures(capsys):
     assert main(["models", "list", "resunet-small"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split() == ["name", "task", "input", "params", "GFLOPs"]
     name, task, shape, params, gflops = lines[1].split()
     assert (name, task, shape, params) == ("resunet-small", "segmentation", "256x256x1", "517,809")
-    assert 1.0 < float(gflops) < 20.0
+    assert gflops == f"{get_spec('resunet-small').gflops:.2f}"
+
+
+def test_models_list_measure_builds_and_counts(capsys):
+    assert main(["models", "list", "resunet-small", "--measure"]) == 0
+    out = capsys.readouterr().out
+    name, task, shape, params, gflops = out.strip().splitlines()[1].split()
+    assert (name, task, shape, params) == ("resunet-small", "segmentation", "256x256x1", "517,809")
+    assert abs(float(gflops) - get_spec("resunet-small").gflops) <= 0.01
+    assert "differ from the recorded" not in out
 
 
 def test_models_list_without_flops(capsys):
     assert main(["models", "list", "classifier-mobilenetv3s*", "--no-flops"]) == 0
     out = capsys.readouterr().out
     assert "classifier-mobilenetv3small" in out and "classification" in out
+    assert "941,428" in out
     assert "resunet" not in out and out.rstrip().endswith("-")
 
 
 def test_models_without_action_is_an_error(capsys):
     assert main(["models"]) == 2
+
+
+# ``models list`` must read the registry, not build models: a preset whose builder fails
+# is listed with its recorded figures, and every built-in preset is listed with its own.
+NO_BUILD = """\
+from neuroseg.models import ModelSpec, register_model
+def unbuildable(**kwargs):
+    raise AssertionError("neuroseg models list built a model")
+register_model(ModelSpec("zz-unbuildable", unbuildable, "segmentation",
+                         {"input_shape": (8, 8, 1)}, params=123, gflops=0.5))
+from neuroseg.cli import main
+raise SystemExit(main(["models", "list"]))
+"""
+
+
+def test_models_list_builds_no_model():
+    env = {k: v for k, v in os.environ.items() if k != "NEUROSEG_LOG_LEVEL"}
+    out = subprocess.run(
+        [sys.executable, "-c", NO_BUILD], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stderr == ""  # TensorFlow's start-up lines are hidden too
+    rows = {line.split()[0]: line.split() for line in out.stdout.splitlines() if line.strip()}
+    assert rows["zz-unbuildable"] == ["zz-unbuildable", "segmentation", "8x8x1", "123", "0.50"]
+    for name in list_models():
+        spec = get_spec(name)
+        assert rows[name][1:] == [
+            spec.task,
+            "x".join(map(str, spec.kwargs["input_shape"])),
+            f"{spec.params:,}",
+            f"{spec.gflops:.2f}",
+        ], name

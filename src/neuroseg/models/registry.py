@@ -28,6 +28,14 @@ class ModelSpec:
         description: One line for ``neuroseg models list``.
         heavy: Slow to build and run on a CPU (ImageNet-size backbones); the shared
             serialisation test runs its default-size round trip only with ``-m slow``.
+        params: Parameter count at the default arguments, as recorded (``None``: not
+            recorded). ``neuroseg models list`` prints it without building the model.
+        gflops: Forward GFLOPs per image at the default input size
+            (``count_flops(model) / 1e9``), as recorded, or ``None``.
+
+    The figures of the built-in presets are checked against freshly built models by
+    ``tests/models/test_registry_figures.py``; ``neuroseg models list --measure`` builds
+    and counts instead of reading them.
     """
 
     name: str
@@ -36,6 +44,8 @@ class ModelSpec:
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     heavy: bool = False
+    params: int | None = None
+    gflops: float | None = None
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -134,33 +144,44 @@ def create_model(name: str, *, pretrained: bool = False, **kwargs: Any) -> keras
     return spec.builder(**{**spec.kwargs, **kwargs})
 
 
+# Each built-in preset's parameters and GFLOPs at its default input size, recorded with
+# count_params() and count_flops() (TensorFlow 2.21); tests/models/test_registry_figures.py
+# rebuilds every preset and fails when a figure drifts (parameters exact, GFLOPs 1 %).
 _SEG = (
     (
         "resunet-small",
         ResUNet,
         {"depth": 3, "base_filters": 16},
         "ResUNet, 3 levels, 16-128 filters: fast CPU training and the quickstart",
+        517_809,
+        5.664,
     ),
     (
         "resunet-base",
         ResUNet,
         {"depth": 4, "base_filters": 32},
         "ResUNet, 4 levels, 32-512 filters",
+        8_297_825,
+        29.716,
     ),
     (
         "resunetpp",
         ResUNetPlusPlus,
         {"depth": 3, "base_filters": 16},
         "ResUNet++ (Jha et al. 2019): SE + ASPP + attention, 3 levels, 16-128 filters",
+        1_623_487,
+        12.083,
     ),
     (
         "attention-resunet",
         AttentionResUNet,
         {"depth": 3, "base_filters": 16},
         "ResUNet with additive attention gates on the skips, 3 levels, 16-128 filters",
+        525_988,
+        5.706,
     ),
 )
-for _name, _cls, _kw, _desc in _SEG:
+for _name, _cls, _kw, _desc, _params, _gflops in _SEG:
     register_model(
         ModelSpec(
             _name,
@@ -168,6 +189,8 @@ for _name, _cls, _kw, _desc in _SEG:
             "segmentation",
             {"input_shape": (256, 256, 1), **_kw, "name": _name.replace("-", "_")},
             _desc,
+            params=_params,
+            gflops=_gflops,
         )
     )
 register_model(
@@ -184,9 +207,23 @@ register_model(
             "name": "multitask_base",
         },
         "shared ResUNet encoder -> tumour mask + 4-class label, no-tumour consistency term",
+        params=518_325,
+        gflops=5.664,
     )
 )
+_CLASSIFIER_FIGURES: dict[str, tuple[int, float]] = {
+    "cnn": (1_175_588, 5.119),
+    "densenet121": (7_041_604, 5.701),
+    "efficientnetb0": (4_054_695, 0.801),
+    "efficientnetb1": (6_580_363, 1.181),
+    "efficientnetb2": (7_774_205, 1.362),
+    "efficientnetb3": (10_789_683, 1.984),
+    "mobilenetv3large": (3_000_196, 0.444),
+    "mobilenetv3small": (941_428, 0.1164),
+    "resnet50": (23_595_908, 7.752),
+}
 for _backbone in BACKBONES:
+    _figures = _CLASSIFIER_FIGURES.get(_backbone)
     register_model(
         ModelSpec(
             f"classifier-{_backbone}",
@@ -197,5 +234,7 @@ for _backbone in BACKBONES:
             if _backbone == "cnn"
             else f"keras.applications {_backbone} backbone + 1->3 channel adapter, 4 classes",
             heavy=_backbone != "cnn",
+            params=_figures[0] if _figures else None,
+            gflops=_figures[1] if _figures else None,
         )
     )
