@@ -37,6 +37,7 @@ def _inputs(model, val):
     return np.stack([p.preprocess(r.load_image()) for r in val])
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("quantize", [None, "float16", "int8"])
 def test_tflite_matches_keras(model, val, tmp_path, quantize):
     x = _inputs(model, val)
@@ -56,6 +57,7 @@ def test_tflite_matches_keras(model, val, tmp_path, quantize):
         assert diff.mean() < 0.05
 
 
+@pytest.mark.data
 def test_int8_is_smaller_and_needs_data(model, val, tmp_path):
     x = _inputs(model, val)
     f32 = export_tflite(model, tmp_path / "f.tflite").stat().st_size
@@ -69,6 +71,7 @@ def test_int8_is_smaller_and_needs_data(model, val, tmp_path):
         export_tflite(model, tmp_path / "x.tflite", quantize="int8", representative_data=x[:, :32])
 
 
+@pytest.mark.data
 def test_onnx_checked_with_onnxruntime(model, val, tmp_path):
     x = _inputs(model, val)
     runner = load_exported(export_onnx(model, tmp_path / "m.onnx"))
@@ -78,6 +81,7 @@ def test_onnx_checked_with_onnxruntime(model, val, tmp_path):
         runner(np.zeros((1, 32, 32, 1), "float32"))
 
 
+@pytest.mark.data
 def test_export_model_report(model, val, tmp_path):
     report = export_model(
         model, tmp_path / "m.tflite", quantize="int8", data=val, json_out=tmp_path / "r.json"
@@ -96,20 +100,39 @@ def test_export_model_report(model, val, tmp_path):
     assert report["size_bytes"] == (tmp_path / "m.tflite").stat().st_size
     assert report["n_items"] == 8 and report["quantize"] == "int8"
     assert report["dice_delta"] == pytest.approx(report["dice_exported"] - report["dice_keras"])
+    # what `neuroseg export` prints
+    from neuroseg.cli.export import format_report
+    from neuroseg.tables import format_number
+
+    text = format_report(report)
+    assert text.splitlines()[0].endswith("compared on 8 items")
+    dice_row = next(ln for ln in text.splitlines() if ln.startswith("Dice (per-image mean)"))
+    assert dice_row.split()[-2:] == [
+        format_number(report["dice_keras"]),
+        format_number(report["dice_exported"]),
+    ]
+    assert f"dice change (tflite - Keras): {report['dice_delta']:+.4f}" in text
     with pytest.raises(ConfigError, match="TFLite only"):
         export_model(model, tmp_path / "m.onnx", format="onnx", quantize="int8", data=val)
     with pytest.raises(ConfigError, match="format"):
         export_model(model, tmp_path / "m.x", format="coreml")
 
 
-def test_classifier_accuracy_report(val, tmp_path):
+@pytest.mark.data
+def test_classifier_accuracy_report(val, tmp_path, capsys):
     from tests.inference.conftest import make_classifier
 
     clf = make_classifier()
     path = export_onnx(clf, tmp_path / "c.onnx")
-    report = compare_export(clf, path, val, repeats=3)
+    capsys.readouterr()
+    report = compare_export(clf, path, val, repeats=3, progress=True)
     assert "accuracy_keras" in report and "dice_keras" not in report
     assert report["accuracy_exported"] == pytest.approx(report["accuracy_keras"])
+    err = capsys.readouterr().err  # one bar per stage, each over the 8 items
+    for stage in ("export: reading", "export: Keras", "export: onnx"):
+        assert f"{stage}  8/8" in err
+    compare_export(clf, path, val, repeats=3, progress=False)
+    assert capsys.readouterr().err == ""
 
 
 def test_missing_file(tmp_path):
@@ -117,6 +140,7 @@ def test_missing_file(tmp_path):
         load_exported(tmp_path / "x.tflite")
 
 
+@pytest.mark.data
 def test_dice_with_crop_maps_masks_back_like_the_predictor(model, val, tmp_path):
     # A model used with crop="brain": the report's Keras Dice must score masks pasted back
     # into the full frame, exactly as `neuroseg evaluate` (the Predictor) does.

@@ -1,14 +1,27 @@
-"""``neuroseg export``: TFLite / ONNX export with a JSON report of its accuracy and speed."""
+"""``neuroseg export``: TFLite / ONNX export with a report of its accuracy and speed."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from neuroseg.cli._common import add_data_arguments, add_model_argument, load_data_spec
 
-__all__ = ["register", "run"]
+__all__ = ["format_report", "register", "run"]
+
+_DESCRIPTION = """\
+Write the exported file and, with --data, compare it with the Keras model on that data:
+file size, median batch-1 latencies on this CPU, and Dice (segmentation) or accuracy
+(classification) of both. int8 quantisation calibrates on up to --n-representative images
+drawn from --data."""
+
+_EPILOG = """\
+examples:
+  neuroseg export --model resunet-figshare --format tflite --quantize int8 \\
+      --data figshare:held-out-slices --out model-int8.tflite --json export.json
+  neuroseg export --model model.keras --format onnx --out model.onnx"""
 
 
 def register(sub: Any) -> None:
@@ -16,8 +29,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "export",
         help="export a model to TFLite (float32/float16/int8) or ONNX and measure the cost",
-        description="Write the exported file and compare it with the Keras model on --data: "
-        "size, median batch-1 latencies on this CPU, and Dice (or accuracy).",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_argument(p)
     p.add_argument("--format", required=True, choices=["tflite", "onnx"], help="file format")
@@ -29,7 +43,12 @@ def register(sub: Any) -> None:
     )
     add_data_arguments(p, required=False)
     p.add_argument("--out", required=True, metavar="FILE", help="the exported file")
-    p.add_argument("--json", default=None, metavar="REPORT", help="write the report here")
+    p.add_argument(
+        "--json",
+        default=None,
+        metavar="REPORT",
+        help="write the report here as JSON; '-' prints it to standard output instead of the table",
+    )
     p.add_argument(
         "--n-representative",
         type=int,
@@ -39,11 +58,47 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
+def format_report(report: dict[str, Any]) -> str:
+    """The export report as a short aligned table (4 significant digits).
+
+    Example:
+        >>> print(format_report({"format": "onnx", "file": "m.onnx", "size_bytes": 1000,
+        ...                      "quantize": "none"}))
+        m.onnx (onnx, quantize none): 1000 bytes
+    """
+    from neuroseg.tables import format_table
+
+    head = (
+        f"{report['file']} ({report['format']}, quantize {report.get('quantize', 'none')}): "
+        f"{report['size_bytes']} bytes"
+    )
+    if "latency_ms_keras" not in report:
+        return head
+    kind = str(report["format"])
+    rows: list[list[Any]] = [
+        ["latency, ms (batch 1)", report["latency_ms_keras"], report["latency_ms_exported"]],
+        ["latency of model.predict, ms", report.get("latency_ms_keras_predict"), None],
+    ]
+    for key, label in (("dice", "Dice (per-image mean)"), ("accuracy", "accuracy")):
+        if f"{key}_keras" in report:
+            rows.append([label, report[f"{key}_keras"], report[f"{key}_exported"]])
+    lines = [
+        head + f", compared on {report['n_items']} items",
+        format_table(rows, header=["measure", "Keras", kind]),
+        f"latency ratio {kind}/Keras: {report['latency_ratio']:.3g}",
+    ]
+    for key in ("dice", "accuracy"):
+        if f"{key}_delta" in report:
+            lines.append(f"{key} change ({kind} - Keras): {report[f'{key}_delta']:+.4f}")
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the export."""
     from neuroseg.export import export_model
 
     data = load_data_spec(args.data, args.data_option) if args.data else None
+    to_stdout = args.json == "-"
     report = export_model(
         args.model,
         args.out,
@@ -51,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
         quantize=args.quantize,
         data=data,
         n_representative=args.n_representative,
-        json_out=args.json,
+        json_out=None if to_stdout else args.json,
+        progress=False if getattr(args, "quiet", False) else None,
     )
-    print(json.dumps(report, indent=2))
+    if to_stdout:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+    else:
+        print(format_report(report))
     return 0

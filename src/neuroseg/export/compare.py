@@ -13,6 +13,9 @@ import numpy as np
 
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, EmptyDatasetError
+from neuroseg.metrics.overlap import dice
+from neuroseg.progress import Progress
+from neuroseg.progress import progress as progress_bar
 
 __all__ = [
     "FORMATS",
@@ -73,8 +76,7 @@ def _scores(
     threshold: float,
     to_frame: Callable[[np.ndarray, tuple[int, ...], int], np.ndarray],
 ) -> dict[str, float]:
-    from neuroseg.inference.evaluate import _counts, _seg_values
-
+    """Per-image mean Dice (at each image's own size) and/or accuracy of model outputs."""
     out: dict[str, float] = {}
     if "mask" in outputs:
         dices = []
@@ -84,7 +86,7 @@ def _scores(
                 continue
             fg = prob[..., 0] if prob.shape[-1] == 1 else 1.0 - prob[..., 0]
             full = to_frame(fg, truth.shape, i)
-            dices.append(_seg_values(*_counts(truth, full >= threshold))["dice"])
+            dices.append(float(dice(truth != 0, full >= threshold)))
         if dices:
             out["dice"] = float(np.mean(dices))
     if "label" in outputs:
@@ -96,6 +98,25 @@ def _scores(
     return out
 
 
+def _run_batches(
+    fn: Callable[[np.ndarray], dict[str, np.ndarray]],
+    images: np.ndarray,
+    *,
+    description: str,
+    enabled: bool | None,
+    batch: int = 8,
+) -> dict[str, np.ndarray]:
+    """``fn`` over ``images`` in batches, outputs concatenated, with a progress bar."""
+    parts: dict[str, list[np.ndarray]] = {}
+    with Progress(len(images), description=description, enabled=enabled) as bar:
+        for start in range(0, len(images), batch):
+            chunk = images[start : start + batch]
+            for k, v in fn(chunk).items():
+                parts.setdefault(k, []).append(np.asarray(v))
+            bar.update(len(chunk))
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
 def compare_export(
     model: Any,
     exported: str | os.PathLike[str],
@@ -104,6 +125,7 @@ def compare_export(
     threshold: float = 0.5,
     crop: str | None = None,
     repeats: int = 30,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Compare a Keras model with its exported file on a validation dataset.
 
@@ -119,6 +141,16 @@ def compare_export(
     call of the model (the fair baseline: no ``model.predict`` overhead),
     ``latency_ms_keras_predict`` is ``model.predict`` on one image,
     ``latency_ms_exported`` one interpreter/session run.
+
+    Args:
+        model: The Keras model.
+        exported: Its ``.tflite`` or ``.onnx`` file.
+        dataset: Validation records.
+        threshold: Foreground threshold of segmentation probabilities.
+        crop: The Predictor's ``crop`` (``"brain"`` or ``None``).
+        repeats: Timed calls per latency.
+        progress: Draw progress bars (reading, running both models) on standard error:
+            ``None`` on a terminal only, ``False`` never.
 
     Returns:
         A dict with ``size_bytes``, the latencies, ``dice_keras``/``dice_exported``
@@ -139,14 +171,20 @@ def compare_export(
     predictor = Predictor(
         model, image_size=(h, w) if h is not None and w is not None else None, crop=crop
     )
-    prepared = [predictor._prepare(r.load_image(), r.source or "record") for r in dataset]
+    prepared = [
+        predictor._prepare(r.load_image(), r.source or "record")
+        for r in progress_bar(dataset, description="export: reading", enabled=progress)
+    ]
     images = np.stack([x for x, _ in prepared])
-    keras_out: dict[str, list[np.ndarray]] = {}
-    for start in range(0, len(images), 8):
-        for k, v in _split_outputs(model, model(images[start : start + 8], training=False)).items():
-            keras_out.setdefault(k, []).append(v)
-    keras_arrays = {k: np.concatenate(v) for k, v in keras_out.items()}
-    exported_arrays = runner(images)
+    keras_arrays = _run_batches(
+        lambda x: _split_outputs(model, model(x, training=False)),
+        images,
+        description="export: Keras",
+        enabled=progress,
+    )
+    exported_arrays = _run_batches(
+        runner, images, description=f"export: {runner.kind}", enabled=progress
+    )
     one = images[:1]
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     one_t = tf.constant(one)
@@ -194,6 +232,7 @@ def export_model(
     n_representative: int = 200,
     json_out: str | os.PathLike[str] | None = None,
     seed: int = 0,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Export ``model`` and, with ``data``, compare it with Keras on that data.
 
@@ -209,6 +248,8 @@ def export_model(
         n_representative: Most images used to calibrate int8.
         json_out: Write the report here as JSON.
         seed: Seed for drawing the representative images.
+        progress: Draw progress bars (calibration images, the comparison) on standard
+            error: ``None`` on a terminal only, ``False`` never.
 
     Returns:
         The report (see :func:`compare_export`); ``{"format", "file", "size_bytes"}``
@@ -238,7 +279,12 @@ def export_model(
         rng = np.random.default_rng(seed)
         idx = rng.permutation(len(data))[:n_representative]
         rep = np.stack(
-            [predictor.preprocess(data[int(i)].load_image(), source="data") for i in idx]
+            [
+                predictor.preprocess(data[int(i)].load_image(), source="data")
+                for i in progress_bar(
+                    idx, description="export: calibration images", enabled=progress
+                )
+            ]
         )
         size = size or (rep.shape[1], rep.shape[2])
     if format == "tflite":
@@ -252,7 +298,12 @@ def export_model(
     report: dict[str, Any]
     if data is not None:
         report = compare_export(
-            keras_model, path, data, threshold=predictor.threshold, crop=predictor.crop
+            keras_model,
+            path,
+            data,
+            threshold=predictor.threshold,
+            crop=predictor.crop,
+            progress=progress,
         )
     else:
         report = {"format": format, "file": str(path), "size_bytes": path.stat().st_size}
