@@ -42,6 +42,7 @@ def _plant_faults(root):
     return {"truncated": img, "resized": m2, "value128": m3, "missing": root / "images" / "4.png"}
 
 
+@pytest.mark.data
 @pytest.mark.parametrize("layout", ["pairs", "figshare"])
 def test_clean_copy_counts_and_exit_0(tmp_path, figshare_root, layout, capsys):
     root = _copy_pairs(figshare_root, tmp_path / "d", range(1, 11), layout=layout)
@@ -52,9 +53,22 @@ def test_clean_copy_counts_and_exit_0(tmp_path, figshare_root, layout, capsys):
     assert report["mask_values"] == [0, 1] and report["empty_mask_fraction"] == 0.0
     if layout == "figshare":
         assert report["classes"] == {"meningioma": 10}
-    assert "items: 10" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "items: 10" in out and report["n_patients"] is None
+    assert "patients: unknown (no patient IDs; see near-copy grouping" in out
+    assert "None" not in out
 
 
+@pytest.mark.data
+def test_progress_bar_over_the_files(tmp_path, figshare_root, capsys):
+    root = _copy_pairs(figshare_root, tmp_path / "d", range(1, 6))
+    assert check("pairs", root, progress=True).n_items == 5
+    assert "check  5/5 [" in capsys.readouterr().err
+    assert check("pairs", root, progress=False).ok
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.data
 @pytest.mark.parametrize("layout", ["pairs", "figshare"])
 def test_planted_faults_exit_1_and_named(tmp_path, figshare_root, layout, capsys):
     root = _copy_pairs(figshare_root, tmp_path / "d", range(1, 11), layout=layout)
@@ -75,6 +89,7 @@ def test_planted_faults_exit_1_and_named(tmp_path, figshare_root, layout, capsys
     assert report["n_items"] == 9  # the pair without a mask is not an item
 
 
+@pytest.mark.data
 def test_real_folders_are_clean(shared_data):
     lgg = check("lgg", shared_data / "lgg-kaggle3m")
     assert lgg.ok and lgg.n_items == 919 and lgg.n_patients == 26
@@ -84,6 +99,7 @@ def test_real_folders_are_clean(shared_data):
     assert brats.empty_mask_fraction == 0.5 and brats.channels == {"4": 300}
 
 
+@pytest.mark.data
 def test_duplicates_are_reported(tmp_path, figshare_root):
     root = _copy_pairs(figshare_root, tmp_path / "d", [1, 2])
     shutil.copy(root / "images" / "1.png", root / "images" / "9.png")
@@ -101,7 +117,8 @@ def test_empty_folder_is_a_problem(tmp_path):
     assert main(["data", "check", "--format", "pairs", str(tmp_path)]) == 1
 
 
-def test_real_lgg_patient_folders_copy(tmp_path, shared_data):
+@pytest.mark.data
+def test_real_lgg_patient_folders_copy(tmp_path, shared_data, capsys):
     src = sorted(p for p in (shared_data / "lgg-kaggle3m").iterdir() if p.is_dir())[:2]
     for p in src:
         shutil.copytree(p, tmp_path / p.name)
@@ -110,6 +127,7 @@ def test_real_lgg_patient_folders_copy(tmp_path, shared_data):
     report = json.loads(out.read_text())
     n = sum(len([f for f in p.glob("*.tif") if not f.stem.endswith("_mask")]) for p in src)
     assert report["n_items"] == n and report["n_patients"] == 2
+    assert f"items: {n}   patients: 2\n" in capsys.readouterr().out
     assert report["patients"] == {
         p.name: len([f for f in p.glob("*.tif") if not f.stem.endswith("_mask")]) for p in src
     }

@@ -24,6 +24,17 @@ FORMAT_NAMES = (
 )
 
 
+_CHECK_DESCRIPTION = """\
+Read every file of a dataset folder; print counts per class and patient, image sizes,
+mask values and every problem (unreadable or truncated files, masks of the wrong size or
+with unexpected values, missing pairs, duplicates). Exit 0 without problems, 1 with."""
+
+_CHECK_EPILOG = """\
+examples:
+  neuroseg data check --format lgg ../shared/data/lgg-kaggle3m
+  neuroseg data check --format class-folders ../shared/data/kaggle4-training --json report.json"""
+
+
 def register(sub: Any) -> None:
     """Add the ``data`` subcommand (with ``data check``)."""
     p = sub.add_parser("data", help="dataset tools (check a folder)")
@@ -31,8 +42,9 @@ def register(sub: Any) -> None:
     c = inner.add_parser(
         "check",
         help="count a dataset and list its faulty files",
-        description="Read every file of a dataset folder; print counts per class and patient, "
-        "image sizes, mask values and every problem. Exit 0 without problems, 1 with.",
+        description=_CHECK_DESCRIPTION,
+        epilog=_CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     c.add_argument("--format", required=True, choices=FORMAT_NAMES, help="dataset layout")
     c.add_argument("path", help="dataset folder")
@@ -45,10 +57,17 @@ def run_check(args: argparse.Namespace) -> int:
     """Run ``neuroseg data check``; returns 0 (clean) or 1 (problems)."""
     from neuroseg.data.check import check
 
-    report = check(args.format, args.path)
+    report = check(
+        args.format, args.path, progress=False if getattr(args, "quiet", False) else None
+    )
     d = report.to_dict()
+    patients = (
+        str(d["n_patients"])
+        if d["n_patients"] is not None
+        else "unknown (no patient IDs; see near-copy grouping: neuroseg.data.group_near_copies)"
+    )
     print(f"{d['format']}: {d['path']}")
-    print(f"  items: {d['n_items']}   patients: {d['n_patients']}")
+    print(f"  items: {d['n_items']}   patients: {patients}")
     if d["classes"]:
         print("  classes: " + ", ".join(f"{k}={v}" for k, v in d["classes"].items()))
     if d["image_sizes"]:

@@ -13,6 +13,7 @@ import numpy as np
 from neuroseg.data.formats import load_dataset
 from neuroseg.data.problems import Problem
 from neuroseg.errors import NeurosegError
+from neuroseg.progress import progress as progress_bar
 
 __all__ = ["CheckReport", "check"]
 
@@ -25,7 +26,8 @@ class CheckReport:
         format: The layout name.
         path: The checked folder.
         n_items: Records found (including unreadable ones).
-        n_patients: Distinct patient IDs, or ``None`` when the layout has none.
+        n_patients: Distinct patient IDs, or ``None`` when the layout has none (IDs that a
+            loader assumed, ``meta["patient_id_assumed"]``, do not count).
         classes: Class name -> count (empty for segmentation-only layouts).
         patients: Patient ID -> slice count.
         image_sizes: ``"HxW"`` -> count.
@@ -79,7 +81,13 @@ def _file(x: Any) -> str:
     return str(x) if isinstance(x, (str, os.PathLike)) else ""
 
 
-def check(format: str, path: str | os.PathLike[str], **kwargs: Any) -> CheckReport:
+def check(
+    format: str,
+    path: str | os.PathLike[str],
+    *,
+    progress: bool | None = None,
+    **kwargs: Any,
+) -> CheckReport:
     """Check a dataset folder: read every file and report what is there and what is wrong.
 
     Nothing raises for a data problem: each faulty file becomes a
@@ -91,6 +99,8 @@ def check(format: str, path: str | os.PathLike[str], **kwargs: Any) -> CheckRepo
     Args:
         format: A layout name from :data:`~neuroseg.data.FORMATS`.
         path: The dataset folder.
+        progress: Draw a progress bar over the files on standard error: ``None`` on a
+            terminal only, ``False`` never (see :class:`~neuroseg.progress.Progress`).
         **kwargs: Passed to the loader.
 
     Returns:
@@ -110,7 +120,7 @@ def check(format: str, path: str | os.PathLike[str], **kwargs: Any) -> CheckRepo
         report.problems = [*problems, Problem(path=str(path), problem=str(exc))]
         return report
     report.n_items = len(ds)
-    ids = [r.patient_id for r in ds]
+    ids = [None if r.meta.get("patient_id_assumed") else r.patient_id for r in ds]
     if any(i is not None for i in ids):
         counts = Counter(i for i in ids if i is not None)
         report.patients = dict(sorted(counts.items()))
@@ -125,7 +135,7 @@ def check(format: str, path: str | os.PathLike[str], **kwargs: Any) -> CheckRepo
     values: set[int] = set()
     n_masks = n_empty = 0
     seen: dict[str, list[str]] = {}
-    for r in ds:
+    for r in progress_bar(ds, description="check", enabled=progress):
         name = r.source or _file(r.image)
         try:
             image = r.load_image()
