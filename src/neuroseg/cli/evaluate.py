@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from neuroseg.cli._common import (
@@ -16,18 +17,43 @@ from neuroseg.errors import ConfigError
 
 __all__ = ["register", "run"]
 
+_DESCRIPTION = """\
+Run a model over a labelled dataset and print the figures as tables.
+
+Segmentation: Dice, IoU, precision, recall and HD95, each per image (mean with a
+bootstrap 95 % confidence interval), pooled over all pixels and, when the data has patient
+IDs (e.g. lgg), per patient. Classification: per-class precision, recall, F1 and support,
+the confusion matrix, and accuracy, balanced accuracy, macro F1 and macro ROC AUC with
+intervals. --json writes the full summary (all digits); --csv one row per item (with the
+class probabilities p_<class>, and HD95 per image)."""
+
+_EPILOG = """\
+examples:
+  neuroseg evaluate --model resunet-lgg --data lgg:../shared/data/lgg-kaggle3m \\
+      --groups TCGA_FG_A4MU_20030903 TCGA_HT_7686_19950629 --csv items.csv
+  neuroseg evaluate --model classifier-4class --data class-folders:Testing/ \\
+      --train-data figshare:../shared/data/figshare-cheng --json eval.json
+  neuroseg evaluate --model model.keras --data figshare:PATH --json -   # JSON to stdout"""
+
 
 def register(sub: Any) -> None:
     """Add the ``evaluate`` subcommand."""
     p = sub.add_parser(
         "evaluate",
-        help="evaluate a model on a labelled dataset (per-item CSV and a JSON summary)",
-        description="Segmentation: Dice, IoU, precision, recall (per-image means, pooled, "
-        "per patient). Classification: accuracy, balanced accuracy, confusion matrix.",
+        help="evaluate a model on a labelled dataset (tables, per-item CSV, JSON summary)",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_argument(p)
     add_data_arguments(p)
-    p.add_argument("--json", default=None, metavar="OUT", help="write the summary JSON here")
+    p.add_argument(
+        "--json",
+        default=None,
+        metavar="OUT",
+        help="write the full summary JSON here; '-' prints it to standard output instead of "
+        "the tables",
+    )
     p.add_argument("--csv", default=None, metavar="OUT", help="write per-item rows here")
     p.add_argument(
         "--groups",
@@ -44,6 +70,14 @@ def register(sub: Any) -> None:
         help="the model's training data (repeatable): every figure is reported twice, on all "
         "items and on the items with no near-copy in it ('leak_free'), with the counts",
     )
+    p.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="bootstrap resamples of the confidence intervals (default 1000)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     p.add_argument("--tta", action="store_true", help="test-time augmentation")
     add_preprocessing_arguments(p)
     p.set_defaults(handler=run)
@@ -54,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     from neuroseg.data import SliceDataset
     from neuroseg.inference import Predictor, evaluate
 
+    if args.bootstrap < 1:
+        raise ConfigError(f"--bootstrap must be at least 1, got {args.bootstrap}.")
     dataset = load_data_spec(args.data, args.data_option)
     if args.groups:
         wanted = set(args.groups)
@@ -71,13 +107,23 @@ def run(args: argparse.Namespace) -> int:
         train = SliceDataset(
             [r for part in parts for r in part], class_names=dataset.class_names, name="train"
         )
-    result = evaluate(predictor, dataset, train_data=train)
-    if args.json:
-        result.write_json(args.json)
+    result = evaluate(
+        predictor,
+        dataset,
+        train_data=train,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        progress=False if getattr(args, "quiet", False) else None,
+    )
     if args.csv:
         result.write_csv(args.csv)
-    summary = {k: v for k, v in result.summary.items() if k != "dice_by_patient"}
-    print(
-        json.dumps({"task": result.task, "n_items": len(result.rows), "summary": summary}, indent=2)
-    )
+    if args.json == "-":
+        json.dump(result.to_json(), sys.stdout, indent=2)
+        print()
+        return 0
+    if args.json:
+        result.write_json(args.json)
+    where = args.data + (f" (groups {' '.join(args.groups)})" if args.groups else "")
+    print(f"{args.model} on {where}: {len(result.rows)} items\n")
+    print(result.format())
     return 0

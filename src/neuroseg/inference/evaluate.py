@@ -1,9 +1,16 @@
-"""Evaluate a model on a labelled dataset: per-item rows and a summary."""
+"""Evaluate a model on a labelled dataset: per-item rows, a summary and readable tables.
+
+The figures come from :func:`neuroseg.metrics.evaluate_segmentation` and
+:func:`neuroseg.metrics.evaluate_classification` (one evaluation core): bootstrap
+confidence intervals, per-image, pooled and (when patients are known) per-patient blocks,
+HD95, per-class precision, recall and F1, ROC AUC and calibration.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -12,40 +19,56 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.near_copies import match_near_copies
+from neuroseg.data.near_copies import fingerprints, match_fingerprints
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import DataError, EmptyDatasetError, ModelError
 from neuroseg.inference.predictor import Prediction, Predictor
 from neuroseg.metrics import (
-    accuracy,
-    balanced_accuracy,
-    confusion_counts,
-    confusion_matrix,
-    scores_from_counts,
+    EvaluationResult,
+    evaluate_classification,
+    evaluate_segmentation,
+    jsonable,
 )
+from neuroseg.progress import Progress
+from neuroseg.tables import format_table
 
 __all__ = ["Evaluation", "evaluate"]
+
+# The segmentation metrics evaluate() reports.
+_SEG_METRICS = ("dice", "iou", "precision", "recall", "hd95")
+
+_EMPTY_MASK_RULE = "both empty -> 1.0 (HD95 0); only one empty -> 0.0 (HD95: the image diagonal)"
 
 
 @dataclass
 class Evaluation:
     """The result of :func:`evaluate`.
 
+    ``print(evaluation)`` (or :meth:`format`) shows the summary as aligned tables.
+
     Attributes:
         task: ``"segmentation"``, ``"classification"`` or ``"multitask"``.
-        rows: One dict per item (source, group and the item's metrics).
+        rows: One dict per item (source, group and the item's metrics; for a classifier
+            also the class probabilities ``p_<class>`` and ``confidence``).
         summary: Aggregates (see :func:`evaluate`).
         predictions: The predictions, when ``keep_predictions=True``.
+        segmentation: The full segmentation result (table and summary with intervals).
+        classification: The full classification result.
+        leak_free: The same evaluation on the items with no near-copy in the training
+            data (with ``train_data=``; ``None`` when there is none such).
     """
 
     task: str
     rows: list[dict[str, Any]]
     summary: dict[str, Any]
     predictions: list[Prediction] = field(default_factory=list)
+    segmentation: EvaluationResult | None = None
+    classification: EvaluationResult | None = None
+    leak_free: Evaluation | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"task", "n_items", "summary"}``."""
-        return {"task": self.task, "n_items": len(self.rows), "summary": self.summary}
+        """``{"task", "n_items", "summary"}`` at full precision (NaN as ``null``)."""
+        return {"task": self.task, "n_items": len(self.rows), "summary": jsonable(self.summary)}
 
     def write_json(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`to_json` to ``path``."""
@@ -55,7 +78,7 @@ class Evaluation:
         return p
 
     def write_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write the per-item rows to ``path``."""
+        """Write the per-item rows to ``path`` (NaN as empty cells)."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         keys: list[str] = []
@@ -64,67 +87,192 @@ class Evaluation:
         with p.open("w", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=keys)
             writer.writeheader()
-            writer.writerows(self.rows)
+            for row in self.rows:
+                writer.writerow(
+                    {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+                )
         return p
 
+    def format(self) -> str:
+        """The summary as aligned tables (4 significant digits), as ``neuroseg evaluate`` prints it.
 
-_SEG_KEYS = ("dice", "iou", "precision", "recall")
+        The segmentation and/or classification tables of
+        :meth:`~neuroseg.metrics.EvaluationResult.format`, then, with ``train_data=``, the
+        main figures on all items beside those on the leak-free items.
+        """
+        blocks = [r.format() for r in (self.segmentation, self.classification) if r is not None]
+        if "leak_free" in self.summary:
+            blocks.append(self._format_leak_free())
+        return "\n\n".join(blocks)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def _format_leak_free(self) -> str:
+        n_free = int(self.summary["leak_free"]["n_items"])
+        n_copy = int(self.summary["n_with_copy_in_train"])
+        head = (
+            f"leak-free: {n_free} of {len(self.rows)} items have no near-copy in the training "
+            f"data ({n_copy} have one)"
+        )
+        free = self.leak_free
+        if free is None:
+            return head + "; no leak-free figures"
+        rows: list[list[Any]] = []
+        confidence = 0.95
+        for full, part in (
+            (self.segmentation, free.segmentation),
+            (self.classification, free.classification),
+        ):
+            if full is None or part is None:
+                continue
+            confidence = float(full.summary["bootstrap"]["confidence"])
+            mine = part.headline()
+            for label, (value, ci) in full.headline().items():
+                other = mine.get(label, (None, None))
+                rows.append([label, value, ci, other[0], other[1]])
+        ci_label = f"{confidence * 100:g} % CI"
+        table = format_table(rows, header=["metric", "all items", ci_label, "leak-free", ci_label])
+        return head + "\n" + table
 
 
-def _counts(truth: np.ndarray, pred: np.ndarray) -> tuple[int, int, int]:
-    tp, fp, fn, _ = confusion_counts(truth.astype(bool), pred.astype(bool))
-    return int(tp[0]), int(fp[0]), int(fn[0])
+def _patients(dataset: SliceDataset) -> list[str] | None:
+    """Patient IDs when every record has a real one (not a fold or an assumed group)."""
+    ids = [r.patient_id for r in dataset]
+    if not ids or any(i is None for i in ids):
+        return None
+    if any(r.meta.get("patient_id_assumed") for r in dataset):
+        return None
+    return [str(i) for i in ids]
 
 
-def _seg_values(tp: int, fp: int, fn: int) -> dict[str, float]:
-    """Dice, IoU, precision and recall by neuroseg.metrics' formulas and empty rule."""
-    scores = scores_from_counts(tp, fp, fn)
-    return {k: scores[k] for k in _SEG_KEYS}
+def _spacing(dataset: SliceDataset) -> tuple[float, float] | None:
+    """The pixel spacing shared by every record, else ``None`` (distances in pixels)."""
+    found = {r.spacing for r in dataset}
+    if len(found) == 1:
+        only = found.pop()
+        return None if only is None else (float(only[0]), float(only[1]))
+    return None
 
 
-def _classification_summary(
-    truth: Sequence[int], pred: Sequence[int], class_names: Sequence[str]
-) -> dict[str, Any]:
-    return {
-        "accuracy": accuracy(truth, pred),
-        "balanced_accuracy": balanced_accuracy(truth, pred) if len(truth) else float("nan"),
-        "confusion_matrix": confusion_matrix(truth, pred, num_classes=len(class_names)).tolist(),
-        "class_names": list(class_names),
-    }
+@dataclass
+class _Collected:
+    """What the prediction loop keeps for scoring."""
+
+    sources: list[str] = field(default_factory=list)
+    truths: list[np.ndarray] = field(default_factory=list)
+    masks: list[np.ndarray] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    scores: list[np.ndarray | None] = field(default_factory=list)
+    predicted: list[int] = field(default_factory=list)
 
 
-def _summary(
-    counts: Sequence[tuple[int, int, int]],
-    groups: Sequence[str | None],
-    labels_true: Sequence[int],
-    labels_pred: Sequence[int],
-    class_names: Sequence[str],
+def _score(
+    items: _Collected,
+    keep: Sequence[int],
     *,
     seg: bool,
     cls: bool,
-) -> dict[str, Any]:
+    class_names: Sequence[str],
+    patients: list[str] | None,
+    spacing: tuple[float, float] | None,
+    n_bootstrap: int,
+    seed: int,
+) -> tuple[dict[str, Any], EvaluationResult | None, EvaluationResult | None]:
+    """The summary of the items ``keep``, and the two full results behind it."""
+    groups = None if patients is None else [patients[i] for i in keep]
+    ids = [items.sources[i] for i in keep]
     summary: dict[str, Any] = {}
-    if seg and counts:
-        per_item = [_seg_values(*c) for c in counts]
-        for key in _SEG_KEYS:
-            summary[key] = float(np.mean([v[key] for v in per_item]))
-        tot = np.sum(np.array(counts), axis=0)
-        summary["pooled"] = _seg_values(int(tot[0]), int(tot[1]), int(tot[2]))
-        known = [g for g in groups if g is not None]
-        if known and len(known) == len(groups):
-            per_group: dict[str, list[int]] = {}
-            for g, c in zip(groups, counts, strict=True):
-                acc = per_group.setdefault(str(g), [0, 0, 0])
-                for i in range(3):
-                    acc[i] += c[i]
-            dice_by_group = {g: _seg_values(*c)["dice"] for g, c in sorted(per_group.items())}
-            summary["dice_per_patient"] = float(np.mean(list(dice_by_group.values())))
-            summary["n_patients"] = len(dice_by_group)
-            summary["dice_by_patient"] = dice_by_group
-        summary["empty_mask_rule"] = "both empty -> 1.0; only one empty -> 0.0"
-    if cls and labels_true:
-        summary.update(_classification_summary(labels_true, labels_pred, class_names))
-    return summary
+    seg_result = cls_result = None
+    if seg:
+        seg_result = evaluate_segmentation(
+            [items.truths[i] for i in keep],
+            [items.masks[i] for i in keep],
+            groups=groups,
+            ids=ids,
+            metrics=_SEG_METRICS,
+            spacing=spacing,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+        )
+        blocks = seg_result.summary["metrics"]
+        for key in _SEG_METRICS:
+            summary[key] = blocks[key]["per_image"]["mean"]
+        summary["pooled"] = {key: blocks[key]["pooled"] for key in _SEG_METRICS}
+        if groups is not None:
+            summary["dice_per_patient"] = blocks["dice"]["per_patient"]["mean"]
+            summary["n_patients"] = seg_result.summary["n_patients"]
+        summary["empty_mask_rule"] = _EMPTY_MASK_RULE
+        summary["hd95_units"] = "pixels" if spacing is None else "mm"
+        summary["segmentation"] = seg_result.summary
+    if cls:
+        scores = [items.scores[i] for i in keep]
+        y_pred: Any = (
+            np.stack([np.asarray(s, np.float64) for s in scores if s is not None])
+            if all(s is not None for s in scores)
+            else np.array([items.predicted[i] for i in keep])
+        )
+        cls_result = evaluate_classification(
+            np.array([items.labels[i] for i in keep]),
+            y_pred,
+            class_names=list(class_names),
+            ids=ids,
+            groups=groups,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+        )
+        s = cls_result.summary
+        summary["accuracy"] = s["accuracy"]
+        summary["balanced_accuracy"] = s["balanced_accuracy"]
+        summary["macro_f1"] = s["macro"]["f1"]
+        if s["roc_auc_macro"] is not None:
+            summary["roc_auc_macro"] = s["roc_auc_macro"]
+        summary["confusion_matrix"] = s["confusion_matrix"]
+        summary["class_names"] = s["class_names"]
+        if groups is not None and not seg:
+            summary["n_patients"] = len(set(groups))
+        summary["classification"] = s
+    return summary, seg_result, cls_result
+
+
+def _rows(
+    items: _Collected,
+    groups: Sequence[str | None],
+    seg_result: EvaluationResult | None,
+    cls_result: EvaluationResult | None,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for i, source in enumerate(items.sources):
+        row: dict[str, Any] = {"source": source, "group": groups[i] or ""}
+        if seg_result is not None:
+            t = seg_result.table
+            row.update({k: round(float(t[k][i]), 6) for k in _SEG_METRICS})
+            row["truth_px"] = int(t["truth_pixels"][i])
+            row["pred_px"] = int(t["pred_pixels"][i])
+        if cls_result is not None:
+            t = cls_result.table
+            row["true_label"] = items.labels[i]
+            row["pred_label"] = items.predicted[i]
+            row["true_class"] = t["true"][i]
+            row["pred_class"] = t["pred"][i]
+            row["correct"] = int(t["correct"][i])
+            for key in t:
+                if key == "confidence" or key.startswith("p_"):
+                    row[key] = round(float(t[key][i]), 6)
+        rows.append(row)
+    return rows
+
+
+def _copies_in_train(
+    dataset: SliceDataset, train_data: SliceDataset, *, progress: bool | None
+) -> list[int | None]:
+    """For each item, the index of its best near-copy in ``train_data`` (or None)."""
+    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, data in (("near-copies: test", dataset), ("near-copies: train", train_data)):
+        with Progress(len(data), description=name, enabled=progress) as bar:
+            found[name] = fingerprints(data, lambda done, total: bar.update(done - bar.count))
+    matches = match_fingerprints(found["near-copies: test"], found["near-copies: train"])
+    return [max(m, key=lambda x: x[2])[0] if m else None for m in matches]
 
 
 def evaluate(
@@ -133,18 +281,32 @@ def evaluate(
     *,
     keep_predictions: bool = False,
     train_data: SliceDataset | None = None,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    progress: bool | None = None,
 ) -> Evaluation:
     """Run ``predictor`` over ``dataset`` and compare with its masks and/or labels.
 
-    Segmentation metrics are computed at each image's own size, per image; the summary
-    gives the per-image means of ``dice``, ``iou``, ``precision`` and ``recall``, the
-    ``pooled`` values (counts summed over all pixels), and ``dice_per_patient`` (counts
-    summed per record group, i.e. per patient, or per publisher fold when only folds are
-    known, then averaged) when groups are known. Empty-mask rule: truth and prediction
-    both empty score 1.0; only one empty scores 0.0. Classification gives ``accuracy``,
-    ``balanced_accuracy`` (mean per-class recall over the classes present) and the
-    ``confusion_matrix`` (rows = truth, columns = prediction). A multi-task model gets
-    both.
+    Segmentation is scored at each image's own size by
+    :func:`~neuroseg.metrics.evaluate_segmentation`: Dice, IoU, precision, recall and HD95
+    per image (mean with a bootstrap confidence interval), pooled (counts and surface
+    distances over all images) and, **only when every record has a real patient ID**
+    (e.g. LGG; not Figshare's publisher folds, nor near-copy groups), per patient (a
+    patient's slices as one volume) with the interval resampling patients. HD95 is in
+    millimetres when all records share a known pixel spacing, else in pixels. Empty-mask
+    rule: truth and prediction both empty score 1.0 (HD95 0); only one empty scores 0.0
+    (HD95: the image diagonal).
+
+    Classification is scored by :func:`~neuroseg.metrics.evaluate_classification` from the
+    class probabilities: per-class precision, recall, F1, support and ROC AUC, the
+    confusion matrix (rows = truth), and accuracy, balanced accuracy, macro F1 and macro
+    ROC AUC with intervals. A multi-task model gets both.
+
+    The summary keeps the headline figures at the top level (``dice``, ``iou``,
+    ``precision``, ``recall``, ``hd95``, ``pooled``, and with patients
+    ``dice_per_patient`` and ``n_patients``; ``accuracy``, ``balanced_accuracy``,
+    ``macro_f1``, ``roc_auc_macro``, ``confusion_matrix``, ``class_names``) and the full
+    results with intervals under ``segmentation`` and ``classification``.
 
     Args:
         predictor: The :class:`Predictor`.
@@ -157,6 +319,10 @@ def evaluate(
             ``n_items``. Public sets copy each other (the Kaggle 4-class set holds
             Figshare and Br35H images), so a test item can be a copy of a training item
             even when the two sets have different names.
+        n_bootstrap: Bootstrap resamples of the confidence intervals.
+        seed: Seed of the bootstrap.
+        progress: Draw progress bars on standard error: ``None`` on a terminal only,
+            ``False`` never (see :class:`~neuroseg.progress.Progress`).
 
     Raises:
         EmptyDatasetError: No records.
@@ -167,9 +333,11 @@ def evaluate(
         >>> from neuroseg.data import load_sample
         >>> from neuroseg.models import create_model
         >>> p = Predictor(create_model("resunet-small", input_shape=(64, 64, 1)))
-        >>> result = evaluate(p, load_sample()[:2])
+        >>> result = evaluate(p, load_sample()[:2], n_bootstrap=10)
         >>> result.task, result.to_json()["n_items"]
         ('segmentation', 2)
+        >>> print(result.format().splitlines()[0])
+        segmentation: 2 images (patients unknown)
     """
     if len(dataset) == 0:
         raise EmptyDatasetError(f"{dataset.name}: nothing to evaluate.")
@@ -183,6 +351,7 @@ def evaluate(
                 f"{missing[0]}: no mask, but {predictor.model.name} is a {task} model; "
                 f"evaluate it on data with masks ({len(missing)} record(s) lack one)."
             )
+    names = tuple(dataset.class_names)
     if cls:
         missing = [r.source for r in dataset if r.label is None]
         if missing:
@@ -190,57 +359,73 @@ def evaluate(
                 f"{missing[0]}: no class label, but {predictor.model.name} is a {task} "
                 "model; evaluate it on data with labels."
             )
-        names = tuple(dataset.class_names)
         if predictor.num_classes != len(names):
             raise ModelError(
                 f"{predictor.model.name} predicts {predictor.num_classes} classes but "
                 f"{dataset.name} has {len(names)} class names {list(names)}."
             )
-    rows: list[dict[str, Any]] = []
-    kept: list[Prediction] = []
-    counts: list[tuple[int, int, int]] = []
+    items = _Collected()
     groups: list[str | None] = []
-    labels_true: list[int] = []
-    labels_pred: list[int] = []
-    for start in range(0, len(dataset), max(predictor.batch_size, 1)):
-        for pred in predictor.predict(dataset[start : start + predictor.batch_size]):
-            row: dict[str, Any] = {"source": pred.source, "group": pred.group or ""}
-            if seg:
-                assert pred.truth is not None and pred.mask is not None
-                c = _counts(pred.truth, pred.mask)
-                counts.append(c)
+    kept: list[Prediction] = []
+    step = max(predictor.batch_size, 1)
+    with Progress(len(dataset), description="evaluate", enabled=progress) as bar:
+        for start in range(0, len(dataset), step):
+            batch = predictor.predict(dataset[start : start + step])
+            for pred in batch:
+                items.sources.append(pred.source)
                 groups.append(pred.group)
-                row.update({k: round(v, 6) for k, v in _seg_values(*c).items()})
-                row["truth_px"] = int(pred.truth.astype(bool).sum())
-                row["pred_px"] = int(pred.area_px or 0)
-            if cls:
-                assert pred.true_label is not None and pred.label is not None
-                labels_true.append(int(pred.true_label))
-                labels_pred.append(int(pred.label))
-                row["true_label"] = int(pred.true_label)
-                row["pred_label"] = int(pred.label)
-                row["correct"] = int(pred.true_label == pred.label)
-            rows.append(row)
-            if keep_predictions:
-                kept.append(pred)
-    names = dataset.class_names
-    summary = _summary(counts, groups, labels_true, labels_pred, names, seg=seg, cls=cls)
+                if seg:
+                    assert pred.truth is not None and pred.mask is not None
+                    items.truths.append(np.asarray(pred.truth).astype(bool))
+                    items.masks.append(np.asarray(pred.mask).astype(bool))
+                if cls:
+                    assert pred.true_label is not None and pred.label is not None
+                    items.labels.append(int(pred.true_label))
+                    items.predicted.append(int(pred.label))
+                    probs = pred.class_probabilities
+                    items.scores.append(
+                        None if probs is None or np.ndim(probs) != 1 else np.asarray(probs)
+                    )
+                if keep_predictions:
+                    kept.append(pred)
+            bar.update(len(batch))
+    options: dict[str, Any] = {
+        "seg": seg,
+        "cls": cls,
+        "class_names": names,
+        "patients": _patients(dataset),
+        "spacing": _spacing(dataset) if seg else None,
+        "n_bootstrap": n_bootstrap,
+        "seed": seed,
+    }
+    summary, seg_result, cls_result = _score(items, range(len(items.sources)), **options)
+    rows = _rows(items, groups, seg_result, cls_result)
+    leak_free = None
     if train_data is not None:
-        match = match_near_copies(dataset, train_data)
+        match = _copies_in_train(dataset, train_data, progress=progress)
         for row, m in zip(rows, match, strict=True):
             row["copy_in_train"] = int(m is not None)
             row["train_copy"] = "" if m is None else str(train_data[m].source or "")
         keep = [i for i, m in enumerate(match) if m is None]
-        free = _summary(
-            [counts[i] for i in keep] if seg else [],
-            [groups[i] for i in keep] if seg else [],
-            [labels_true[i] for i in keep] if cls else [],
-            [labels_pred[i] for i in keep] if cls else [],
-            names,
-            seg=seg,
-            cls=cls,
-        )
-        free.pop("dice_by_patient", None)
-        summary["leak_free"] = {"n_items": len(keep), **free}
+        free: dict[str, Any] = {"n_items": len(keep)}
+        if keep:
+            sub, free_seg, free_cls = _score(items, keep, **options)
+            free.update(sub)
+            leak_free = Evaluation(
+                task=task,
+                rows=[rows[i] for i in keep],
+                summary=sub,
+                segmentation=free_seg,
+                classification=free_cls,
+            )
+        summary["leak_free"] = free
         summary["n_with_copy_in_train"] = len(rows) - len(keep)
-    return Evaluation(task=task, rows=rows, summary=summary, predictions=kept)
+    return Evaluation(
+        task=task,
+        rows=rows,
+        summary=summary,
+        predictions=kept,
+        segmentation=seg_result,
+        classification=cls_result,
+        leak_free=leak_free,
+    )

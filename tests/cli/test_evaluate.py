@@ -1,0 +1,106 @@
+"""`neuroseg evaluate` on copies of real data with the shipped models: what it prints."""
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from neuroseg.cli import main
+from tests.inference.conftest import make_figshare_subset
+
+pytestmark = pytest.mark.data
+
+CLASSES = ("glioma", "meningioma", "no_tumor", "pituitary")
+
+
+def _rows(text, first):
+    """The cells after ``first`` of every printed line that starts with it."""
+    return [ln[len(first) :].split() for ln in text.splitlines() if ln.startswith(first + " ")]
+
+
+@pytest.fixture(scope="module")
+def kaggle_eight(shared_data, tmp_path_factory):
+    """Eight real images per class from the Kaggle 4-class training folders."""
+    root = tmp_path_factory.mktemp("kaggle8")
+    for folder in ("glioma", "meningioma", "notumor", "pituitary"):
+        (root / folder).mkdir()
+        for src in sorted((shared_data / "kaggle4-training" / folder).glob("*.jpg"))[:8]:
+            shutil.copy(src, root / folder / src.name)
+    return root
+
+
+def test_classifier_prints_per_class_table_and_confusion_matrix(kaggle_eight, tmp_path, capsys):
+    csv_out = tmp_path / "items.csv"
+    args = ["evaluate", "--model", "classifier-4class", "--data", f"class-folders:{kaggle_eight}"]
+    assert main([*args, "--csv", str(csv_out), "--bootstrap", "200", "-q"]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "32 items" in out.splitlines()[0]
+    assert _rows(out, "class") == [["precision", "recall", "F1", "support", "ROC", "AUC"]]
+    for name in CLASSES:
+        per_class, cm_row = _rows(out, name)  # the per-class row, then the matrix row
+        assert per_class[3] == "8" and len(per_class) == 5
+        assert len(cm_row) == 4 and sum(int(v) for v in cm_row) == 8  # rows are the truth
+    assert _rows(out, "truth \\ prediction") == [list(CLASSES)]
+    for metric in ("accuracy", "balanced accuracy", "macro F1", "ROC AUC (macro)"):
+        (cells,) = _rows(out, metric)
+        assert cells[1].startswith("[") and cells[2].endswith("]")  # value [low, high]
+    assert "200 resamples of cases" in out
+    assert "{" not in out  # tables, not JSON
+    assert captured.err.count("evaluate ") == 0  # -q: no progress bar
+    with csv_out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 32
+    assert {f"p_{n}" for n in CLASSES} | {"confidence", "true_class"} <= set(rows[0])
+    # --json - prints the full summary to standard output instead
+    assert main([*args, "--json", "-", "--bootstrap", "50"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    s = doc["summary"]
+    assert doc["n_items"] == 32 and s["class_names"] == list(CLASSES)
+    assert sum(map(sum, s["confusion_matrix"])) == 32
+    assert s["accuracy"] == pytest.approx(sum(r["correct"] == "1" for r in rows) / 32)
+    assert len(s["classification"]["ci"]["roc_auc_macro"]) == 2
+
+
+@pytest.fixture(scope="module")
+def lgg_two_patients(shared_data, tmp_path_factory):
+    """Slices 8-15 of two real LGG patients (tumour and tumour-free slices)."""
+    root = tmp_path_factory.mktemp("lgg2")
+    patients = sorted(p for p in (shared_data / "lgg-kaggle3m").iterdir() if p.is_dir())[:2]
+    for patient in patients:
+        (root / patient.name).mkdir()
+        for n in range(8, 16):
+            for suffix in ("", "_mask"):
+                name = f"{patient.name}_{n}{suffix}.tif"
+                shutil.copy(patient / name, root / patient.name / name)
+    return root
+
+
+def test_segmentation_per_patient_only_when_patients_are_known(
+    lgg_two_patients, figshare_root, tmp_path, capsys
+):
+    args = ["evaluate", "--model", "resunet-lgg", "--data", f"lgg:{lgg_two_patients}"]
+    assert main([*args, "--bootstrap", "100", "--json", str(tmp_path / "lgg.json")]) == 0
+    out = capsys.readouterr().out
+    assert "segmentation: 16 images, 2 patients" in out
+    assert _rows(out, "metric")[0][:4] == ["per", "image", "95", "%"]
+    assert "per patient" in out.splitlines()[3]  # the table's header
+    for metric in ("Dice", "IoU", "precision", "recall", "HD95 (px)"):
+        (cells,) = _rows(out, metric)
+        assert len(cells) == 7  # mean [lo, hi] pooled mean [lo, hi]
+    s = json.loads((tmp_path / "lgg.json").read_text())["summary"]
+    assert s["n_patients"] == 2 and 0 <= s["dice_per_patient"] <= 1
+    assert s["segmentation"]["bootstrap"]["unit"] == "patient"
+
+    fig = make_figshare_subset(figshare_root, tmp_path / "fig", [1, 2, 3, 1000, 1001, 1002])
+    args = ["evaluate", "--model", "resunet-figshare", "--data", f"figshare:{fig}"]
+    assert main([*args, "--bootstrap", "100", "--csv", str(tmp_path / "fig.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "segmentation: 6 images (patients unknown)" in out and "per patient" not in out
+    (dice_row,) = _rows(out, "Dice")
+    (hd_row,) = _rows(out, "HD95 (px)")
+    assert len(dice_row) == len(hd_row) == 4  # mean [lo, hi] pooled
+    with (tmp_path / "fig.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and all(float(r["hd95"]) >= 0 for r in rows)
