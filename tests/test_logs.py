@@ -190,3 +190,21 @@ def test_info_level_shows_tensorflows_lines():
     assert out.returncode == 0, out.stderr[-3000:]
     # TensorFlow's C++ start-up lines (absl's preamble or a log line such as port.cc's)
     assert out.stderr.strip(), "expected TensorFlow's start-up lines with NEUROSEG_LOG_LEVEL=info"
+
+
+def test_without_tensorflow_installed_it_returns_none():
+    # Keras on JAX without TensorFlow (the GPU machine): the subpackages must still import.
+    code = (
+        "import importlib.abc, sys\n"
+        "class Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'tensorflow' or name.startswith('tensorflow.'):\n"
+        "            raise ModuleNotFoundError(name=name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from neuroseg.logs import import_tensorflow\n"
+        "print(import_tensorflow(), 'tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["None", "False"]

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 import warnings
@@ -132,7 +133,7 @@ def quiet_stderr() -> Iterator[None]:
                 show(*args, **kwargs)
 
 
-def import_tensorflow() -> ModuleType:
+def import_tensorflow() -> ModuleType | None:
     """Import TensorFlow and initialise its devices, quietly unless asked otherwise.
 
     With ``NEUROSEG_LOG_LEVEL`` unset or ``quiet``, the lines TensorFlow prints when it is
@@ -146,7 +147,8 @@ def import_tensorflow() -> ModuleType:
     module.
 
     Returns:
-        The ``tensorflow`` module.
+        The ``tensorflow`` module, or ``None`` when TensorFlow is not installed (Keras on
+        JAX: :mod:`neuroseg.models` and :mod:`neuroseg.metrics` work without it).
 
     Raises:
         ConfigError: ``NEUROSEG_LOG_LEVEL`` is not one of :data:`LOG_LEVELS`.
@@ -154,6 +156,14 @@ def import_tensorflow() -> ModuleType:
     imported = sys.modules.get("tensorflow")
     if imported is not None:
         return imported
+    try:
+        missing = importlib.util.find_spec("tensorflow") is None
+    except (ImportError, ValueError):
+        missing = True
+    if missing:
+        # Keras on another backend (JAX) without TensorFlow: models, layers, losses and
+        # metrics use keras.ops only and need no TensorFlow.
+        return None
     import logging  # here, not at the top: the command line imports this module at start-up
 
     level = log_level()
