@@ -65,3 +65,34 @@ def test_report_help_has_an_example(capsys):
         build_parser().parse_args(["report", "--help"])
     text = " ".join(capsys.readouterr().out.split())  # the same with or without reflowing
     assert "neuroseg report --model resunet-lgg" in text and "RUN_DIR" in text
+
+
+@pytest.mark.data
+def test_report_gradcam_of_a_brain_cropped_classifier_stays_in_the_brain_box(shared_data, tmp_path):
+    from neuroseg.data import brain_bbox, read_image
+    from neuroseg.inference import to_rgb8
+
+    data = tmp_path / "k4"
+    for cls in ("glioma", "notumor"):
+        (data / cls).mkdir(parents=True)
+        for src in sorted((shared_data / "kaggle4-training" / cls).iterdir())[:1]:
+            shutil.copy(src, data / cls / src.name)
+    out = tmp_path / "cls.html"
+    argv = ["report", "--model", "classifier-4class", "--data", f"class-folders:{data}"]
+    assert main([*argv, "--out", str(out), "--cases", "1", "-q"]) == 0
+    text = out.read_text(encoding="utf-8")
+    caption = re.search(r"<figcaption>([^<]+): truth (\w+), predicted (\w+)", text)
+    assert caption is not None and caption.group(2) in ("glioma", "no_tumor")  # names
+    image = read_image(caption.group(1))
+    src = check_report_images(out).srcs[0]
+    pic = cv2.cvtColor(
+        cv2.imdecode(np.frombuffer(base64.b64decode(src.split(",", 1)[1]), np.uint8), 1),
+        cv2.COLOR_BGR2RGB,
+    )
+    w = image.shape[1]
+    cam, plain = pic[:, w:].astype(int), to_rgb8(image).astype(int)
+    top, left, bottom, right = brain_bbox(image)
+    outside = np.ones(image.shape[:2], bool)
+    outside[top:bottom, left:right] = False
+    assert outside.any() and np.abs(cam - plain)[outside].max() == 0  # no heat off the brain
+    assert np.abs(cam - plain)[~outside].max() > 20  # and some on it

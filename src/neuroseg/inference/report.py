@@ -199,10 +199,16 @@ def _pretrained_card(info: Any) -> list[str]:
 
 def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
     """Best and worst cases with contour (segmentation) or Grad-CAM (classifier) overlays."""
+    from neuroseg.data.preprocess import brain_bbox
     from neuroseg.inference.gradcam import grad_cam
     from neuroseg.inference.pictures import heatmap_overlay, side_by_side
 
     rows = evaluation.rows
+    names = list(evaluation.summary.get("class_names") or [])
+
+    def name(label: int) -> str:
+        return str(names[label]) if 0 <= label < len(names) else str(label)
+
     seg = "dice" in rows[0]
     key = "dice" if seg else "correct"
     order = [int(i) for i in np.argsort([float(r[key]) for r in rows], kind="stable")]
@@ -228,6 +234,15 @@ def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
             else:
                 x = predictor.preprocess(image, source=pred.source)[None]
                 heat = grad_cam(predictor.model, x)[0]
+                if predictor.crop == "brain":  # the map covers the brain box, not the frame
+                    top, left, bottom, right = brain_bbox(image)
+                    frame = np.zeros(image.shape[:2], np.float32)
+                    frame[top:bottom, left:right] = cv2.resize(
+                        np.asarray(heat, np.float32),
+                        (right - left, bottom - top),
+                        interpolation=cv2.INTER_LINEAR,
+                    )
+                    heat = frame
                 pic = np.concatenate(
                     [
                         side_by_side(image, None, None)[:, : image.shape[1]],
@@ -236,8 +251,8 @@ def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
                     axis=1,
                 )
                 caption = (
-                    f"{row['source']}: truth {row['true_label']}, predicted "
-                    f"{row['pred_label']} (Grad-CAM)"
+                    f"{row['source']}: truth {name(row['true_label'])}, predicted "
+                    f"{name(row['pred_label'])} (Grad-CAM)"
                 )
             figs.append(
                 f'<figure><img src="{_png_uri(pic)}" alt="{html.escape(caption)}">'
