@@ -1,9 +1,13 @@
+import shutil
+
+import cv2
 import numpy as np
 import pytest
 
 from neuroseg.data import read_image, read_mask
-from neuroseg.errors import ReadError
+from neuroseg.errors import MaskError, ReadError
 from neuroseg.inference import read_scan
+from neuroseg.inference.scans import find_truth_file
 
 from .conftest import write_figshare_mat
 
@@ -50,3 +54,59 @@ def test_errors(tmp_path):
     mat.write_bytes(b"MATLAB 5.0 MAT-file")
     with pytest.raises(ReadError, match="v7.3"):
         read_scan(mat)
+
+
+LGG = "lgg-kaggle3m/TCGA_HT_7690_19960312/TCGA_HT_7690_19960312_15"
+
+
+@pytest.mark.data
+def test_lgg_mask_beside_the_image_is_the_truth(shared_data, tmp_path):
+    image = shared_data / f"{LGG}.tif"
+    scan = read_scan(image)
+    expected = read_mask(shared_data / f"{LGG}_mask.tif")
+    assert scan.image.shape == (256, 256, 3) and scan.truth is not None
+    assert scan.truth.dtype == np.uint8 and set(np.unique(scan.truth)) == {0, 1}
+    np.testing.assert_array_equal(scan.truth, expected)
+    assert scan.meta["truth_file"] == str(shared_data / f"{LGG}_mask.tif")
+    assert find_truth_file(image) == shared_data / f"{LGG}_mask.tif"
+    assert read_scan(image, find_truth=False).truth is None
+    # The mask itself has no truth beside it.
+    assert find_truth_file(shared_data / f"{LGG}_mask.tif") is None
+    # A copy of the image alone has none either.
+    shutil.copy(image, tmp_path / "x.tif")
+    assert read_scan(tmp_path / "x.tif").truth is None
+
+
+def test_truth_file_names(tmp_path):
+    image = np.zeros((20, 30), np.uint8)
+    truth = np.zeros((20, 30), np.uint8)
+    truth[5:10, 5:15] = 255
+    cv2.imwrite(str(tmp_path / "a.jpg"), image)
+    cv2.imwrite(str(tmp_path / "a_seg.png"), truth)
+    assert find_truth_file(tmp_path / "a.jpg") == tmp_path / "a_seg.png"
+    scan = read_scan(tmp_path / "a.jpg")
+    assert scan.truth is not None and int(scan.truth.sum()) == 50
+    cv2.imwrite(str(tmp_path / "a_mask.png"), truth // 255)  # 0/1 masks are binary too
+    assert find_truth_file(tmp_path / "a.jpg") == tmp_path / "a_mask.png"  # _mask first
+    assert int(read_scan(tmp_path / "a.jpg").truth.sum()) == 50
+    # The image's own suffix comes first.
+    cv2.imwrite(str(tmp_path / "a_mask.jpg"), truth)
+    assert find_truth_file(tmp_path / "a.jpg") == tmp_path / "a_mask.jpg"
+
+
+def test_bad_truth_masks_name_the_file(tmp_path):
+    cv2.imwrite(str(tmp_path / "b.png"), np.zeros((20, 30), np.uint8))
+    soft = np.zeros((20, 30), np.uint8)
+    soft[2:4, 2:4] = 128
+    cv2.imwrite(str(tmp_path / "b_mask.png"), soft)
+    with pytest.raises(
+        MaskError, match=r"b_mask\.png: mask holds values \{128\}.*b\.png.*--no-truth"
+    ):
+        read_scan(tmp_path / "b.png")
+    cv2.imwrite(str(tmp_path / "b_mask.png"), np.zeros((30, 20), np.uint8))
+    with pytest.raises(MaskError, match=r"b_mask\.png: mask is 30x20 but its image is 20x30"):
+        read_scan(tmp_path / "b.png")
+    (tmp_path / "b_mask.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # truncated
+    with pytest.raises(ReadError, match=r"b_mask\.png"):
+        read_scan(tmp_path / "b.png")
+    assert read_scan(tmp_path / "b.png", find_truth=False).truth is None

@@ -9,15 +9,25 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.io import read_image
-from neuroseg.errors import ReadError
+from neuroseg.data.io import read_image, read_mask
+from neuroseg.errors import MaskError, ReadError
 
-__all__ = ["IMAGE_SUFFIXES", "NIFTI_SUFFIXES", "Scan", "read_scan"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "NIFTI_SUFFIXES",
+    "TRUTH_SUFFIXES",
+    "Scan",
+    "find_truth_file",
+    "read_scan",
+]
 
 #: 2-D image files read with :func:`neuroseg.data.read_image`.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: NIfTI volumes, read with nibabel (extra ``nifti``).
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
+#: Name endings of a truth mask stored beside its image: ``X_mask.tif`` (LGG
+#: ``kaggle_3m``) or ``X_seg.png`` for the image ``X.tif`` / ``X.png``.
+TRUTH_SUFFIXES = ("_mask", "_seg")
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,11 +40,13 @@ class Scan:
         is_volume: ``True`` for a 3-D volume.
         spacing: Pixel spacing ``(row, col)`` in mm, when the file records it.
         slice_thickness: Distance between slices in mm (volumes), when known.
-        truth: A ground-truth mask stored with the image (Figshare ``.mat``), else ``None``.
+        truth: A binary ground-truth mask ``(H, W)`` (``uint8`` 0/1) that came with the
+            image: stored in it (Figshare ``.mat``) or beside it (``X_mask.tif``, see
+            :func:`find_truth_file`), else ``None``.
         label: A class label stored with the image (Figshare's 1/2/3), else ``None``.
         patient_id: The patient, when the file records it.
         source: Where the scan came from.
-        meta: Free-form extra fields.
+        meta: Free-form extra fields (``"truth_file"``: the mask file read as ``truth``).
     """
 
     image: np.ndarray
@@ -98,7 +110,49 @@ def _read_mat(path: Path) -> Scan:
     )
 
 
-def read_scan(path: str | os.PathLike[str]) -> Scan:
+def find_truth_file(path: str | os.PathLike[str]) -> Path | None:
+    """The truth mask stored beside a 2-D image file, or ``None``.
+
+    For ``X.tif`` it looks for ``X_mask.*`` and then ``X_seg.*`` in the same folder, with
+    the image's own suffix first and then any of :data:`IMAGE_SUFFIXES` (so ``X.tif``
+    finds the LGG ``kaggle_3m`` ``X_mask.tif``, and ``X.jpg`` finds ``X_mask.png``). A
+    file whose own name ends in ``_mask`` or ``_seg`` has no truth.
+
+    Example:
+        >>> from neuroseg.data import sample_dir
+        >>> find_truth_file(sample_dir() / "images" / "fs00.png") is None
+        True
+    """
+    p = Path(path)
+    if p.stem.lower().endswith(TRUTH_SUFFIXES):
+        return None
+    suffixes = [p.suffix] + [s for s in IMAGE_SUFFIXES if s != p.suffix.lower()]
+    for ending in TRUTH_SUFFIXES:
+        for suffix in suffixes:
+            for candidate in (
+                p.with_name(f"{p.stem}{ending}{suffix}"),
+                p.with_name(f"{p.stem}{ending}{suffix.upper()}"),
+            ):
+                if candidate.is_file():
+                    return candidate
+    return None
+
+
+def _read_truth(mask_path: Path, image_path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """Read and check the truth mask beside ``image_path`` (binary, same size)."""
+    hint = (
+        f"It was found beside {image_path.name} as its truth mask: fix or move it, or "
+        "ignore truth masks (read_scan(..., find_truth=False); neuroseg predict --no-truth)."
+    )
+    try:
+        return read_mask(mask_path, shape=shape)
+    except MaskError as exc:
+        raise MaskError(f"{exc} {hint}") from exc
+    except ReadError as exc:
+        raise ReadError(f"{exc} {hint}") from exc
+
+
+def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
     """Read a file to predict on.
 
     Supported: PNG/JPEG/TIFF/BMP (via :func:`neuroseg.data.read_image`), NIfTI
@@ -106,14 +160,22 @@ def read_scan(path: str | os.PathLike[str]) -> Scan:
     MATLAB v7.3 ``.mat`` files (struct ``cjdata`` with ``image``, ``tumorMask``,
     ``label`` and ``PID``; arrays are transposed back from MATLAB's column-major layout).
 
+    A 2-D image with a truth mask beside it (``X_mask.tif`` for ``X.tif``, as in the LGG
+    ``kaggle_3m`` layout, or ``X_mask.png`` / ``X_seg.png``; see :func:`find_truth_file`)
+    gets that mask as :attr:`Scan.truth`, read with :func:`neuroseg.data.read_mask`: it
+    must be single-channel, 0/255 or 0/1, and the image's size. Its path is
+    ``scan.meta["truth_file"]``.
+
     Args:
         path: The file.
+        find_truth: Look for a truth mask beside a 2-D image; ``False`` ignores it.
 
     Returns:
         The :class:`Scan`.
 
     Raises:
-        ReadError: Missing, corrupt or unsupported file.
+        ReadError: Missing, corrupt or unsupported file (or truth mask file).
+        MaskError: The truth mask beside the image is not binary or not the image's size.
 
     Example:
         >>> from neuroseg.data import sample_dir
@@ -129,7 +191,12 @@ def read_scan(path: str | os.PathLike[str]) -> Scan:
     if suffix == ".mat":
         return _read_mat(p)
     if suffix in IMAGE_SUFFIXES:
-        return Scan(read_image(p), source=str(p))
+        image = read_image(p)
+        truth_file = find_truth_file(p) if find_truth else None
+        if truth_file is None:
+            return Scan(image, source=str(p))
+        truth = _read_truth(truth_file, p, (int(image.shape[0]), int(image.shape[1])))
+        return Scan(image, truth=truth, source=str(p), meta={"truth_file": str(truth_file)})
     raise ReadError(
         f"{p}: unsupported file type {suffix!r}. Supported: "
         f"{', '.join(IMAGE_SUFFIXES + NIFTI_SUFFIXES)}, .mat (Figshare v7.3)."
