@@ -118,6 +118,56 @@ def test_classifier(figshare_root):
     assert pred.mask is None and pred.class_probabilities.shape == (4,)
     assert pred.class_probabilities.sum() == pytest.approx(1.0, abs=1e-5)
     assert pred.label == int(np.argmax(pred.class_probabilities))
+    # An unnamed model's classes are class_0, class_1, ... in the summary.
+    s = pred.summary()
+    assert list(s["class_probabilities"]) == ["class_0", "class_1", "class_2", "class_3"]
+    assert s["label"] == f"class_{pred.label}" and s["label_index"] == pred.label
+    assert s["confidence"] == pytest.approx(float(pred.class_probabilities.max()), abs=1e-6)
+    assert "threshold" not in s and "area_px" not in s and "dice" not in s
+
+
+def test_summary_is_labelled_with_the_class_names(figshare_root):
+    names = ("glioma", "meningioma", "no_tumor", "pituitary")
+    p = Predictor(make_classifier(), class_names=names)
+    pred = p.predict(figshare_root / "images" / "1.png")[0]
+    assert pred.class_names == names and pred.names == names
+    s = pred.summary()
+    probs = s["class_probabilities"]
+    assert list(probs) == list(names)
+    assert sum(probs.values()) == pytest.approx(1.0, abs=1e-5)
+    assert s["label"] == pred.label_name == names[pred.label] == max(probs, key=probs.__getitem__)
+    assert s["confidence"] == pytest.approx(pred.confidence, abs=1e-6)
+    for name, value in zip(names, pred.class_probabilities):
+        assert probs[name] == pytest.approx(float(value), abs=1e-6)
+    import json
+
+    assert json.loads(json.dumps(s)) == s  # JSON-ready
+    with pytest.raises(ModelError, match="3 class names.*4 classes"):
+        Predictor(make_classifier(), class_names=names[:3])
+
+
+@pytest.mark.data
+def test_pretrained_classifier_names_its_classes(shared_data):
+    image = sorted((shared_data / "kaggle4-training" / "glioma").glob("*.jpg"))[0]
+    s = Predictor("classifier-4class").predict(image)[0].summary()
+    assert list(s["class_probabilities"]) == ["glioma", "meningioma", "no_tumor", "pituitary"]
+    assert s["label"] in s["class_probabilities"]
+
+
+def test_summary_scores_the_mask_against_the_truth(small_seg_model):
+    truth = np.zeros((64, 64), np.uint8)
+    truth[:16] = 1  # a quarter of the image
+    scan = Scan(np.random.default_rng(0).random((64, 64, 1)).astype("float32"), truth=truth)
+    pred = Predictor(small_seg_model, threshold=0.0).predict(scan)[0]  # all foreground
+    s = pred.summary()
+    assert s["area_px"] == 64 * 64
+    assert s["dice"] == pytest.approx(2 * 1024 / (1024 + 4096), abs=1e-6)
+    assert s["iou"] == pytest.approx(0.25, abs=1e-6)
+    assert "class_probabilities" not in s and "label" not in s
+    # Both empty scores 1 (the project's empty-mask rule).
+    empty = Scan(scan.image, truth=np.zeros((64, 64), np.uint8))
+    s = Predictor(small_seg_model, threshold=0.0, min_size=10**6).predict(empty)[0].summary()
+    assert s["area_px"] == 0 and s["dice"] == 1.0 and s["iou"] == 1.0
 
 
 def test_multitask(figshare_root, shared_data):
@@ -127,6 +177,11 @@ def test_multitask(figshare_root, shared_data):
     assert pred.mask.shape == (256, 256) and pred.class_probabilities.shape == (4,)
     vol = p.predict(read_scan(shared_data / "tcia-brain-tumor-progression/03/Pre_Scan_T1.nii.gz"))
     assert vol[0].class_probabilities.shape[0] == vol[0].image.shape[2]
+    # A volume's summary holds the mean over its slices, and its label is that mean's argmax.
+    s = vol[0].summary()
+    mean = vol[0].class_probabilities.mean(axis=0)
+    assert list(s["class_probabilities"].values()) == pytest.approx(mean.tolist(), abs=1e-6)
+    assert s["label_index"] == int(np.argmax(mean)) and "volume_mm3" in s
 
 
 def test_crop_to_brain_and_paste_back(small_seg_model, figshare_root):

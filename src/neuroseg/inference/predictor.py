@@ -43,6 +43,9 @@ class Prediction:
         truth: A ground-truth mask that came with the input, when there is one.
         true_label: A class label that came with the input, when there is one.
         group: The patient (or split group) of the input, when known.
+        meta: Free-form extra fields of the input (e.g. ``"truth_file"``).
+        class_names: The names of the classes of ``class_probabilities``, in order; ``None``
+            when the model has none (:attr:`names` then gives ``class_0``, ``class_1``, ...).
     """
 
     source: str
@@ -59,21 +62,104 @@ class Prediction:
     true_label: int | None = None
     group: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    class_names: tuple[str, ...] | None = None
+
+    @property
+    def names(self) -> tuple[str, ...] | None:
+        """The class names of :attr:`class_probabilities` (``class_0``, ... when unnamed)."""
+        if self.class_probabilities is None:
+            return None
+        k = int(self.class_probabilities.shape[-1])
+        if self.class_names is not None and len(self.class_names) == k:
+            return tuple(self.class_names)
+        return tuple(f"class_{i}" for i in range(k))
+
+    @property
+    def mean_probabilities(self) -> np.ndarray | None:
+        """Class probabilities ``(K,)``: a volume's are the mean over its slices."""
+        probs = self.class_probabilities
+        if probs is None:
+            return None
+        return np.asarray(probs.mean(axis=0) if probs.ndim == 2 else probs, np.float64)
+
+    @property
+    def label_name(self) -> str | None:
+        """The name of :attr:`label`, or ``None`` without class probabilities."""
+        names = self.names
+        return None if names is None or self.label is None else names[self.label]
+
+    @property
+    def confidence(self) -> float | None:
+        """The probability of :attr:`label` (a volume: its mean over slices), or ``None``."""
+        probs = self.mean_probabilities
+        return None if probs is None or self.label is None else float(probs[self.label])
+
+    def overlap(self) -> dict[str, float] | None:
+        """Dice and IoU of :attr:`mask` against :attr:`truth` (``None`` without both).
+
+        A volume is scored in 3-D (its voxels pooled). When truth and prediction are both
+        empty, both scores are 1.0; when only one is empty, 0.0 (the project's empty-mask
+        rule, as :func:`neuroseg.metrics.dice` with ``empty="one"``). Any truth label
+        above 0 counts as tumour; a truth of another shape than the mask gives ``None``.
+        """
+        if self.mask is None or self.truth is None:
+            return None
+        from neuroseg.metrics import dice, iou
+
+        truth, mask = np.asarray(self.truth) > 0, np.asarray(self.mask) > 0
+        if truth.shape != mask.shape:
+            return None
+        # One (N, H, W) batch scored with its pixels pooled: a volume's slices along axis 0.
+        t = np.moveaxis(truth, -1, 0) if truth.ndim == 3 else truth[None]
+        m = np.moveaxis(mask, -1, 0) if mask.ndim == 3 else mask[None]
+        return {
+            "dice": float(dice(t, m, reduction="pooled")),
+            "iou": float(iou(t, m, reduction="pooled")),
+        }
 
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready dict of the measurements (no arrays)."""
+        """A JSON-ready dict of the measurements (no arrays).
+
+        Keys, each only when it applies: ``source``; for a classifier or multi-task model
+        ``label`` (the class name), ``label_index``, ``confidence`` (the label's
+        probability) and ``class_probabilities`` (``{class name: probability}``, in the
+        model's class order; a volume's are the mean over its slices; names are
+        ``class_0``, ... when the model has none); for masks ``area_px``, ``area_mm2``,
+        ``volume_mm3``, and ``dice`` and ``iou`` against :attr:`truth` when the input came
+        with one; then ``true_label``, ``group`` and ``spacing_mm``.
+
+        Example:
+            >>> import numpy as np
+            >>> p = Prediction("x.png", np.zeros((4, 4, 1)), label=1,
+            ...                class_probabilities=np.array([0.2, 0.8], np.float32),
+            ...                class_names=("no_tumor", "tumour"))
+            >>> s = p.summary()
+            >>> s["label"], s["label_index"], s["confidence"]
+            ('tumour', 1, 0.8)
+            >>> s["class_probabilities"]
+            {'no_tumor': 0.2, 'tumour': 0.8}
+        """
         out: dict[str, Any] = {"source": self.source}
-        for key in ("label", "area_px", "area_mm2", "volume_mm3", "true_label", "group"):
+        probs, names = self.mean_probabilities, self.names
+        if probs is not None and names is not None:
+            if self.label is not None:
+                out["label"] = names[self.label]
+                out["label_index"] = int(self.label)
+                out["confidence"] = round(float(probs[self.label]), 6)
+            out["class_probabilities"] = {name: round(float(p), 6) for name, p in zip(names, probs)}
+        for key in ("area_px", "area_mm2", "volume_mm3"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        scores = self.overlap()
+        if scores is not None:
+            out.update({k: round(v, 6) for k, v in scores.items()})
+        for key in ("true_label", "group"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         if self.spacing is not None:
             out["spacing_mm"] = list(self.spacing)
-        if self.class_probabilities is not None:
-            probs = self.class_probabilities
-            out["class_probabilities"] = np.round(
-                probs.mean(axis=0) if probs.ndim == 2 else probs, 6
-            ).tolist()
         return out
 
 
@@ -226,6 +312,16 @@ class Predictor:
             self.input_size = want
         self.task = self._detect_task()
         self.num_classes = self._num_classes
+        if (
+            class_names is not None
+            and self.num_classes is not None
+            and len(class_names) != self.num_classes
+        ):
+            raise ModelError(
+                f"{self.model.name}: {len(class_names)} class names "
+                f"({', '.join(class_names)}) for a model with {self.num_classes} classes; "
+                "give one name per output class, in the model's order."
+            )
         self.class_names = tuple(class_names) if class_names is not None else None
 
     # ------------------------------------------------------------ model facts
@@ -430,6 +526,7 @@ class Predictor:
             true_label=scan.label,
             group=scan.patient_id,
             meta=dict(scan.meta),
+            class_names=self.class_names,
         )
         if "mask" in raw:
             probs = [
