@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import glob
 import json
-from pathlib import Path
-from typing import Any
-
-import numpy as np
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
 from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments
 
-__all__ = ["register", "run"]
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["Input", "expand_inputs", "register", "run"]
+
+_GLOB_CHARS = re.compile(r"[*?\[]")
+#: Pictures in ``montage.png`` at most (the first ones, in input order).
+MONTAGE_MAX = 32
+#: Rows of the table printed on a terminal at most.
+TABLE_ROWS = 10
+
+EPILOG = """\
+examples:
+  neuroseg predict --model classifier-4class --recursive kaggle4-training/ --out preds/
+  neuroseg predict --model resunet-lgg -r lgg-kaggle3m/TCGA_HT_7690_19960312 --out lgg/ --overlay
+  neuroseg predict --model resunet-figshare 'scans/**/*.png' --out pred/ --tta
+
+Outputs keep each input's path below the folder (or the pattern's folder) it was found
+in: scans/glioma/1.jpg gives masks/glioma/1.png and the row "glioma/1.jpg" in
+predictions.csv. predictions.json holds every measurement; predictions.csv one row per
+input (label, confidence, p_<class>, area, dice against a truth mask, mask file).
+"""
 
 
 def register(sub: Any) -> None:
@@ -19,13 +45,40 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "predict",
         help="predict tumour masks / classes for image files, NIfTI volumes or Figshare .mat",
-        description="Predict on each INPUT (PNG/JPEG/TIFF, NIfTI .nii/.nii.gz, Figshare .mat, "
-        "or a folder of them). Writes masks at each input's own size, predictions.json "
-        "(areas in pixels and mm², volumes, class probabilities) and optional pictures.",
+        description="Predict on each INPUT: a PNG/JPEG/TIFF/BMP image, a NIfTI .nii/.nii.gz "
+        "volume, a Figshare .mat file, a folder of them (with --recursive also its "
+        "sub-folders, e.g. one per class) or a quoted glob pattern such as 'scans/**/*.jpg'. "
+        "Writes masks at each input's own size, predictions.json and predictions.csv "
+        "(labelled class probabilities, areas in pixels and mm², volumes, and Dice/IoU "
+        "against a truth mask stored beside an image as X_mask.tif / X_seg.png) and "
+        "optional pictures. Files named *_mask.* or *_seg.* are truth masks, not inputs, "
+        "when a folder or pattern is expanded.",
+        epilog=EPILOG,
     )
     add_model_argument(p)
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders")
+    p.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="files, folders or quoted glob patterns"
+    )
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="walk folders recursively (sub-folders in natural order)",
+    )
+    p.add_argument(
+        "--no-truth",
+        dest="truth",
+        action="store_false",
+        help="ignore truth masks beside the images (X_mask.tif, X_seg.png)",
+    )
+    p.add_argument(
+        "--class-names",
+        default=None,
+        metavar="A,B,...",
+        help="names of the model's classes, comma-separated, in its output order "
+        "(default: a pretrained model's own, else class_0, class_1, ...)",
+    )
     p.add_argument("--tta", action="store_true", help="average over flips and 90° rotations")
     p.add_argument("--overlay", action="store_true", help="write overlay, side-by-side, montage")
     p.add_argument("--gradcam", action="store_true", help="write Grad-CAM overlays")
@@ -42,54 +95,268 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def _expand(inputs: list[str]) -> list[Path]:
-    from neuroseg.errors import EmptyDatasetError, ReadError
-    from neuroseg.inference import IMAGE_SUFFIXES, NIFTI_SUFFIXES
+# ------------------------------------------------------------------ inputs
+@dataclass(frozen=True)
+class Input:
+    """One file to predict on.
 
-    files: list[Path] = []
+    Attributes:
+        path: The file.
+        relative: Its path below the folder (or the glob pattern's folder) it was found
+            in, POSIX-style; the file name for a file named on the command line. Output
+            files are named after it.
+    """
+
+    path: Path
+    relative: str
+
+
+def _natural_key(path: PurePosixPath) -> list[tuple[int, Any]]:
+    """Sort key: digit runs compare as numbers (slice 2 before slice 10), per component."""
+    key: list[tuple[int, Any]] = []
+    for part in path.parts:
+        for chunk in re.split(r"(\d+)", part.lower()):
+            key.append((0, int(chunk)) if chunk.isdigit() else (1, chunk))
+        key.append((2, ""))
+    return key
+
+
+def _full_suffix(name: str) -> str:
+    low = name.lower()
+    return ".nii.gz" if low.endswith(".nii.gz") else Path(low).suffix
+
+
+def _stem(name: str) -> str:
+    suffix = _full_suffix(name)
+    return name[: -len(suffix)] if suffix else name
+
+
+def _readable(name: str) -> bool:
+    from neuroseg.inference.scans import IMAGE_SUFFIXES, NIFTI_SUFFIXES
+
+    return _full_suffix(name) in (*IMAGE_SUFFIXES, *NIFTI_SUFFIXES, ".mat")
+
+
+def _is_mask_name(name: str) -> bool:
+    from neuroseg.inference.scans import TRUTH_SUFFIXES
+
+    return _stem(name).lower().endswith(TRUTH_SUFFIXES)
+
+
+def _walk(folder: Path, *, recursive: bool) -> Iterator[Path]:
+    """Files in ``folder`` (and its sub-folders), skipping hidden ones."""
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    for f in candidates:
+        rel = f.relative_to(folder)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if f.is_file():
+            yield f
+
+
+def _glob_base(pattern: str) -> Path:
+    """The folder part of ``pattern`` before its first component with glob characters."""
+    parts: list[str] = []
+    for part in Path(pattern).parts:
+        if _GLOB_CHARS.search(part):
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path(".")
+
+
+def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[list[Input], int]:
+    """Expand files, folders and glob patterns into the files to predict on.
+
+    A folder gives its image, NIfTI and ``.mat`` files (with ``recursive``, also those of
+    its sub-folders), in natural order (``2.tif`` before ``10.tif``); hidden files and
+    folders are skipped. An argument that is not an existing path and holds ``*``, ``?``
+    or ``[`` is a glob pattern (``**`` matches any depth). Files named ``*_mask.*`` or
+    ``*_seg.*`` are truth masks, not inputs, when a folder or pattern is expanded; a file
+    named on its own is always an input. Each file is listed once.
+
+    Returns:
+        The inputs and the number of mask files skipped.
+
+    Raises:
+        ReadError: A path does not exist.
+        EmptyDatasetError: A folder or pattern gives no file to predict on.
+    """
+    from neuroseg.errors import EmptyDatasetError, ReadError
+
+    found: list[Input] = []
+    seen: set[Path] = set()
+    skipped = 0
+
+    def add(path: Path, relative: PurePosixPath) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(Input(path, relative.as_posix()))
+
+    def add_folder(folder: Path, base: Path) -> int:
+        nonlocal skipped
+        files: list[tuple[PurePosixPath, Path]] = []
+        for f in _walk(folder, recursive=recursive):
+            if not _readable(f.name):
+                continue
+            if _is_mask_name(f.name):
+                skipped += 1
+                continue
+            files.append((PurePosixPath(f.relative_to(base).as_posix()), f))
+        for rel, f in sorted(files, key=lambda item: _natural_key(item[0])):
+            add(f, rel)
+        return len(files)
+
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = sorted(
-                f
-                for f in p.iterdir()
-                if f.is_file()
-                and (
-                    f.suffix.lower() in (*IMAGE_SUFFIXES, ".mat")
-                    or any(f.name.lower().endswith(s) for s in NIFTI_SUFFIXES)
+            if add_folder(p, p) == 0:
+                hint = (
+                    " It has sub-folders: add --recursive to walk them."
+                    if not recursive and any(d.is_dir() for d in p.iterdir())
+                    else ""
                 )
-            )
-            if not found:
-                raise EmptyDatasetError(f"{p}: no image, NIfTI or .mat file in this folder.")
-            files += found
+                raise EmptyDatasetError(
+                    f"{p}: no image (PNG, JPEG, TIFF, BMP), NIfTI or .mat file in this "
+                    f"folder.{hint}"
+                )
         elif p.is_file():
-            files.append(p)
+            add(p, PurePosixPath(p.name))
+        elif _GLOB_CHARS.search(item):
+            base = _glob_base(item)
+            matches = sorted(
+                (Path(m) for m in glob.glob(item, recursive=True)),
+                key=lambda m: _natural_key(PurePosixPath(m.as_posix())),
+            )
+            n = 0
+            for m in matches:
+                if m.is_dir():
+                    n += add_folder(m, base)
+                elif _readable(m.name):
+                    if _is_mask_name(m.name):
+                        skipped += 1
+                        continue
+                    add(m, PurePosixPath(m.relative_to(base).as_posix()))
+                    n += 1
+            if n == 0:
+                what = f"{len(matches)} path(s), none of them" if matches else "no path"
+                raise EmptyDatasetError(
+                    f"{item}: the pattern matches {what} an image, NIfTI or .mat file to "
+                    "predict on. Check the folder and the pattern (quote it so the shell "
+                    "leaves it to neuroseg; '**' matches any depth), or give the folder "
+                    "with --recursive."
+                )
         else:
             raise ReadError(f"{p}: no such file or folder.")
-    return files
+    return found, skipped
 
 
-def _stem(path: Path, used: set[str]) -> str:
-    name = path.name
-    for suffix in (".nii.gz", ".nii"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    else:
-        name = path.stem
-    stem, i = name, 1
-    while stem in used:
-        i += 1
-        stem = f"{name}-{i}"
-    used.add(stem)
-    return stem
+def _output_stems(inputs: Sequence[Input]) -> list[str]:
+    """Output names: the relative path without its suffix, ``-2``, ``-3`` on a clash."""
+    used: set[str] = set()
+    stems = []
+    for item in inputs:
+        name = _stem(item.relative)
+        stem, i = name, 1
+        while stem.lower() in used:
+            i += 1
+            stem = f"{name}-{i}"
+        used.add(stem.lower())
+        stems.append(stem)
+    return stems
 
 
+# ------------------------------------------------------------------ outputs
+def _csv_rows(
+    results: Sequence[dict[str, Any]], names: Sequence[str] | None, *, masks: bool, task: str
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header and rows of ``predictions.csv``."""
+    header = ["file", "relative_path", "task"]
+    if names is not None:
+        header += ["label", "confidence", *(f"p_{n}" for n in names)]
+    if masks:
+        header += ["area_px", "area_mm2", "volume_mm3", "dice", "iou", "truth_file", "mask_file"]
+    rows = []
+    for e in results:
+        row: dict[str, Any] = {"file": e["source"], "relative_path": e["relative_path"]}
+        row["task"] = task
+        for key in ("label", "confidence", "area_px", "area_mm2", "volume_mm3", "dice", "iou"):
+            row[key] = e.get(key, "")
+        for n in names or ():
+            row[f"p_{n}"] = e.get("class_probabilities", {}).get(n, "")
+        row["truth_file"] = e.get("truth_file", "")
+        row["mask_file"] = e.get("mask_file", "")
+        rows.append({k: row[k] for k in header})
+    return header, rows
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(header))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _terminal_summary(
+    results: Sequence[dict[str, Any]],
+    *,
+    task: str,
+    written: Sequence[Path],
+    skipped: int,
+    pooled_dice: float,
+) -> str:
+    """What a terminal shows at the end: the first rows, label counts, mean Dice, files."""
+    from neuroseg.tables import format_table
+
+    lines: list[str] = []
+    has_label = any("label" in e for e in results)
+    has_area = any("area_px" in e for e in results)
+    has_dice = any("dice" in e for e in results)
+    header = ["file"]
+    header += ["label", "confidence"] if has_label else []
+    header += ["area_px"] if has_area else []
+    header += ["dice"] if has_dice else []
+    rows = []
+    for e in results[:TABLE_ROWS]:
+        row: list[Any] = [e["relative_path"]]
+        row += [e.get("label"), e.get("confidence")] if has_label else []
+        row += [e.get("area_px")] if has_area else []
+        row += [e.get("dice")] if has_dice else []
+        rows.append(row)
+    lines.append(format_table(rows, header=header))
+    if len(results) > TABLE_ROWS:
+        lines.append(f"... {len(results) - TABLE_ROWS} more in predictions.csv")
+    if has_label:
+        counts = Counter(str(e["label"]) for e in results if "label" in e)
+        conf: dict[str, list[float]] = {}
+        for e in results:
+            if "label" in e:
+                conf.setdefault(str(e["label"]), []).append(float(e["confidence"]))
+        table = [(name, n, sum(conf[name]) / len(conf[name])) for name, n in sorted(counts.items())]
+        lines += ["", format_table(table, header=("label", "n", "mean confidence"))]
+    if has_dice:
+        dices = [float(e["dice"]) for e in results if "dice" in e]
+        lines += [
+            "",
+            f"Dice against the truth masks of {len(dices)} image(s): per-image mean "
+            f"{sum(dices) / len(dices):.4f} (both empty scores 1), pooled over their "
+            f"pixels {pooled_dice:.4f}",
+        ]
+    lines.append("")
+    done = f"{len(results)} {task} prediction(s)"
+    if skipped:
+        done += f"; {skipped} mask file(s) skipped as inputs"
+    lines.append(done)
+    lines += [f"wrote {p}" for p in written]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ run
 def run(args: argparse.Namespace) -> int:
     """Run the prediction."""
     import cv2
+    import numpy as np
 
-    from neuroseg.data import CLASS_NAMES
     from neuroseg.inference import (
         Predictor,
         grad_cam,
@@ -100,8 +367,13 @@ def run(args: argparse.Namespace) -> int:
         save_png,
         side_by_side,
     )
+    from neuroseg.progress import progress
 
-    files = _expand(args.inputs)
+    quiet = bool(getattr(args, "quiet", False))
+    inputs, skipped = expand_inputs(args.inputs, recursive=args.recursive)
+    class_names = (
+        [n.strip() for n in args.class_names.split(",")] if args.class_names is not None else None
+    )
     predictor = Predictor(
         args.model,
         threshold=args.threshold,
@@ -111,20 +383,31 @@ def run(args: argparse.Namespace) -> int:
         min_size=args.min_size,
         largest_component=args.largest_component,
         fill_holes=args.fill_holes,
+        class_names=class_names,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    names = list(CLASS_NAMES) if predictor.num_classes == len(CLASS_NAMES) else None
-    used: set[str] = set()
+    # Standard output on a terminal gets a table at the end (the bar, on standard error,
+    # shows the progress); elsewhere (a pipe, a file) one JSON line per input, a
+    # machine-readable stream. --quiet prints neither.
+    stdout_tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
+    json_lines = not quiet and not stdout_tty
     results: list[dict[str, Any]] = []
     overlays: list[np.ndarray] = []
-    for path in files:
-        scan = read_scan(path)
+    names: tuple[str, ...] | None = None
+    counts = np.zeros(3, np.int64)  # true positives, predicted pixels, truth pixels
+    items = list(zip(inputs, _output_stems(inputs)))
+    for item, stem in progress(
+        items, total=len(items), description="predict", enabled=False if quiet else None
+    ):
+        path = item.path
+        scan = read_scan(path, find_truth=args.truth)
         pred = predictor.predict(scan)[0]
-        stem = _stem(path, used)
+        names = pred.names or names
         entry = pred.summary()
-        if names is not None and pred.label is not None:
-            entry["label_name"] = names[pred.label]
+        entry["relative_path"] = item.relative
+        if "truth_file" in scan.meta:
+            entry["truth_file"] = scan.meta["truth_file"]
         # The slice shown in pictures: for a volume, the one with the largest prediction.
         k = 0
         if scan.is_volume:
@@ -150,6 +433,9 @@ def run(args: argparse.Namespace) -> int:
                 mpath.parent.mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(mpath), pred.mask * np.uint8(255))
             entry["mask_file"] = str(mpath)
+        if "dice" in entry and pred.mask is not None and pred.truth is not None:
+            t, m = pred.truth > 0, pred.mask > 0
+            counts += (int((t & m).sum()), int(m.sum()), int(t.sum()))
         truth2d = None
         if scan.truth is not None:
             truth2d = scan.truth[:, :, k] if scan.is_volume else scan.truth
@@ -158,7 +444,8 @@ def run(args: argparse.Namespace) -> int:
             entry["overlay"] = str(save_png(out / "overlays" / f"{stem}.png", rgb))
             pair = side_by_side(image, truth2d, mask2d)
             entry["side_by_side"] = str(save_png(out / "side_by_side" / f"{stem}.png", pair))
-            overlays.append(rgb)
+            if len(overlays) < MONTAGE_MAX:
+                overlays.append(rgb)
         if args.gradcam:
             x = predictor.preprocess(image, source=str(path))[None]
             heat = grad_cam(predictor.model, x, layer_name=args.gradcam_layer)[0]
@@ -167,16 +454,39 @@ def run(args: argparse.Namespace) -> int:
                 cam = overlay_contours(cam, truth2d, mask2d)
             entry["gradcam"] = str(save_png(out / "gradcam" / f"{stem}.png", cam))
         results.append(entry)
-        print(json.dumps({k: v for k, v in entry.items() if k != "class_probabilities"}))
+        if json_lines:
+            print(json.dumps({k: v for k, v in entry.items() if k != "class_probabilities"}))
+    written: list[Path] = []
     if overlays:
-        save_png(out / "montage.png", montage(overlays, cols=4, size=256))
-    doc = {
-        "model": str(args.model),
-        "task": predictor.task,
-        "tta": args.tta,
-        "threshold": predictor.threshold,
-        "predictions": results,
-    }
-    (out / "predictions.json").write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"{len(results)} prediction(s) written to {out}")
+        written.append(save_png(out / "montage.png", montage(overlays, cols=4, size=256)))
+    masks = predictor.task in ("segmentation", "multitask")
+    doc: dict[str, Any] = {"model": str(args.model), "task": predictor.task, "tta": args.tta}
+    if names is not None:
+        doc["class_names"] = list(names)
+    if masks:
+        doc["threshold"] = predictor.threshold
+    doc["n_inputs"] = len(results)
+    doc["skipped_mask_files"] = skipped
+    doc["predictions"] = results
+    json_path = out / "predictions.json"
+    json_path.write_text(json.dumps(doc, indent=2) + "\n")
+    csv_path = out / "predictions.csv"
+    header, rows = _csv_rows(results, names, masks=masks, task=predictor.task)
+    _write_csv(csv_path, header, rows)
+    written = [json_path, csv_path, *written]
+    if quiet:
+        return 0
+    if json_lines:
+        print(f"{len(results)} prediction(s) written to {out}", file=sys.stderr)
+    else:
+        pooled = 2 * counts[0] / (counts[1] + counts[2]) if counts[1] + counts[2] else 1.0
+        print(
+            _terminal_summary(
+                results,
+                task=predictor.task,
+                written=written,
+                skipped=skipped,
+                pooled_dice=float(pooled),
+            )
+        )
     return 0
