@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import inspect
 import json
 import os
 from pathlib import Path
@@ -133,13 +132,10 @@ def _target(out: str | os.PathLike[str] | None, default_dir: Path | None) -> Pat
 
 
 def _evaluate(predictor: Any, data: SliceDataset, progress: bool | None) -> Any:
-    """:func:`~neuroseg.inference.evaluate`, with a progress bar where it draws one."""
+    """:func:`~neuroseg.inference.evaluate` keeping the predictions (for the pictures)."""
     from neuroseg.inference.evaluate import evaluate
 
-    kwargs: dict[str, Any] = {"keep_predictions": True}
-    if "progress" in inspect.signature(evaluate).parameters:
-        kwargs["progress"] = progress
-    return evaluate(predictor, data, **kwargs)
+    return evaluate(predictor, data, keep_predictions=True, progress=progress)
 
 
 def _cell(value: Any) -> str:
@@ -274,6 +270,12 @@ def _evaluation_sections(evaluation: Any, predictor: Any, n_cases: int) -> list[
     sections = [
         f"<h2>Evaluation ({len(evaluation.rows)} items)</h2>" + _table(flat, ["metric", "value"])
     ]
+    for part in ("segmentation", "classification"):  # every figure, with bootstrap intervals
+        if isinstance(s.get(part), dict):
+            sections.append(
+                f"<details><summary>All {part} figures, with bootstrap intervals"
+                "</summary>" + _table(_flatten(s[part]), ["metric", "value"]) + "</details>"
+            )
     if "confusion_matrix" in s:
         names = s["class_names"]
         cm_rows = [[names[i], *row] for i, row in enumerate(s["confusion_matrix"])]
