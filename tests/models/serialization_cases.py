@@ -50,6 +50,13 @@ LAYER_CASES = [
 
 MODEL_CASES = [
     (
+        "ResUNet-strided-stem",
+        lambda: models.ResUNet(
+            input_shape=(16, 16, 1), depth=2, base_filters=4, stem_stride=2, refine_filters=4
+        ),
+        X16[..., :1],
+    ),
+    (
         "ResUNet-multiclass-logits",
         lambda: models.ResUNet(
             input_shape=(16, 16, 4), num_classes=3, depth=2, base_filters=4, return_logits=True

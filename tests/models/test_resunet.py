@@ -144,3 +144,27 @@ def test_forward_pass_under_jax_backend():
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "jax-ok" in out.stdout
+
+
+def test_strided_stem_keeps_the_output_size_and_cuts_the_flops():
+    from neuroseg.models import count_flops
+
+    full = ResUNet(input_shape=(64, 64, 1), depth=3, base_filters=8)
+    cheap = ResUNet(input_shape=(64, 64, 1), depth=3, base_filters=8, stem_stride=2)
+    x = np.random.default_rng(0).random((2, 64, 64, 1), dtype=np.float32)
+    assert tuple(cheap(x).shape) == (2, 64, 64, 1)
+    # Every residual unit runs at half resolution or below: well under half the FLOPs.
+    assert count_flops(cheap) < 0.4 * count_flops(full)
+    # The refinement sees the image at full resolution (a skip from the input).
+    names = [layer.name for layer in cheap.layers]
+    assert {"refine_up", "refine_concat", "refine_conv", "head"} <= set(names)
+    assert cheap.get_config()["stem_stride"] == 2
+
+
+def test_strided_stem_options_are_checked():
+    with pytest.raises(ConfigError, match="stem_stride must be 1 or 2"):
+        ResUNet(input_shape=(64, 64, 1), stem_stride=4)
+    with pytest.raises(ConfigError, match="2\\*\\*depth \\* stem_stride = 16"):
+        ResUNet(input_shape=(72, 72, 1), depth=3, stem_stride=2)
+    with pytest.raises(ConfigError, match="refine_filters"):
+        ResUNet(input_shape=(64, 64, 1), stem_stride=2, refine_filters=0)

@@ -21,6 +21,7 @@ from neuroseg.models.blocks import (
     EncoderStage,
     PreActResidualUnit,
     ResidualStem,
+    make_norm,
 )
 
 __all__ = ["AttentionResUNet", "ResUNet", "ResUNetPlusPlus"]
@@ -32,6 +33,8 @@ def _levels(
     depth: int,
     base_filters: int,
     filters: Sequence[int] | None,
+    *,
+    extra_stride: int = 1,
 ) -> tuple[list[int], int]:
     """Validate the common options; return the per-level filters and the depth."""
     if len(input_shape) != 3:
@@ -47,11 +50,12 @@ def _levels(
         if len(levels) < 2:
             raise ConfigError("filters needs at least two levels (stem and bridge)")
         depth = len(levels) - 1
-    step = 2**depth
+    step = 2**depth * extra_stride
     for size in input_shape[:2]:
         if size is not None and size % step:
+            what = "2**depth" if extra_stride == 1 else "2**depth * stem_stride"
             raise ConfigError(
-                f"input size {tuple(input_shape[:2])} must be divisible by 2**depth = {step}; "
+                f"input size {tuple(input_shape[:2])} must be divisible by {what} = {step}; "
                 "resize or pad the images, or lower depth."
             )
     return levels, depth
@@ -100,6 +104,12 @@ class ResUNet(_SegmentationModel):
         norm: ``"batch"``, ``"group"`` or ``"none"``.
         activation: Activation inside the blocks.
         dropout: Dropout rate inside the residual units.
+        stem_stride: ``2`` makes the first stage cheap: the stem's first convolution is
+            strided, every residual unit works at half resolution or below (about a
+            quarter of the FLOPs), and a narrow full-resolution refinement (bilinear
+            up-sampling, the image as a skip, one 3×3 convolution of ``refine_filters``)
+            gives the full-size output. ``1`` is the original ResUNet.
+        refine_filters: Filters of that refinement (``stem_stride=2`` only).
         return_logits: Return pre-activation logits instead of probabilities.
         name: Model name.
 
@@ -121,14 +131,22 @@ class ResUNet(_SegmentationModel):
         norm: str = "batch",
         activation: str = "relu",
         dropout: float = 0.0,
+        stem_stride: int = 1,
+        refine_filters: int = 8,
         return_logits: bool = False,
         name: str = "resunet",
         **kwargs: Any,
     ) -> None:
-        levels, depth = _levels(input_shape, num_classes, depth, base_filters, filters)
+        if stem_stride not in (1, 2):
+            raise ConfigError(f"stem_stride must be 1 or 2, got {stem_stride}")
+        if refine_filters < 1:
+            raise ConfigError(f"refine_filters must be >= 1, got {refine_filters}")
+        levels, depth = _levels(
+            input_shape, num_classes, depth, base_filters, filters, extra_stride=stem_stride
+        )
         opts: dict[str, Any] = {"norm": norm, "activation": activation, "dropout": dropout}
         inputs = keras.Input(shape=tuple(input_shape), name="image")
-        x = ResidualStem(levels[0], **opts, name="stem")(inputs)
+        x = ResidualStem(levels[0], strides=stem_stride, **opts, name="stem")(inputs)
         skips = [x]
         for i, f in enumerate(levels[1:-1], start=1):
             x = PreActResidualUnit(f, strides=2, **opts, name=f"encoder_{i}")(x)
@@ -136,6 +154,16 @@ class ResUNet(_SegmentationModel):
         x = PreActResidualUnit(levels[-1], strides=2, **opts, name="bridge")(x)
         for i, (f, skip) in enumerate(zip(reversed(levels[:-1]), reversed(skips)), start=1):
             x = DecoderStage(f, **opts, name=f"decoder_{i}")([x, skip])
+        if stem_stride == 2:
+            # Back to full resolution cheaply: bilinear up-sampling, the raw image as a
+            # skip (edges), one narrow 3x3 convolution.
+            x = layers.UpSampling2D(2, interpolation="bilinear", name="refine_up")(x)
+            x = layers.Concatenate(name="refine_concat")([x, inputs])
+            x = layers.Conv2D(
+                refine_filters, 3, padding="same", use_bias=norm == "none", name="refine_conv"
+            )(x)
+            x = make_norm(norm, groups=min(8, refine_filters), name="refine_norm")(x)
+            x = layers.Activation(activation, name="refine_act")(x)
         x = _head(x, num_classes, return_logits)
         super().__init__(inputs=inputs, outputs=x, name=name, **kwargs)
         self._config = {
@@ -147,6 +175,8 @@ class ResUNet(_SegmentationModel):
             "norm": norm,
             "activation": activation,
             "dropout": float(dropout),
+            "stem_stride": int(stem_stride),
+            "refine_filters": int(refine_filters),
             "return_logits": bool(return_logits),
         }
 
