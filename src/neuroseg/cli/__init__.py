@@ -19,12 +19,15 @@ import os
 import pkgutil
 import sys
 import textwrap
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from neuroseg._version import __version__
 from neuroseg.errors import NeurosegError
 from neuroseg.logs import LOG_LEVEL_VARIABLE, log_level
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 __all__ = ["HelpFormatter", "build_parser", "iter_parsers", "main"]
 
@@ -183,7 +186,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         level = log_level()  # an unknown NEUROSEG_LOG_LEVEL fails here, naming the values
         if getattr(args, "verbose", False) and level == "quiet":
             os.environ[LOG_LEVEL_VARIABLE] = "info"
-        return int(args.handler(args))
+        with warnings.catch_warnings():  # restores the warning machinery afterwards
+            plain = warnings.showwarning
+
+            def show(
+                message: Any,
+                category: Any,
+                filename: str,
+                lineno: int,
+                file: Any = None,
+                line: str | None = None,
+            ) -> None:
+                # neuroseg's own warnings read as one line, like its errors; others as usual.
+                if filename.startswith(_PACKAGE_DIR):
+                    print(f"neuroseg: warning: {message}", file=sys.stderr)
+                else:
+                    plain(message, category, filename, lineno, file, line)
+
+            warnings.showwarning = show
+            return int(args.handler(args))
     except NeurosegError as exc:
         print(f"neuroseg: error: {exc}", file=sys.stderr)
         return 2

@@ -186,6 +186,16 @@ def _check_split(train: Any, val: Any) -> None:
         )
 
 
+def _split_kind(val: Any) -> str:
+    """How the validation split was grouped, in words."""
+    assumed = sum(bool(r.meta.get("patient_id_assumed")) for r in val)
+    if not assumed:
+        return "patient-wise"
+    if assumed == len(val):
+        return "grouped by near-copies, not by patient"
+    return "patient-wise where IDs are known, else by near-copies"
+
+
 def run_train(args: argparse.Namespace) -> int:
     """Train one model: patient-wise validation split from ``[data]``."""
     with _no_half_made_run(args):
@@ -213,7 +223,7 @@ def _train(args: argparse.Namespace) -> int:
     pipe["channels"] = channels
     print(
         f"neuroseg train: {len(ds)} training slices"
-        + (f", {len(val)} validation slices (patient-wise)" if val is not None else "")
+        + (f", {len(val)} validation slices ({_split_kind(val)})" if val is not None else "")
         + f"; model {exp.model['name']}; {config.epochs} epochs -> {args.out}"
     )
     make = epoch_pipeline(ds, seed=config.seed, augment=exp.augmentation(), **pipe)

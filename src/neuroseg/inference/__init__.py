@@ -30,21 +30,30 @@ from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.predict import predict_masks
 from neuroseg.inference.predictor import Prediction, Predictor
 from neuroseg.inference.report import write_report
-from neuroseg.inference.scans import IMAGE_SUFFIXES, NIFTI_SUFFIXES, Scan, read_scan
+from neuroseg.inference.scans import (
+    IMAGE_SUFFIXES,
+    NIFTI_SUFFIXES,
+    TRUTH_SUFFIXES,
+    Scan,
+    find_truth_file,
+    read_scan,
+)
 from neuroseg.inference.tta import TTATransform, tta_transforms
 
 __all__ = [
+    "Evaluation",
     "IMAGE_SUFFIXES",
     "NIFTI_SUFFIXES",
     "PRED_COLOUR",
-    "TRUTH_COLOUR",
-    "Evaluation",
     "Prediction",
     "Predictor",
     "Scan",
+    "TRUTH_COLOUR",
+    "TRUTH_SUFFIXES",
     "TTATransform",
     "default_gradcam_layer",
     "evaluate",
+    "find_truth_file",
     "grad_cam",
     "heatmap_overlay",
     "montage",
