@@ -37,7 +37,16 @@ examples:
 
 def register(sub: Any) -> None:
     """Add the ``data`` subcommand (with ``data check``)."""
-    p = sub.add_parser("data", help="dataset tools (check a folder)")
+    p = sub.add_parser(
+        "data",
+        help="dataset tools (check a folder)",
+        description="Dataset tools. 'check' reads every file of a dataset folder and lists "
+        "its problems before you train or evaluate on it.",
+        epilog="examples:\n"
+        "  neuroseg data check --format class-folders my-scans\n"
+        "  neuroseg data check --format lgg ../shared/data/lgg-kaggle3m --json lgg.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     inner = p.add_subparsers(dest="data_command", metavar="ACTION")
     c = inner.add_parser(
         "check",
