@@ -58,3 +58,20 @@ def add_preprocessing_arguments(p: Any) -> None:
         help="crop slices to the brain before resizing, as the model was trained "
         "(default: a pretrained model's own, else none)",
     )
+
+
+def select_groups(dataset: Any, groups: Sequence[str], spec: str) -> Any:
+    """Keep the records of ``groups`` (``--groups``).
+
+    An unknown group is an error listing the dataset's groups.
+    """
+    from neuroseg.errors import ConfigError
+
+    wanted = set(groups)
+    present = {r.group for r in dataset}
+    unknown = sorted(wanted - present)
+    if unknown:
+        shown = sorted(str(g) for g in present)
+        listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
+        raise ConfigError(f"--groups {unknown} not in {spec}; its groups: {listed}.")
+    return dataset.filter(lambda r: r.group in wanted)

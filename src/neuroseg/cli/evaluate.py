@@ -12,6 +12,7 @@ from neuroseg.cli._common import (
     add_model_argument,
     add_preprocessing_arguments,
     load_data_spec,
+    select_groups,
 )
 from neuroseg.errors import ConfigError
 
@@ -92,14 +93,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--bootstrap must be at least 1, got {args.bootstrap}.")
     dataset = load_data_spec(args.data, args.data_option)
     if args.groups:
-        wanted = set(args.groups)
-        present = {r.group for r in dataset}
-        unknown = sorted(wanted - present)
-        if unknown:
-            shown = sorted(str(g) for g in present)
-            listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
-            raise ConfigError(f"--groups {unknown} not in {args.data}; its groups: {listed}.")
-        dataset = dataset.filter(lambda r: r.group in wanted)
+        dataset = select_groups(dataset, args.groups, args.data)
     predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold, crop=args.crop)
     train = None
     if args.train_data:

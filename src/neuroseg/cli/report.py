@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from neuroseg.cli._common import add_data_arguments, load_data_spec
+from neuroseg.cli._common import add_data_arguments, load_data_spec, select_groups
 
 __all__ = ["register", "run"]
 
@@ -94,20 +94,6 @@ def _recorded_validation(run: Path) -> tuple[Any, str | None, str | None]:
     return val, spec, split
 
 
-def _select_groups(dataset: Any, groups: list[str], spec: str) -> Any:
-    """Keep the records of ``groups``; an unknown group is an error listing the known ones."""
-    from neuroseg.errors import ConfigError
-
-    wanted = set(groups)
-    present = {r.group for r in dataset}
-    unknown = sorted(wanted - present)
-    if unknown:
-        shown = sorted(str(g) for g in present)
-        listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
-        raise ConfigError(f"--groups {unknown} not in {spec}; its groups: {listed}.")
-    return dataset.filter(lambda r: r.group in wanted)
-
-
 def run(args: argparse.Namespace) -> int:
     """Write the report."""
     from neuroseg.errors import ConfigError
@@ -130,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.data:
         data = load_data_spec(args.data, args.data_option)
         if args.groups:
-            data = _select_groups(data, args.groups, args.data)
+            data = select_groups(data, args.groups, args.data)
             description = f"{args.data}, groups {' '.join(args.groups)}"
     elif run_dir is not None and run_dir.is_dir():
         data, training, split = _recorded_validation(run_dir)
