@@ -58,3 +58,24 @@ def test_registry_classifier_and_multitask(name):
     x = np.random.default_rng(0).random((1, 64, 64, 1)).astype("float32")
     cam = grad_cam(model, x)
     assert cam.shape == (1, 64, 64) and cam.min() >= 0 and cam.max() <= 1
+
+
+@pytest.mark.data
+def test_predictor_grad_cam_is_in_the_image_frame_and_the_brain_box(shared_data):
+    """classifier-4class crops to the brain: its map must sit on the brain, not the frame."""
+    from pathlib import Path
+
+    from neuroseg.data import brain_bbox
+
+    folder = Path(shared_data) / "br35h-no-tumor"
+    path = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png"))[0]
+    image = read_image(path)
+    predictor = Predictor("classifier-4class")
+    heat = predictor.grad_cam(image, source=str(path))
+    assert heat.shape == image.shape[:2] and heat.dtype == np.float32
+    top, left, bottom, right = brain_bbox(image)
+    outside = np.ones(image.shape[:2], bool)
+    outside[top:bottom, left:right] = False
+    assert outside.any(), "pick an image with a border around the brain"
+    assert float(np.abs(heat[outside]).max()) == 0.0
+    assert float(heat[top:bottom, left:right].max()) > 0.0

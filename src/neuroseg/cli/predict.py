@@ -359,7 +359,6 @@ def run(args: argparse.Namespace) -> int:
 
     from neuroseg.inference import (
         Predictor,
-        grad_cam,
         heatmap_overlay,
         montage,
         overlay_contours,
@@ -447,8 +446,7 @@ def run(args: argparse.Namespace) -> int:
             if len(overlays) < MONTAGE_MAX:
                 overlays.append(rgb)
         if args.gradcam:
-            x = predictor.preprocess(image, source=str(path))[None]
-            heat = grad_cam(predictor.model, x, layer_name=args.gradcam_layer)[0]
+            heat = predictor.grad_cam(image, source=str(path), layer_name=args.gradcam_layer)
             cam = heatmap_overlay(image, heat)
             if mask2d is not None:
                 cam = overlay_contours(cam, truth2d, mask2d)

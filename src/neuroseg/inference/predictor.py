@@ -415,6 +415,29 @@ class Predictor:
         ]
         return out
 
+    def grad_cam(
+        self, image: np.ndarray, *, source: str = "image", layer_name: str | None = None
+    ) -> np.ndarray:
+        """Grad-CAM of one ``(H, W, C)`` image, in that image's own frame.
+
+        The image goes through :meth:`preprocess` (so a brain-cropped model sees what it
+        saw in training); the map is then placed back where it came from: resized into the
+        brain box for ``crop="brain"`` (0 outside it), or to the whole frame.
+
+        Args:
+            image: The slice as read (e.g. ``Scan.slices[k]``).
+            source: A name for error messages.
+            layer_name: The layer to explain (see :func:`~neuroseg.inference.grad_cam`).
+
+        Returns:
+            ``(H, W)`` float32 map in ``[0, 1]``.
+        """
+        from neuroseg.inference.gradcam import grad_cam
+
+        x, box = self._prepare(image, source)
+        heat = np.asarray(grad_cam(self.model, x[None], layer_name=layer_name)[0], np.float32)
+        return self._to_frame(heat, image.shape, box)
+
     # ------------------------------------------------------------ raw prediction
     def _call(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         return _split_outputs(self.model, self.model(batch, training=False))

@@ -195,8 +195,6 @@ def _pretrained_card(info: Any) -> list[str]:
 
 def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
     """Best and worst cases with contour (segmentation) or Grad-CAM (classifier) overlays."""
-    from neuroseg.data.preprocess import brain_bbox
-    from neuroseg.inference.gradcam import grad_cam
     from neuroseg.inference.pictures import heatmap_overlay, side_by_side
 
     rows = evaluation.rows
@@ -228,17 +226,8 @@ def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
                 pic = side_by_side(image, pred.truth, pred.mask)
                 caption = f"{row['source']}: Dice {float(row['dice']):.3f}"
             else:
-                x = predictor.preprocess(image, source=pred.source)[None]
-                heat = grad_cam(predictor.model, x)[0]
-                if predictor.crop == "brain":  # the map covers the brain box, not the frame
-                    top, left, bottom, right = brain_bbox(image)
-                    frame = np.zeros(image.shape[:2], np.float32)
-                    frame[top:bottom, left:right] = cv2.resize(
-                        np.asarray(heat, np.float32),
-                        (right - left, bottom - top),
-                        interpolation=cv2.INTER_LINEAR,
-                    )
-                    heat = frame
+                # In the slice's own frame (inside the brain box for a brain-cropped model).
+                heat = predictor.grad_cam(image, source=pred.source or "image")
                 pic = np.concatenate(
                     [
                         side_by_side(image, None, None)[:, : image.shape[1]],
