@@ -32,3 +32,20 @@ def test_recorded_figures_of_small_presets(name):
 @pytest.mark.parametrize("name", [n for n in list_models() if n not in SMALL])
 def test_recorded_figures_of_every_preset(name):
     _check(name)
+
+
+def test_the_models_page_table_matches_the_registry():
+    """docs/models.md prints the recorded figures; a new or changed preset must update it."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text()
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| (\w+) \| [0-9×]+ \| ([0-9,]+) \| ([0-9.]+) \|$",
+                      page, flags=re.M)  # fmt: skip
+    table = {name: (task, int(params.replace(",", "")), float(gflops))
+             for name, task, params, gflops in rows}  # fmt: skip
+    assert set(table) == set(list_models())
+    for name, (task, params, gflops) in table.items():
+        spec = get_spec(name)
+        assert (task, params) == (spec.task, spec.params), name
+        assert gflops == round(spec.gflops, 2), name
