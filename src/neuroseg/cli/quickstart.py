@@ -48,6 +48,6 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         image_size=args.image_size,
         seed=args.seed,
-        verbose=1 if sys.stdout.isatty() else 2,
+        verbose=0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2),
     )
     return 0

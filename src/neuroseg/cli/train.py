@@ -247,7 +247,7 @@ def _train(args: argparse.Namespace) -> int:
         out=args.out,
         resume=args.resume,
         strategy=strategy,
-        verbose=1 if sys.stdout.isatty() else 2,
+        verbose=0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2),
     )
     print(
         f"best {result.monitor} = {result.best_value:.4f} at epoch {result.best_epoch}"
@@ -280,7 +280,7 @@ def _cv(args: argparse.Namespace) -> int:
         pipeline=pipe,
         augment=exp.augmentation(),
         resume=args.resume,
-        verbose=1 if sys.stdout.isatty() else 2,
+        verbose=0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2),
     )
     print(result.table())
     print(f"per-fold results: {args.out}/cv_folds.csv; summary: {args.out}/cv_summary.json")
