@@ -102,8 +102,8 @@ def assign_patients(
     Example:
         >>> from neuroseg.data import Record, SliceDataset
         >>> ds = SliceDataset([Record(image="scans/P01_s3.png"), Record(image="scans/P02_s1.png")])
-        >>> [r.patient_id for r in assign_patients(ds, pattern=r"(P\d+)_", root="scans")]
-        ['P01', 'P02']
+        >>> tuple(r.patient_id for r in assign_patients(ds, pattern=r"(P\d+)_", root="scans"))
+        ('P01', 'P02')
     """
     if (pattern is None) == (table is None):
         raise ConfigError("assign_patients needs exactly one of pattern= and table=.")

@@ -492,8 +492,8 @@ def evaluate_segmentation(
         >>> round(image.get("mean"), 4), round(m.get("pooled"), 4), round(patient.get("mean"), 4)
         (0.8889, 0.6667, 0.8333)
         >>> sizes = [np.ones((4, 4)), np.ones((2, 6))]  # two sizes
-        >>> evaluate_segmentation(sizes, sizes, metrics=["dice"]).table["dice"]
-        [1.0, 1.0]
+        >>> tuple(evaluate_segmentation(sizes, sizes, metrics=["dice"]).table["dice"])
+        (1.0, 1.0)
     """
     _check_bootstrap(n_bootstrap, confidence)
     unknown = [m for m in metrics if m not in _SEG_METRICS]
