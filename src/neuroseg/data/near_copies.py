@@ -234,12 +234,15 @@ def match_near_copies(
     *,
     hamming: int = 12,
     min_correlation: float = 0.95,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[int | None]:
     """For each query image, the index of its best near-copy in ``reference`` (or ``None``).
 
     The same two stages as :func:`find_near_copies` (flip-aware hash candidates, then the
     thumbnail correlation), between two sets: e.g. test items against the training data,
     to score a model separately on the test items that have no copy in its training data.
+    ``progress(done, total)`` is called while the images of both sets are read (queries
+    first; ``total`` counts both).
 
     Example:
         >>> import numpy as np
@@ -249,9 +252,16 @@ def match_near_copies(
         >>> match_near_copies([a[::-1], b], [a])
         [0, None]
     """
+    total = len(queries) + len(reference)
+
+    def step(offset: int) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda done, _: progress(offset + done, total)
+
     matches = match_fingerprints(
-        fingerprints(queries),
-        fingerprints(reference),
+        fingerprints(queries, step(0)),
+        fingerprints(reference, step(len(queries))),
         hamming=hamming,
         min_correlation=min_correlation,
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.near_copies import fingerprints, match_fingerprints
+from neuroseg.data.near_copies import match_near_copies
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import DataError, EmptyDatasetError, ModelError
 from neuroseg.inference.predictor import Prediction, Predictor
@@ -267,12 +267,11 @@ def _copies_in_train(
     dataset: SliceDataset, train_data: SliceDataset, *, progress: bool | None
 ) -> list[int | None]:
     """For each item, the index of its best near-copy in ``train_data`` (or None)."""
-    found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, data in (("near-copies: test", dataset), ("near-copies: train", train_data)):
-        with Progress(len(data), description=name, enabled=progress) as bar:
-            found[name] = fingerprints(data, lambda done, total: bar.update(done - bar.count))
-    matches = match_fingerprints(found["near-copies: test"], found["near-copies: train"])
-    return [max(m, key=lambda x: x[2])[0] if m else None for m in matches]
+    total = len(dataset) + len(train_data)
+    with Progress(total, description="near-copies", enabled=progress) as bar:
+        return match_near_copies(
+            dataset, train_data, progress=lambda done, _: bar.update(done - bar.count)
+        )
 
 
 def evaluate(
