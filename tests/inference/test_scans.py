@@ -110,3 +110,21 @@ def test_bad_truth_masks_name_the_file(tmp_path):
     with pytest.raises(ReadError, match=r"b_mask\.png"):
         read_scan(tmp_path / "b.png")
     assert read_scan(tmp_path / "b.png", find_truth=False).truth is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("TCGA_CS_4941_19960909_1_mask.tif", True),
+        ("x_SEG.png", True),
+        ("case_seg.nii.gz", True),
+        ("case_mask.nii", True),
+        ("case.nii.gz", False),
+        ("masked.png", False),
+        ("TCGA_CS_4941_19960909_1.tif", False),
+    ],
+)
+def test_is_truth_file(name, expected):
+    from neuroseg.inference import is_truth_file
+
+    assert is_truth_file(name) is expected

@@ -137,12 +137,6 @@ def _readable(name: str) -> bool:
     return _full_suffix(name) in (*IMAGE_SUFFIXES, *NIFTI_SUFFIXES, ".mat")
 
 
-def _is_mask_name(name: str) -> bool:
-    from neuroseg.inference.scans import TRUTH_SUFFIXES
-
-    return _stem(name).lower().endswith(TRUTH_SUFFIXES)
-
-
 def _walk(folder: Path, *, recursive: bool) -> Iterator[Path]:
     """Files in ``folder`` (and its sub-folders), skipping hidden ones."""
     candidates = folder.rglob("*") if recursive else folder.iterdir()
@@ -182,6 +176,7 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
         EmptyDatasetError: A folder or pattern gives no file to predict on.
     """
     from neuroseg.errors import EmptyDatasetError, ReadError
+    from neuroseg.inference.scans import is_truth_file
 
     found: list[Input] = []
     seen: set[Path] = set()
@@ -199,7 +194,7 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
         for f in _walk(folder, recursive=recursive):
             if not _readable(f.name):
                 continue
-            if _is_mask_name(f.name):
+            if is_truth_file(f.name):
                 skipped += 1
                 continue
             files.append((PurePosixPath(f.relative_to(base).as_posix()), f))
@@ -233,7 +228,7 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
                 if m.is_dir():
                     n += add_folder(m, base)
                 elif _readable(m.name):
-                    if _is_mask_name(m.name):
+                    if is_truth_file(m.name):
                         skipped += 1
                         continue
                     add(m, PurePosixPath(m.relative_to(base).as_posix()))

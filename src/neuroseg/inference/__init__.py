@@ -36,6 +36,7 @@ from neuroseg.inference.scans import (
     TRUTH_SUFFIXES,
     Scan,
     find_truth_file,
+    is_truth_file,
     read_scan,
 )
 from neuroseg.inference.tta import TTATransform, tta_transforms
@@ -56,6 +57,7 @@ __all__ = [
     "find_truth_file",
     "grad_cam",
     "heatmap_overlay",
+    "is_truth_file",
     "montage",
     "overlay_contours",
     "postprocess_mask",

@@ -18,6 +18,7 @@ __all__ = [
     "TRUTH_SUFFIXES",
     "Scan",
     "find_truth_file",
+    "is_truth_file",
     "read_scan",
 ]
 
@@ -110,6 +111,23 @@ def _read_mat(path: Path) -> Scan:
     )
 
 
+def is_truth_file(path: str | os.PathLike[str]) -> bool:
+    """Whether a file's name marks it as a truth mask (``X_mask.tif``, ``X_seg.nii.gz``).
+
+    Example:
+        >>> is_truth_file("TCGA_CS_4941_19960909_1_mask.tif"), is_truth_file("scan.nii.gz")
+        (True, False)
+    """
+    name = Path(path).name.lower()
+    for suffix in NIFTI_SUFFIXES[::-1]:  # ".nii.gz" before ".nii"
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    else:
+        name = Path(name).stem
+    return name.endswith(TRUTH_SUFFIXES)
+
+
 def find_truth_file(path: str | os.PathLike[str]) -> Path | None:
     """The truth mask stored beside a 2-D image file, or ``None``.
 
@@ -124,7 +142,7 @@ def find_truth_file(path: str | os.PathLike[str]) -> Path | None:
         True
     """
     p = Path(path)
-    if p.stem.lower().endswith(TRUTH_SUFFIXES):
+    if is_truth_file(p):
         return None
     suffixes = [p.suffix] + [s for s in IMAGE_SUFFIXES if s != p.suffix.lower()]
     for ending in TRUTH_SUFFIXES:
