@@ -12,8 +12,8 @@ neuroseg``: if Keras is already imported, it registers neuroseg's classes at onc
 otherwise it waits for Keras' own import to finish (through an entry on
 ``sys.meta_path`` that only watches the module ``keras``) and registers them then. Either
 way the registration is :func:`register_keras_objects`, which imports
-:mod:`neuroseg.models` and :mod:`neuroseg.metrics` (the only modules that define
-registered classes).
+:mod:`neuroseg.models`, :mod:`neuroseg.metrics` and :mod:`neuroseg.data.preprocessor`
+(the only modules that define registered classes).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: The modules whose import registers every neuroseg Keras object.
-REGISTERING_MODULES = ("neuroseg.models", "neuroseg.metrics")
+REGISTERING_MODULES = ("neuroseg.models", "neuroseg.metrics", "neuroseg.data.preprocessor")
 
 
 def _initializing(name: str) -> bool:

@@ -87,6 +87,14 @@ from neuroseg.data.preprocess import (
     tf_to_rgb,
     to_rgb,
 )
+from neuroseg.data.preprocessor import (
+    NORMALIZATIONS,
+    PreparedSlice,
+    SlicePreprocessor,
+    load_preprocessor,
+    preprocessor_path,
+    tf_brain_box,
+)
 from neuroseg.data.problems import OnError, Problem
 from neuroseg.data.records import MaskEncoding, Record, SliceDataset, Task
 from neuroseg.data.sample import load_sample, sample_dir
@@ -125,6 +133,7 @@ __all__ = [
     "FIGSHARE_PARTS",
     "FORMATS",
     "IMAGE_SUFFIXES",
+    "NORMALIZATIONS",
     "ArchivePart",
     "BratsRegions",
     "CheckReport",
@@ -135,6 +144,7 @@ __all__ = [
     "NearCopies",
     "NormalizeMinMax",
     "OnError",
+    "PreparedSlice",
     "Preprocess",
     "Problem",
     "RandomAffine",
@@ -150,6 +160,7 @@ __all__ = [
     "Record",
     "Resize",
     "SliceDataset",
+    "SlicePreprocessor",
     "Task",
     "assign_patients",
     "brain_bbox",
@@ -181,6 +192,7 @@ __all__ = [
     "load_lgg",
     "load_nifti",
     "load_pairs",
+    "load_preprocessor",
     "load_sample",
     "match_fingerprints",
     "match_near_copies",
@@ -190,6 +202,7 @@ __all__ = [
     "parse_data_options",
     "parse_data_spec",
     "perceptual_hash",
+    "preprocessor_path",
     "read_brats_mask",
     "read_image",
     "read_mask",
@@ -200,6 +213,7 @@ __all__ = [
     "resize_pad",
     "safe_extract",
     "sample_dir",
+    "tf_brain_box",
     "tf_brats_regions",
     "tf_clahe",
     "tf_crop_to_brain",

@@ -9,43 +9,14 @@ from typing import Any, Literal
 import numpy as np
 import tensorflow as tf
 
-from neuroseg.data.preprocess import Preprocess
+from neuroseg.data.preprocessor import SlicePreprocessor
 from neuroseg.data.records import Record, SliceDataset, Task
-from neuroseg.data.transforms import (
-    Compose,
-    NormalizeMinMax,
-    Resize,
-    convert_channels,
-    tf_resize_image,
-    tf_resize_mask,
-)
+from neuroseg.data.transforms import convert_channels
 from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
 __all__ = ["to_tf_dataset"]
 
 _TASKS = ("segmentation", "classification", "multitask")
-
-
-class _ResizeIfNeeded(Resize):
-    """:class:`Resize` that leaves slices already at the target size untouched."""
-
-    def __call__(self, sample: dict[str, Any], seed: tf.Tensor | None = None) -> Any:
-        h, w = self.size
-        shape = tf.shape(sample["image"])
-        same = tf.logical_and(tf.equal(shape[0], h), tf.equal(shape[1], w))
-        out = dict(sample)
-        image = sample["image"]
-        out["image"] = tf.cond(
-            same,
-            lambda: tf.reshape(image, [h, w, -1]),
-            lambda: tf_resize_image(image, self.size),
-        )
-        if sample.get("mask") is not None:
-            mask = sample["mask"]
-            out["mask"] = tf.cond(
-                same, lambda: tf.reshape(mask, [h, w, -1]), lambda: tf_resize_mask(mask, self.size)
-            )
-        return out
 
 
 def _make_reader(
@@ -131,17 +102,21 @@ def to_tf_dataset(
     augment: Callable[..., Any] | None = None,
     seed: int = 0,
     cache: bool = False,
-    normalize: Literal["minmax"] | None = "minmax",
+    normalize: Literal["minmax", "zscore", "percentile"] | None = "minmax",
     crop: Literal["brain"] | None = None,
+    preprocessor: SlicePreprocessor | None = None,
     drop_remainder: bool = False,
     prefetch: bool = True,
     num_parallel_calls: int | None = None,
     decode: Literal["auto", "native", "python"] = "auto",
 ) -> tf.data.Dataset:
-    """Build a parallel ``tf.data`` pipeline: decode → resize → normalise → augment → batch.
+    """Build a parallel ``tf.data`` pipeline: decode → prepare → augment → batch.
 
-    Decoding is lazy and parallel. Images and masks are resized to ``image_size`` (masks by
-    nearest neighbour) and images are normalised per slice. ``augment`` is a dict-level
+    Decoding is lazy and parallel. Each slice is prepared by a
+    :class:`~neuroseg.data.SlicePreprocessor` (``preprocessor``, or one built from
+    ``channels``, ``crop``, ``image_size`` and ``normalize``), the same object that
+    :class:`~neuroseg.inference.Predictor` uses at inference: crop, resize (masks by
+    nearest neighbour), normalise per slice. ``augment`` is a dict-level
     transform (see :mod:`neuroseg.data.transforms`) applied jointly to image and mask
     with a per-element seed, so the same ``seed`` gives the same augmented stream.
 
@@ -149,7 +124,8 @@ def to_tf_dataset(
         dataset: The records.
         task: ``"segmentation"`` yields ``(image, mask)``; ``"classification"`` yields
             ``(image, label)``; ``"multitask"`` yields ``(image, {"mask", "label"})``.
-        image_size: Output size; ``None`` keeps the stored size (all slices must match).
+        image_size: Output size; ``None`` keeps the stored size (all slices must match
+            to batch).
         channels: Channels of the model input; defaults to the first image's count.
             RGB→grey and grey→RGB are converted; anything else raises.
         batch_size: Batch size, or ``None`` for unbatched elements.
@@ -157,12 +133,19 @@ def to_tf_dataset(
         augment: A dict-level transform, e.g. ``Compose([RandomFlip()])``.
         seed: Seed for shuffling and augmentation.
         cache: Cache decoded, resized slices in memory.
-        normalize: ``"minmax"`` scales each image to ``[0, 1]``; ``None`` keeps raw values.
+        normalize: ``"minmax"`` scales each image to ``[0, 1]``; ``"zscore"`` and
+            ``"percentile"`` as :class:`~neuroseg.data.SlicePreprocessor`; ``None`` keeps
+            raw values.
         crop: ``"brain"`` crops each slice (and its mask) to the bounding box of the pixels
             above 5 % of its intensity range before resizing (see
             :func:`~neuroseg.data.crop_to_brain`): sources with different framing and
             borders (e.g. Br35H and Figshare) then fill the frame alike. ``None`` keeps the
             whole slice.
+        preprocessor: The slice preparation as one object (it then replaces
+            ``channels``, ``image_size`` and ``crop``, which must be left unset or agree;
+            ``normalize`` is ignored). Save it with the model
+            (:meth:`~neuroseg.data.SlicePreprocessor.save`) so that inference prepares
+            slices the same way.
         drop_remainder: Drop the last partial batch.
         prefetch: Prefetch batches.
         num_parallel_calls: Parallel decode calls; ``None`` lets tf.data tune it.
@@ -196,8 +179,35 @@ def to_tf_dataset(
                 f"{missing[0]}: record has no class label but task={task!r} needs one "
                 f"({len(missing)} such record(s))."
             )
-    if channels is None:
-        channels = int(records[0].load_image().shape[-1])
+    if preprocessor is not None:
+        given = {"channels": channels, "image_size": image_size, "crop": crop}
+        for key, value in given.items():
+            if value is None:
+                continue
+            want = preprocessor.get_config()[key]
+            value = (value, value) if key == "image_size" and isinstance(value, int) else value
+            if (tuple(value) if key == "image_size" else value) != want:
+                raise ConfigError(
+                    f"{key}={value!r} disagrees with the preprocessor's {key}={want!r}; "
+                    "give one or the other."
+                )
+        channels = preprocessor.channels
+    else:
+        if channels is None:
+            channels = int(records[0].load_image().shape[-1])
+        if crop not in ("brain", None):
+            raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or None.")
+        if normalize not in ("minmax", "zscore", "percentile", None):
+            raise ConfigError(
+                f"Unknown normalize={normalize!r}; use 'minmax', 'zscore', 'percentile' or None."
+            )
+        preprocessor = SlicePreprocessor(
+            channels=channels,
+            image_size=image_size,
+            crop=crop,
+            normalize=normalize,
+            size_multiple=1,  # without image_size, slices keep their stored size
+        )
     need_mask = task in ("segmentation", "multitask")
     if decode not in ("auto", "native", "python"):
         raise ConfigError(f"Unknown decode={decode!r}; use 'auto', 'native' or 'python'.")
@@ -211,15 +221,7 @@ def to_tf_dataset(
     parallel = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
     reader = _make_reader(records, channels, need_mask)
     labels = np.array([-1 if r.label is None else r.label for r in records], np.int32)
-    if crop not in ("brain", None):
-        raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or None.")
-    fixed = Compose(
-        ([Preprocess("crop_to_brain")] if crop == "brain" else [])
-        + ([_ResizeIfNeeded(image_size)] if image_size is not None else [])
-        + ([NormalizeMinMax()] if normalize == "minmax" else [])
-    )
-    if normalize not in ("minmax", None):
-        raise ConfigError(f"Unknown normalize={normalize!r}; use 'minmax' or None.")
+    fixed = preprocessor
 
     def load(index: tf.Tensor, label: tf.Tensor) -> dict[str, tf.Tensor]:
         image, mask = tf.numpy_function(reader, [index], (tf.float32, tf.int32))

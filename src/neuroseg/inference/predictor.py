@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.preprocess import brain_bbox
+from neuroseg.data.preprocessor import PreparedSlice, SlicePreprocessor, load_preprocessor
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.data.transforms import convert_channels, normalize_minmax, resize_image
 from neuroseg.errors import ConfigError, ModelError
 from neuroseg.inference.loading import resolve_model
+from neuroseg.inference.outputs import foreground, split_outputs
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.scans import Scan, read_scan
 from neuroseg.inference.tta import _apply_tta, tta_transforms
@@ -163,44 +163,6 @@ class Prediction:
         return out
 
 
-def _split_outputs(model: Any, out: Any) -> dict[str, np.ndarray]:
-    """Map a model's raw output to ``{"mask": (N, h, w, c), "label": (N, K)}``."""
-    import keras
-
-    if isinstance(out, dict):
-        items = dict(out)
-    elif isinstance(out, (list, tuple)):
-        names = list(getattr(model, "output_names", []) or [])
-        if len(names) != len(out):
-            raise ModelError(
-                f"{model.name}: the model has {len(out)} outputs without names; name them "
-                "'mask' and 'label' (a dict output) so neuroseg can tell them apart."
-            )
-        items = dict(zip(names, out))
-    else:
-        items = {"output": out}
-    result: dict[str, np.ndarray] = {}
-    for name, value in items.items():
-        arr = np.asarray(keras.ops.convert_to_numpy(value), np.float32)
-        if arr.ndim == 4 and "mask" not in result:
-            result["mask"] = arr
-        elif arr.ndim == 2 and "label" not in result:
-            result["label"] = arr
-        else:
-            raise ModelError(
-                f"{model.name}: output {name!r} has shape {arr.shape}; expected masks "
-                "(N, H, W, C) or class probabilities (N, num_classes)."
-            )
-    return result
-
-
-def _foreground(mask_out: np.ndarray) -> np.ndarray:
-    """Foreground probability ``(N, h, w)`` from sigmoid or softmax mask outputs."""
-    if mask_out.shape[-1] == 1:
-        return mask_out[..., 0]
-    return 1.0 - mask_out[..., 0]
-
-
 def _pretrained_card(model: Any) -> Any:
     """The model card when ``model`` names a pretrained model, else ``None``."""
     if isinstance(model, str):
@@ -214,12 +176,14 @@ def _pretrained_card(model: Any) -> Any:
 class Predictor:
     """Apply a model to new images: preprocessing, batching, TTA and post-processing.
 
-    The preprocessing is the training pipeline's: convert channels to the model's input
-    (RGB↔grey only), optionally crop to the brain (``crop="brain"``, as the training
-    pipeline's ``crop``), resize to the model's input size (bilinear, antialiased, as
-    :func:`neuroseg.data.to_tf_dataset`), min-max normalise each slice to ``[0, 1]``.
-    Masks come back at the input's own size and orientation: the probability map is
-    resized back (bilinear) and then thresholded and post-processed.
+    Slices are prepared by the model's :class:`~neuroseg.data.SlicePreprocessor`, the
+    one the training pipeline used: the ``preprocessor`` argument, else the one saved
+    with the model (a pretrained card's ``preprocessor``, or
+    ``<model>.preprocessor.json``/the run directory's ``preprocessor.json`` beside a
+    ``.keras`` file), else one matching the model's input shape with per-slice min-max
+    normalisation and ``crop``. Outputs come back at the input's own size and frame
+    (:meth:`~neuroseg.data.SlicePreprocessor.invert`): the probability map is pasted
+    back (bilinear) and then thresholded and post-processed.
 
     Args:
         model: A ``keras.Model``, the path of a ``.keras`` file, or a pretrained name.
@@ -236,9 +200,11 @@ class Predictor:
         class_names: Names of the classifier's classes (for reports); ``None``: a
             pretrained model's own.
         crop: ``"brain"`` crops each slice to the brain's bounding box before resizing
-            (masks are pasted back into the full frame); ``"none"`` does not; ``None``: a
-            pretrained model's own setting, else no crop. Use the setting the model was
+            (masks are pasted back into the full frame); ``"none"`` does not; ``None``:
+            the saved preprocessor's setting, else no crop. Use the setting the model was
             trained with.
+        preprocessor: The :class:`~neuroseg.data.SlicePreprocessor` to use; ``None``:
+            the one saved with the model (see above).
 
     Raises:
         ModelError: The model cannot be loaded, or its outputs are neither masks nor class
@@ -269,8 +235,14 @@ class Predictor:
         fill_holes: bool = False,
         class_names: Sequence[str] | None = None,
         crop: str | None = None,
+        preprocessor: SlicePreprocessor | None = None,
     ) -> None:
         self.info = _pretrained_card(model)
+        saved = preprocessor
+        if saved is None and self.info is not None:
+            saved = self.info.preprocessor
+        if saved is None and isinstance(model, (str, os.PathLike)) and self.info is None:
+            saved = load_preprocessor(model)
         self.model = resolve_model(model)
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
@@ -278,11 +250,8 @@ class Predictor:
             threshold = self.info.threshold if self.info is not None else 0.5
         if class_names is None and self.info is not None:
             class_names = self.info.class_names
-        if crop is None:
-            crop = (self.info.crop if self.info is not None else None) or "none"
-        if crop not in ("brain", "none"):
+        if crop is not None and crop not in ("brain", "none"):
             raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or 'none'.")
-        self.crop = crop
         self.threshold = float(threshold)
         self.tta = bool(tta)
         self.batch_size = int(batch_size)
@@ -296,20 +265,27 @@ class Predictor:
                 f"{self.model.name}: input shape {shape} is not (batch, height, width, "
                 "channels); neuroseg predicts on 2-D slices."
             )
-        self.channels = int(shape[3]) if shape[3] is not None else 1
         self._fixed = shape[1] is not None and shape[2] is not None
-        self.input_size: tuple[int, int] | None = (
-            (int(shape[1]), int(shape[2])) if self._fixed else None
-        )
+        options: dict[str, Any] = {}
+        if crop is not None:
+            options["crop"] = None if crop == "none" else crop
         if image_size is not None:
             size = (image_size, image_size) if isinstance(image_size, int) else image_size
             want = (int(size[0]), int(size[1]))
-            if self._fixed and want != self.input_size:
+            if self._fixed and want != (int(shape[1]), int(shape[2])):
                 raise ModelError(
                     f"{self.model.name}: image_size={want} but the model's input is fixed at "
-                    f"{self.input_size}; leave image_size unset."
+                    f"{(int(shape[1]), int(shape[2]))}; leave image_size unset."
                 )
-            self.input_size = want
+            options["image_size"] = want
+        if saved is None:
+            self.preprocessor = SlicePreprocessor.for_model(self.model, **options)
+        else:
+            self.preprocessor = SlicePreprocessor.from_config({**saved.get_config(), **options})
+        self._check_preprocessor(shape)
+        self.channels = self.preprocessor.channels
+        self.input_size: tuple[int, int] | None = self.preprocessor.image_size
+        self.crop = self.preprocessor.crop or "none"
         self.task = self._detect_task()
         self.num_classes = self._num_classes
         if (
@@ -325,9 +301,23 @@ class Predictor:
         self.class_names = tuple(class_names) if class_names is not None else None
 
     # ------------------------------------------------------------ model facts
+    def _check_preprocessor(self, shape: tuple[Any, ...]) -> None:
+        pre = self.preprocessor
+        if shape[3] is not None and int(shape[3]) != pre.channels:
+            raise ModelError(
+                f"{self.model.name}: the preprocessor gives {pre.channels} channel(s) but the "
+                f"model takes {shape[3]}; use the preprocessor saved with the model."
+            )
+        if self._fixed and pre.image_size != (int(shape[1]), int(shape[2])):
+            raise ModelError(
+                f"{self.model.name}: the preprocessor resizes to {pre.image_size} but the "
+                f"model's input is fixed at {(int(shape[1]), int(shape[2]))}; use the "
+                "preprocessor saved with the model."
+            )
+
     def _detect_task(self) -> str:
         h, w = self.input_size or (64, 64)
-        out = _split_outputs(self.model, self.model(np.zeros((1, h, w, self.channels), "float32")))
+        out = split_outputs(self.model, self.model(np.zeros((1, h, w, self.channels), "float32")))
         self._num_classes = int(out["label"].shape[-1]) if "label" in out else None
         if "mask" in out and "label" in out:
             return "multitask"
@@ -348,23 +338,27 @@ class Predictor:
             )
 
     # ------------------------------------------------------------ preprocessing
-    def _target_size(self, hw: tuple[int, int]) -> tuple[int, int]:
-        if self.input_size is not None:
-            return self.input_size
-        return (int(np.ceil(hw[0] / 32) * 32), int(np.ceil(hw[1] / 32) * 32))
+    def prepare(self, image: np.ndarray, *, source: str = "image") -> PreparedSlice:
+        """Prepare one ``(H, W)`` or ``(H, W, C)`` slice with the model's preprocessor.
 
-    def _convert(self, image: np.ndarray, source: str) -> np.ndarray:
-        """``(H, W, C)`` with the model's channel count (RGB↔grey only)."""
-        img = np.asarray(image)
-        if img.ndim == 2:
-            img = img[..., None]
-        if img.ndim != 3:
-            raise ModelError(
-                f"{source}: expected an (H, W) or (H, W, C) image, got shape {img.shape}."
-            )
-        if img.dtype not in (np.uint8, np.uint16, np.float32):
-            img = img.astype(np.float32)  # OpenCV colour conversion takes these depths only
-        return convert_channels(img, self.channels, source=source)
+        Returns what :meth:`invert` needs to paste an output back.
+
+        Raises:
+            ChannelError: The channel count cannot be converted to the model's.
+            DataError: The slice is empty or holds NaN/inf pixels.
+            ModelError: ``resize=False`` and the size differs from the model's input.
+        """
+        prepared = self.preprocessor.prepare(image, source=source)
+        if not self.resize:
+            top, left, bottom, right = prepared.box
+            hw = (bottom - top, right - left)
+            if hw != prepared.array.shape[:2]:
+                raise ModelError(
+                    f"{source}: image is {hw[0]}x{hw[1]} but the model expects "
+                    f"{prepared.array.shape[0]}x{prepared.array.shape[1]}; resize it or use "
+                    "resize=True."
+                )
+        return prepared
 
     def preprocess(self, image: np.ndarray, *, source: str = "image") -> np.ndarray:
         """Return one ``(H, W, C)`` image as the model's float32 input.
@@ -373,47 +367,11 @@ class Predictor:
             ChannelError: The channel count cannot be converted to the model's.
             ModelError: ``resize=False`` and the size differs from the model's input.
         """
-        return self._prepare(image, source)[0]
+        return self.prepare(image, source=source).array
 
-    def _prepare(
-        self, image: np.ndarray, source: str
-    ) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
-        """:meth:`preprocess`, plus the brain box it cropped to (``None`` without crop)."""
-        import tensorflow as tf
-
-        img = self._convert(image, source)
-        box = None
-        if self.crop == "brain":
-            box = brain_bbox(img)
-            top, left, bottom, right = box
-            img = img[top:bottom, left:right]
-        size = self._target_size(img.shape[:2])
-        x = img.astype(np.float32)
-        if img.shape[:2] != size:
-            if not self.resize:
-                raise ModelError(
-                    f"{source}: image is {img.shape[0]}x{img.shape[1]} but the model expects "
-                    f"{size[0]}x{size[1]}; resize it or use resize=True."
-                )
-            x = tf.image.resize(x, size, method="bilinear", antialias=True).numpy()
-        return normalize_minmax(x), box
-
-    def _to_frame(
-        self, prob: np.ndarray, shape: tuple[int, ...], box: tuple[int, int, int, int] | None
-    ) -> np.ndarray:
-        """Map a model-size probability map back onto the ``shape[:2]`` frame it came from.
-
-        ``box`` is what :meth:`_prepare` cropped to: the map is resized into it and the
-        rest of the frame is 0.
-        """
-        if box is None:
-            return resize_image(prob[..., None], shape[:2])[..., 0]
-        top, left, bottom, right = box
-        out = np.zeros(shape[:2], np.float32)
-        out[top:bottom, left:right] = resize_image(prob[..., None], (bottom - top, right - left))[
-            ..., 0
-        ]
-        return out
+    def invert(self, output: np.ndarray, prepared: PreparedSlice) -> np.ndarray:
+        """Paste a model-size map (probability, Grad-CAM) back into the slice's frame."""
+        return self.preprocessor.invert(output, prepared)
 
     def grad_cam(
         self, image: np.ndarray, *, source: str = "image", layer_name: str | None = None
@@ -434,13 +392,13 @@ class Predictor:
         """
         from neuroseg.inference.gradcam import grad_cam
 
-        x, box = self._prepare(image, source)
-        heat = np.asarray(grad_cam(self.model, x[None], layer_name=layer_name)[0], np.float32)
-        return self._to_frame(heat, image.shape, box)
+        prepared = self.prepare(image, source=source)
+        heat = grad_cam(self.model, prepared.array[None], layer_name=layer_name)[0]
+        return self.invert(np.asarray(heat, np.float32), prepared)
 
     # ------------------------------------------------------------ raw prediction
     def _call(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        return _split_outputs(self.model, self.model(batch, training=False))
+        return split_outputs(self.model, self.model(batch, training=False))
 
     def predict_batch(self, batch: np.ndarray) -> dict[str, np.ndarray]:
         """Run the model (with TTA if enabled) on preprocessed ``(N, H, W, C)`` inputs.
@@ -469,13 +427,13 @@ class Predictor:
 
                     def fn(b: np.ndarray, key: str = key) -> np.ndarray:
                         out = self._call(b)[key]
-                        return _foreground(out) if key == "mask" else out
+                        return foreground(out) if key == "mask" else out
 
                     parts.setdefault(key, []).append(_apply_tta(fn, chunk, transforms))
             else:
                 out = self._call(chunk)
                 for key, value in out.items():
-                    parts.setdefault(key, []).append(_foreground(value) if key == "mask" else value)
+                    parts.setdefault(key, []).append(foreground(value) if key == "mask" else value)
         return {k: np.concatenate(v) for k, v in parts.items()}
 
     # ------------------------------------------------------------ public API
@@ -538,8 +496,8 @@ class Predictor:
 
     def _predict_scan(self, scan: Scan) -> Prediction:
         slices = scan.slices
-        prepared = [self._prepare(s, scan.source) for s in slices]
-        batch = np.stack([x for x, _ in prepared])
+        prepared = [self.prepare(s, source=scan.source) for s in slices]
+        batch = np.stack([p.array for p in prepared])
         raw = self.predict_batch(batch)
         pred = Prediction(
             source=scan.source,
@@ -552,10 +510,7 @@ class Predictor:
             class_names=self.class_names,
         )
         if "mask" in raw:
-            probs = [
-                self._to_frame(p, s.shape, box)
-                for p, s, (_, box) in zip(raw["mask"], slices, prepared)
-            ]
+            probs = [self.invert(p, prep) for p, prep in zip(raw["mask"], prepared)]
             prob = np.stack(probs, axis=-1) if scan.is_volume else probs[0]
             prob = np.clip(prob, 0.0, 1.0).astype(np.float32)
             # Post-process a volume in 3-D (components across slices).

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from neuroseg.data.preprocessor import SlicePreprocessor
 from neuroseg.errors import ModelError, UnknownNameError
 
 __all__ = ["PretrainedInfo", "list_pretrained", "load_pretrained", "pretrained_info"]
@@ -40,11 +41,11 @@ class PretrainedInfo:
         input_shape: ``(height, width, channels)`` of the model input.
         threshold: Foreground threshold on the probability (segmentation).
         class_names: Output classes in order (classification), else ``None``.
-        crop: ``"brain"`` when the model was trained on slices cropped to the brain (the
-            training pipeline's ``crop``); the :class:`~neuroseg.inference.Predictor` then
-            crops too. ``None``: whole slices.
-        preprocessing: How inputs are prepared (what :class:`~neuroseg.inference.Predictor`
-            does), as human-readable fields.
+        crop: ``"brain"`` when the model was trained on slices cropped to the brain;
+            ``None``: whole slices (the same as ``preprocessor.crop``).
+        preprocessor: The :class:`~neuroseg.data.SlicePreprocessor` the model was trained
+            with, read from the card's machine-readable ``preprocessor`` field; the
+            :class:`~neuroseg.inference.Predictor`, export and ``report`` use it.
         training: Data, split, config, epochs, hardware and wall-clock time.
         metrics: Measured results (see the docs' Results page).
         intended_use: What the model is for.
@@ -66,7 +67,7 @@ class PretrainedInfo:
     threshold: float = 0.5
     class_names: tuple[str, ...] | None = None
     crop: str | None = None
-    preprocessing: dict[str, Any] = field(default_factory=dict)
+    preprocessor: SlicePreprocessor | None = None
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     intended_use: str = ""
@@ -84,8 +85,25 @@ class PretrainedInfo:
             data["class_names"] = tuple(data["class_names"])
         data["limitations"] = tuple(data.get("limitations", ()))
         data["evaluate"] = tuple(data.get("evaluate", ()))
+        name = data.get("name", "card")
+        if data.get("preprocessor") is not None:
+            pre = SlicePreprocessor.from_dict(data["preprocessor"], source=f"{name}.json")
+        else:  # a card written before the machine-readable field: what the code did then
+            h, w, c = data["input_shape"]
+            pre = SlicePreprocessor(channels=c, image_size=(h, w), crop=data.get("crop"))
+        if (pre.crop or None) != (data.get("crop") or None):
+            raise ModelError(
+                f"{name}.json: crop={data.get('crop')!r} but the preprocessor crops "
+                f"{pre.crop!r}; reinstall neuroseg."
+            )
+        data["preprocessor"] = pre
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def preprocessing(self) -> dict[str, str]:
+        """How inputs are prepared, in words, generated from :attr:`preprocessor`."""
+        return self.preprocessor.describe() if self.preprocessor is not None else {}
 
 
 def _weights_dir() -> Path:
