@@ -151,3 +151,79 @@ def test_dice_with_crop_maps_masks_back_like_the_predictor(model, val, tmp_path)
     reference = evaluate(Predictor(model, crop="brain"), val).summary["dice"]
     assert report["dice_keras"] == pytest.approx(reference, abs=1e-6)
     assert report["dice_exported"] == pytest.approx(reference, abs=0.02)  # float32 file
+
+
+# ---------------------------------------------------------------- preparation inside the file
+@pytest.mark.data
+@pytest.mark.parametrize("quantize", [None, "int8"])
+def test_raw_8bit_file_agrees_with_the_predictor(model, val, tmp_path, quantize):
+    from neuroseg.data import SlicePreprocessor
+    from neuroseg.export import metadata_path
+
+    pre = SlicePreprocessor(channels=1, image_size=64, crop="brain")
+    report = export_model(
+        model, tmp_path / "m.tflite", quantize=quantize, data=val, preprocessor=pre
+    )
+    assert report["input_dtype"] == "uint8" and report["preprocessing_in_file"]
+    runner = load_exported(tmp_path / "m.tflite")
+    assert runner.input_dtype == np.uint8
+    if quantize == "int8":
+        assert runner.input_quantization == (1.0, 0)  # the uint8 input is the raw pixels
+    # the Keras side is the Predictor itself
+    from neuroseg.inference import evaluate
+
+    reference = evaluate(Predictor(model, preprocessor=pre), val).summary["dice"]
+    assert report["dice_keras"] == pytest.approx(reference, abs=1e-6)
+    assert abs(report["dice_delta"]) < (0.01 if quantize is None else 0.05)
+    meta = json.loads(metadata_path(tmp_path / "m.tflite").read_text())
+    assert meta["input"] == {"shape": [1, 64, 64, 1], "dtype": "uint8"}
+    assert meta["preprocessor"]["config"]["crop"] == "brain"
+    assert "brain" in meta["before_the_graph"][0]
+    with pytest.raises(ModelError, match="8-bit"):
+        runner(np.zeros((1, 64, 64, 1), np.float32))
+
+
+@pytest.mark.data
+def test_raw_file_probabilities_match_the_prepared_model(model, val, tmp_path):
+    from neuroseg.data import SlicePreprocessor
+
+    pre = SlicePreprocessor(channels=1, image_size=64)
+    path = export_tflite(model, tmp_path / "m.tflite", preprocessor=pre, raw_channels=3)
+    runner = load_exported(path)
+    assert runner.input_shape == (1, 64, 64, 3)
+    for record in val[:4]:
+        rgb = np.repeat(record.load_image(), 3, axis=-1)  # an app's RGB pixels
+        pixels, done = pre.prepare_raw(rgb, channels=3)
+        got = runner(pixels[None])["mask"][0, ..., 0]
+        x = pre.prepare_raw(record.load_image())[0].astype(np.float32)
+        want = np.asarray(model(pre.prepare_array(x)[None]))[0, ..., 0]
+        np.testing.assert_allclose(got, want, atol=1e-4)
+        assert pre.invert(got, done).shape == record.load_image().shape[:2]
+
+
+@pytest.mark.data
+def test_onnx_with_preparation_records_it_in_the_file(model, val, tmp_path):
+    import onnx
+
+    from neuroseg.data import SlicePreprocessor
+
+    pre = SlicePreprocessor(channels=1, image_size=64, crop="brain")
+    path = export_onnx(model, tmp_path / "m.onnx", preprocessor=pre)
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    meta = json.loads(props["neuroseg"])
+    assert meta["input"]["dtype"] == "uint8"
+    assert meta["preprocessor"]["config"]["crop"] == "brain"
+    report = compare_export(model, path, val, preprocessor=pre, repeats=3)
+    assert report["input_dtype"] == "uint8"
+    assert abs(report["dice_delta"]) < 0.01
+
+
+@pytest.mark.data
+def test_pretrained_int8_raw_export_agrees_with_the_predictor(figshare_root, tmp_path):
+    data = load_figshare(figshare_root, folds=[4])[:12]
+    report = export_model(
+        "resunet-figshare", tmp_path / "rf.tflite", quantize="int8", data=data, progress=False
+    )
+    assert report["input_shape"] == [256, 256, 1] and report["input_dtype"] == "uint8"
+    assert report["dice_keras"] > 0.5
+    assert abs(report["dice_delta"]) < 0.02

@@ -12,10 +12,12 @@ from neuroseg.cli._common import add_data_arguments, add_model_argument, load_da
 __all__ = ["format_report", "register", "run"]
 
 _DESCRIPTION = """\
-Write the exported file and, with --data, compare it with the Keras model on that data:
-file size, median batch-1 latencies on this CPU, and Dice (segmentation) or accuracy
-(classification) of both. int8 quantisation calibrates on up to --n-representative images
-drawn from --data."""
+Write the exported file and, with --data, compare it with the Keras model seen through the
+Predictor on that data: file size, median batch-1 latencies on this CPU, and Dice
+(segmentation) or accuracy (classification) of both. By default the file carries the
+model's preparation: it takes raw 8-bit slices at the model's size and converts channels
+and normalises itself (FILE.json beside it says what to feed). int8 quantisation
+calibrates on up to --n-representative images drawn from --data."""
 
 _EPILOG = """\
 examples:
@@ -54,6 +56,18 @@ def register(sub: Any) -> None:
         type=int,
         default=200,
         help="images drawn from --data to calibrate int8",
+    )
+    p.add_argument(
+        "--no-preprocessing",
+        action="store_true",
+        help="take prepared float32 slices instead of raw 8-bit ones (no preparation inside)",
+    )
+    p.add_argument(
+        "--raw-channels",
+        type=int,
+        choices=[1, 3],
+        default=None,
+        help="channels of the raw slices the file takes (default: the model's)",
     )
     p.set_defaults(handler=run)
 
@@ -106,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         quantize=args.quantize,
         data=data,
         n_representative=args.n_representative,
+        include_preprocessing=not args.no_preprocessing,
+        raw_channels=args.raw_channels,
         json_out=None if to_stdout else args.json,
         progress=False if getattr(args, "quiet", False) else None,
     )

@@ -98,6 +98,7 @@ from neuroseg.data.preprocessor import (
 from neuroseg.data.problems import OnError, Problem
 from neuroseg.data.records import MaskEncoding, Record, SliceDataset, Task
 from neuroseg.data.sample import load_sample, sample_dir
+from neuroseg.data.slice_normalization import SliceNormalization
 from neuroseg.data.splits import (
     LeakageReport,
     check_leakage,
@@ -160,6 +161,7 @@ __all__ = [
     "Record",
     "Resize",
     "SliceDataset",
+    "SliceNormalization",
     "SlicePreprocessor",
     "Task",
     "assign_patients",

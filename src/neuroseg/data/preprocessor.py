@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from neuroseg.data.preprocess import tf_normalize_percentile, tf_normalize_zscore
+from neuroseg.data.slice_normalization import SliceNormalization
 from neuroseg.data.transforms import (
     convert_channels,
     resize_image,
@@ -478,6 +479,54 @@ class SlicePreprocessor:
         """Prepare several slices into one ``(N, h, w, C)`` batch (fixed ``image_size``)."""
         prepared = [self.prepare(img, source=f"{source}[{i}]") for i, img in enumerate(images)]
         return np.stack([p.array for p in prepared]), prepared
+
+    def prepare_raw(
+        self, image: np.ndarray, *, channels: int | None = None, source: str = "image"
+    ) -> tuple[np.ndarray, PreparedSlice]:
+        """What an exported model with the preparation in its graph takes: 8-bit pixels.
+
+        The slice is cropped to the same box as :meth:`prepare` and resized to the model's
+        size (the same bilinear, antialiased resize, rounded to 8 bits), but neither its
+        channels (unless ``channels`` asks for a conversion) nor its intensities are
+        changed: the exported graph (:meth:`normalization_layer`) does that. Slices that
+        are not 8-bit are scaled to 0-255 first (a min-max normalisation then gives the
+        same input up to rounding).
+
+        Returns:
+            ``(uint8 (h, w, channels) array, what invert() needs)``.
+        """
+        img = np.asarray(image)
+        if img.ndim == 2:
+            img = img[..., None]
+        prepared = self.prepare(img, source=source)
+        raw = img if channels is None else convert_channels(img, channels, source=source)
+        if raw.dtype != np.uint8:
+            x = raw.astype(np.float64)
+            lo, hi = float(x.min()), float(x.max())
+            raw = (
+                np.zeros(raw.shape, np.uint8)
+                if hi <= lo
+                else np.rint((x - lo) / (hi - lo) * 255.0).astype(np.uint8)
+            )
+        top, left, bottom, right = prepared.box
+        crop = raw[top:bottom, left:right].astype(np.float32)
+        h, w = prepared.array.shape[:2]
+        if crop.shape[:2] != (h, w):
+            crop = tf.image.resize(crop, (h, w), method="bilinear", antialias=True).numpy()
+        return np.clip(np.rint(crop), 0, 255).astype(np.uint8), prepared
+
+    def normalization_layer(self, **kwargs: Any) -> SliceNormalization:
+        """The in-graph channel conversion and normalisation (for exported models).
+
+        Raises:
+            ConfigError: ``normalize="percentile"``, which has no in-graph form.
+        """
+        if self.normalize == "percentile":
+            raise ConfigError(
+                "normalize='percentile' cannot be put inside an exported graph; export "
+                "without the preprocessing and prepare slices with SlicePreprocessor."
+            )
+        return SliceNormalization(channels=self.channels, normalize=self.normalize, **kwargs)
 
     def invert(
         self,

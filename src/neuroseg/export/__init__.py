@@ -21,7 +21,9 @@ from neuroseg.export.compare import (
     interleaved_latency_ms,
     median_latency_ms,
 )
+from neuroseg.export.metadata import export_metadata, metadata_path
 from neuroseg.export.onnx import export_onnx
+from neuroseg.export.raw_input import with_preprocessing
 from neuroseg.export.runtime import ExportedModel, load_exported
 from neuroseg.export.tflite import QUANTIZATIONS, export_tflite
 
@@ -30,10 +32,13 @@ __all__ = [
     "QUANTIZATIONS",
     "ExportedModel",
     "compare_export",
+    "export_metadata",
     "export_model",
     "export_onnx",
     "export_tflite",
     "interleaved_latency_ms",
     "load_exported",
     "median_latency_ms",
+    "metadata_path",
+    "with_preprocessing",
 ]

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from neuroseg.data.preprocessor import SlicePreprocessor
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, EmptyDatasetError
-from neuroseg.metrics.overlap import dice
 from neuroseg.progress import Progress
 from neuroseg.progress import progress as progress_bar
 
@@ -71,30 +71,45 @@ def interleaved_latency_ms(
 
 
 def _scores(
-    outputs: dict[str, np.ndarray],
+    probs: list[np.ndarray] | None,
+    labels: np.ndarray | None,
     dataset: SliceDataset,
-    threshold: float,
-    to_frame: Callable[[np.ndarray, tuple[int, ...], int], np.ndarray],
+    predictor: Any,
 ) -> dict[str, float]:
-    """Per-image mean Dice (at each image's own size) and/or accuracy of model outputs."""
+    """Per-image mean Dice and/or accuracy through the metrics core (own-frame outputs).
+
+    ``probs`` are foreground probability maps already in each image's frame; they are
+    thresholded and post-processed exactly as :class:`~neuroseg.inference.Predictor` does.
+    """
+    from neuroseg.inference.postprocess import postprocess_mask
+    from neuroseg.metrics.evaluation import evaluate_classification, evaluate_segmentation
+
     out: dict[str, float] = {}
-    if "mask" in outputs:
-        dices = []
-        for i, (prob, record) in enumerate(zip(outputs["mask"], dataset)):
+    if probs is not None:
+        truths, preds = [], []
+        for prob, record in zip(probs, dataset):
             truth = record.load_mask()
             if truth is None:
                 continue
-            fg = prob[..., 0] if prob.shape[-1] == 1 else 1.0 - prob[..., 0]
-            full = to_frame(fg, truth.shape, i)
-            dices.append(float(dice(truth != 0, full >= threshold)))
-        if dices:
-            out["dice"] = float(np.mean(dices))
-    if "label" in outputs:
-        labels = dataset.labels
-        have = labels >= 0
+            truths.append(truth != 0)
+            preds.append(
+                postprocess_mask(
+                    prob,
+                    threshold=predictor.threshold,
+                    min_size=predictor.min_size,
+                    largest_component=predictor.largest_component,
+                    fill_holes=predictor.fill_holes,
+                )
+            )
+        if truths:
+            seg = evaluate_segmentation(truths, preds, metrics=("dice",), n_bootstrap=1)
+            out["dice"] = float(seg.summary["metrics"]["dice"]["per_image"]["mean"])
+    if labels is not None:
+        truth_labels = dataset.labels
+        have = truth_labels >= 0
         if have.any():
-            pred = outputs["label"].argmax(axis=-1)
-            out["accuracy"] = float(np.mean(pred[have] == labels[have]))
+            cls = evaluate_classification(truth_labels[have], labels[have], n_bootstrap=1)
+            out["accuracy"] = float(cls.summary["accuracy"])
     return out
 
 
@@ -122,18 +137,22 @@ def compare_export(
     exported: str | os.PathLike[str],
     dataset: SliceDataset,
     *,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     crop: str | None = None,
+    preprocessor: SlicePreprocessor | None = None,
     repeats: int = 30,
     progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Compare a Keras model with its exported file on a validation dataset.
+    """Compare a Keras model, seen through the Predictor, with its exported file.
 
-    Both run on the same preprocessed images (the :class:`~neuroseg.inference.Predictor`'s
-    preprocessing, with ``crop`` as there: ``"brain"`` for a model trained on cropped
-    slices). Dice is the per-image mean at each image's own size (probabilities
-    mapped back into the frame as the Predictor does, then thresholded); accuracy is the
-    fraction of correct classes.
+    The Keras side prepares each slice with the
+    :class:`~neuroseg.inference.Predictor`'s :class:`~neuroseg.data.SlicePreprocessor`.
+    A file with the preparation inside (uint8 input) gets the raw 8-bit slices, only
+    cropped and resized (:meth:`~neuroseg.data.SlicePreprocessor.prepare_raw`); a float
+    file gets the same prepared input as Keras. Both outputs are pasted back into each
+    image's frame (:meth:`~neuroseg.data.SlicePreprocessor.invert`), thresholded and
+    post-processed as the Predictor does, and scored by the metrics core: Dice is the
+    per-image mean at each image's own size; accuracy the fraction of correct classes.
 
     Latencies are medians at batch 1 on this CPU over ``repeats`` calls after warm-up,
     timed in alternation (:func:`interleaved_latency_ms`) so that load from other
@@ -146,8 +165,12 @@ def compare_export(
         model: The Keras model.
         exported: Its ``.tflite`` or ``.onnx`` file.
         dataset: Validation records.
-        threshold: Foreground threshold of segmentation probabilities.
-        crop: The Predictor's ``crop`` (``"brain"`` or ``None``).
+        threshold: Foreground threshold of segmentation probabilities; ``None``: the
+            Predictor's (a pretrained model's own, else 0.5).
+        crop: The Predictor's ``crop`` (``"brain"`` or ``None``; default the
+            preprocessor's).
+        preprocessor: The model's :class:`~neuroseg.data.SlicePreprocessor`; ``None``:
+            the one saved with the model.
         repeats: Timed calls per latency.
         progress: Draw progress bars (reading, running both models) on standard error:
             ``None`` on a terminal only, ``False`` never.
@@ -162,28 +185,42 @@ def compare_export(
     import tensorflow as tf
 
     from neuroseg.export.runtime import load_exported
-    from neuroseg.inference.predictor import Predictor, _split_outputs
+    from neuroseg.inference.outputs import foreground, split_outputs
+    from neuroseg.inference.predictor import Predictor
 
     if len(dataset) == 0:
         raise EmptyDatasetError(f"{dataset.name}: no validation items to compare on.")
     runner = load_exported(exported)
     h, w = runner.input_shape[1], runner.input_shape[2]
     predictor = Predictor(
-        model, image_size=(h, w) if h is not None and w is not None else None, crop=crop
+        model,
+        image_size=(h, w) if h is not None and w is not None else None,
+        crop=crop,
+        threshold=threshold,
+        preprocessor=preprocessor,
     )
-    prepared = [
-        predictor._prepare(r.load_image(), r.source or "record")
-        for r in progress_bar(dataset, description="export: reading", enabled=progress)
-    ]
-    images = np.stack([x for x, _ in prepared])
+    raw = runner.input_dtype == np.uint8
+    pre = predictor.preprocessor
+    prepared, raw_images = [], []
+    for r in progress_bar(dataset, description="export: reading", enabled=progress):
+        image = r.load_image()
+        source = r.source or "record"
+        if raw:  # the file prepares the pixels itself: give it 8-bit slices at its size
+            pixels, done = pre.prepare_raw(image, channels=runner.input_shape[3], source=source)
+            raw_images.append(pixels)
+            prepared.append(done)
+        else:
+            prepared.append(predictor.prepare(image, source=source))
+    images = np.stack([p.array for p in prepared])
     keras_arrays = _run_batches(
-        lambda x: _split_outputs(model, model(x, training=False)),
+        lambda x: split_outputs(model, model(x, training=False)),
         images,
         description="export: Keras",
         enabled=progress,
     )
+    exported_in = np.stack(raw_images) if raw else images
     exported_arrays = _run_batches(
-        runner, images, description=f"export: {runner.kind}", enabled=progress
+        runner, exported_in, description=f"export: {runner.kind}", enabled=progress
     )
     one = images[:1]
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
@@ -193,13 +230,15 @@ def compare_export(
         "file": str(runner.path),
         "size_bytes": int(runner.path.stat().st_size),
         "n_items": len(dataset),
-        "input_shape": [int(d) for d in images.shape[1:]],
+        "input_shape": [int(d) for d in exported_in.shape[1:]],
+        "input_dtype": str(exported_in.dtype),
+        "preprocessing_in_file": raw,
         "cpu_count": os.cpu_count(),
     }
     timed = interleaved_latency_ms(
         {
             "keras": lambda: tf.nest.map_structure(lambda t: t.numpy(), call(one_t)),
-            "exported": lambda: runner.run_one(one),
+            "exported": lambda: runner.run_one(exported_in[:1]),
         },
         repeats=repeats,
     )
@@ -210,11 +249,17 @@ def compare_export(
     )
     report["latency_ratio"] = report["latency_ms_exported"] / report["latency_ms_keras"]
 
-    def to_frame(prob: np.ndarray, shape: tuple[int, ...], i: int) -> np.ndarray:
-        return predictor._to_frame(prob, shape, prepared[i][1])  # undo crop and resize
+    def frames(arrays: dict[str, np.ndarray]) -> list[np.ndarray] | None:
+        if "mask" not in arrays:
+            return None
+        fg = foreground(arrays["mask"])
+        return [pre.invert(p, done) for p, done in zip(fg, prepared)]  # undo crop and resize
 
-    ks = _scores(keras_arrays, dataset, threshold, to_frame)
-    es = _scores(exported_arrays, dataset, threshold, to_frame)
+    def labels(arrays: dict[str, np.ndarray]) -> np.ndarray | None:
+        return arrays["label"].argmax(axis=-1) if "label" in arrays else None
+
+    ks = _scores(frames(keras_arrays), labels(keras_arrays), dataset, predictor)
+    es = _scores(frames(exported_arrays), labels(exported_arrays), dataset, predictor)
     for key in ks:
         report[f"{key}_keras"] = ks[key]
         report[f"{key}_exported"] = es[key]
@@ -233,11 +278,18 @@ def export_model(
     json_out: str | os.PathLike[str] | None = None,
     seed: int = 0,
     progress: bool | None = None,
+    include_preprocessing: bool = True,
+    raw_channels: int | None = None,
+    preprocessor: SlicePreprocessor | None = None,
 ) -> dict[str, Any]:
-    """Export ``model`` and, with ``data``, compare it with Keras on that data.
+    """Export ``model`` and, with ``data``, compare it with the Predictor on that data.
 
-    ``int8`` quantisation draws its representative images from ``data`` (up to
-    ``n_representative``, sampled with ``seed``), preprocessed like the model's input.
+    By default the file carries the model's preparation (``include_preprocessing``): it
+    takes raw 8-bit slices at the model's size and converts channels and normalises
+    itself; an app only crops (brain-cropped models) and resizes. ``<out>.json`` records
+    the input and the preprocessing. ``int8`` quantisation draws its representative
+    images from ``data`` (up to ``n_representative``, sampled with ``seed``), in the form
+    the file takes them.
 
     Args:
         model: A ``keras.Model``, ``.keras`` path or pretrained name.
@@ -250,6 +302,10 @@ def export_model(
         seed: Seed for drawing the representative images.
         progress: Draw progress bars (calibration images, the comparison) on standard
             error: ``None`` on a terminal only, ``False`` never.
+        include_preprocessing: Put the channel conversion and normalisation in the file
+            (uint8 input); ``False`` keeps a float32 input of prepared slices.
+        raw_channels: Channels of the raw slices the file takes (default the model's).
+        preprocessor: The model's preprocessor; ``None``: the one saved with it.
 
     Returns:
         The report (see :func:`compare_export`); ``{"format", "file", "size_bytes"}``
@@ -266,9 +322,14 @@ def export_model(
         raise ConfigError(f"Unknown export format {format!r}; choose {' or '.join(FORMATS)}.")
     if format == "onnx" and quantize is not None:
         raise ConfigError("--quantize applies to TFLite only; export ONNX without it.")
-    predictor = Predictor(model)  # a pretrained name brings its card's threshold and crop
+    # a pretrained name or a saved model brings its preprocessor, threshold and crop
+    predictor = Predictor(model, preprocessor=preprocessor)
     keras_model = predictor.model
+    pre = predictor.preprocessor
     size = predictor.input_size
+    if size is None and data is not None and len(data) > 0:
+        size = pre.target_size(pre.prepare(data[0].load_image(), source="data").shape)
+        pre = type(pre).from_config({**pre.get_config(), "image_size": size})
     rep = None
     if quantize == "int8":
         if data is None or len(data) == 0:
@@ -278,23 +339,31 @@ def export_model(
             )
         rng = np.random.default_rng(seed)
         idx = rng.permutation(len(data))[:n_representative]
-        rep = np.stack(
-            [
-                predictor.preprocess(data[int(i)].load_image(), source="data")
-                for i in progress_bar(
-                    idx, description="export: calibration images", enabled=progress
-                )
-            ]
-        )
-        size = size or (rep.shape[1], rep.shape[2])
+        images = [
+            data[int(i)].load_image()
+            for i in progress_bar(idx, description="export: calibration images", enabled=progress)
+        ]
+        if include_preprocessing:
+            rep = np.stack(
+                [pre.prepare_raw(img, channels=raw_channels, source="data")[0] for img in images]
+            )
+        else:
+            rep = np.stack([pre.prepare_array(img, source="data") for img in images])
+    in_file = pre if include_preprocessing else None
     if format == "tflite":
-        if size is None and data is not None:
-            size = predictor._target_size(data[0].load_image().shape[:2])
         path = export_tflite(
-            keras_model, out, quantize=quantize, representative_data=rep, input_size=size
+            keras_model,
+            out,
+            quantize=quantize,
+            representative_data=rep,
+            input_size=size,
+            preprocessor=in_file,
+            raw_channels=raw_channels,
         )
     else:
-        path = export_onnx(keras_model, out)
+        path = export_onnx(
+            keras_model, out, preprocessor=in_file, raw_channels=raw_channels, input_size=size
+        )
     report: dict[str, Any]
     if data is not None:
         report = compare_export(
@@ -302,7 +371,7 @@ def export_model(
             path,
             data,
             threshold=predictor.threshold,
-            crop=predictor.crop,
+            preprocessor=pre,
             progress=progress,
         )
     else:

@@ -19,7 +19,8 @@ __all__ = ["ExportedModel", "load_exported"]
 class ExportedModel:
     """A loaded ``.tflite`` or ``.onnx`` model.
 
-    Calling it on a float32 ``(N, H, W, C)`` batch returns ``{"mask": (N, H, W, c)}``
+    Calling it on an ``(N, H, W, C)`` batch (float32 prepared slices, or raw uint8 slices
+    for a file with the preparation inside: ``input_dtype``) returns ``{"mask": (N, H, W, c)}``
     and/or ``{"label": (N, K)}``, like the Keras model seen through the
     :class:`~neuroseg.inference.Predictor`. TFLite files have a batch-1 input, so a batch
     is run image by image.
@@ -28,6 +29,9 @@ class ExportedModel:
         path: The file.
         kind: ``"tflite"`` or ``"onnx"``.
         input_shape: The input shape, ``None`` for a dynamic dimension.
+        input_dtype: ``uint8`` (raw slices; the file prepares them) or ``float32``.
+        input_quantization: ``(scale, zero_point)`` of a quantised input, ``(0.0, 0)``
+            when the input is not quantised.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, num_threads: int | None = None) -> None:
@@ -43,6 +47,9 @@ class ExportedModel:
             self._in = self._interp.get_input_details()[0]
             self._outs = self._interp.get_output_details()
             self.input_shape: tuple[int | None, ...] = tuple(int(d) for d in self._in["shape"])
+            self.input_dtype = np.dtype(self._in["dtype"])
+            scale, zero = self._in.get("quantization", (0.0, 0))
+            self.input_quantization: tuple[float, int] = (float(scale), int(zero))
         elif suffix == ".onnx":
             self.kind = "onnx"
             ort = require("onnxruntime", extra="export", purpose="running ONNX models")
@@ -57,12 +64,14 @@ class ExportedModel:
             inp = self._sess.get_inputs()[0]
             self._in_name = inp.name
             self.input_shape = tuple(d if isinstance(d, int) else None for d in inp.shape)
+            self.input_dtype = np.dtype(np.uint8 if "uint8" in inp.type else np.float32)
+            self.input_quantization = (0.0, 0)
         else:
             raise ModelError(f"{self.path}: unknown exported format; expected .tflite or .onnx.")
 
     def run_one(self, image: np.ndarray) -> list[np.ndarray]:
         """Run one ``(1, H, W, C)`` input; returns the raw outputs."""
-        x = np.ascontiguousarray(image, np.float32)
+        x = np.ascontiguousarray(image, self.input_dtype)
         if self.kind == "tflite":
             self._interp.set_tensor(self._in["index"], x)
             self._interp.invoke()
@@ -70,7 +79,13 @@ class ExportedModel:
         return list(self._sess.run(None, {self._in_name: x}))
 
     def __call__(self, batch: np.ndarray) -> dict[str, np.ndarray]:
-        x = np.asarray(batch, np.float32)
+        x = np.asarray(batch)
+        if self.input_dtype == np.uint8 and x.dtype != np.uint8:
+            raise ModelError(
+                f"{self.path}: the file takes raw 8-bit slices (its preparation is inside); "
+                f"got {x.dtype}. Feed the pixels (see {self.path.name}.json)."
+            )
+        x = x.astype(self.input_dtype, copy=False)
         want = self.input_shape[1:]
         if x.ndim != 4 or any(w is not None and w != g for w, g in zip(want, x.shape[1:])):
             raise ModelError(
