@@ -63,7 +63,7 @@ def main() -> None:
 
     from neuroseg.data import load_dataset, parse_data_spec
     from neuroseg.inference import Predictor
-    from neuroseg.metrics import evaluate_classification, evaluate_segmentation
+    from neuroseg.metrics import accuracy, evaluate_classification, evaluate_segmentation
     from neuroseg.models import create_model, load_model
 
     card = json.loads(args.card_template.read_text())
@@ -91,8 +91,9 @@ def main() -> None:
         metrics["data_options"] = dict(args.option)
     by_group = bool(card.get("bootstrap_by_group"))
     if predictor.task in ("segmentation", "multitask"):
-        truth = np.stack([np.asarray(p.truth, bool) for p in preds])
-        mask = np.stack([np.asarray(p.mask, bool) for p in preds])
+        # one mask per image at the image's own size (sizes may differ)
+        truth = [np.asarray(p.truth) > 0 for p in preds]
+        mask = [np.asarray(p.mask) > 0 for p in preds]
         groups = [p.group for p in preds] if by_group else None
         result = evaluate_segmentation(
             truth, mask, groups=groups, ids=[p.source for p in preds], n_bootstrap=1000
@@ -114,18 +115,9 @@ def main() -> None:
         metrics["classification"] = _round(cls.summary)
         sources = sorted({str(r.meta.get("dataset", data.name)) for r in data})
         if len(sources) > 1:  # accuracy per source (e.g. Figshare and Br35H)
+            source_of = np.array([str(r.meta.get("dataset", data.name)) for r in data])
             metrics["accuracy_by_source"] = {
-                src: _round(
-                    float(
-                        np.mean(
-                            [
-                                p.label == p.true_label
-                                for p, r in zip(preds, data)
-                                if r.meta.get("dataset") == src
-                            ]
-                        )
-                    )
-                )
+                src: _round(accuracy(y_true[source_of == src], probs[source_of == src]))
                 for src in sources
             }
     state = json.loads((args.run / "state.json").read_text())

@@ -16,6 +16,7 @@ __all__ = [
     "ModelError",
     "NeurosegError",
     "ReadError",
+    "RunDirError",
     "UnknownNameError",
 ]
 
@@ -61,3 +62,12 @@ class ConfigError(NeurosegError, ValueError):
 
 class MissingDependencyError(NeurosegError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class RunDirError(NeurosegError):
+    """A run directory cannot be resumed, or cannot continue under the given config.
+
+    A checkpoint file is missing, corrupt or inconsistent with the others, or the run has
+    finished more epochs than the config asks for; the message names the file and says
+    how to go on.
+    """

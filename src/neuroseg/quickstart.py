@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from neuroseg import tables
+
 __all__ = ["DEFAULT_EPOCHS", "HOLDOUT_GROUPS", "format_table", "run_quickstart"]
 
 #: Default number of epochs: enough to learn something in under 3 minutes on 2 CPU cores.
@@ -20,12 +22,19 @@ HOLDOUT_GROUPS = ("fold-4", "tcia-06")
 
 
 def format_table(rows: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
-    """Format ``[(row_name, {metric: value})]`` as an aligned text table."""
+    """Format ``[(row_name, {metric: value})]`` as an aligned text table.
+
+    Example:
+        >>> print(format_table([("per-image mean", dict(dice=0.5, iou=1 / 3, precision=1.0,
+        ...                                              recall=0.25))]))
+                          Dice     IoU  Precision  Recall
+        per-image mean  0.5000  0.3333      1.000  0.2500
+    """
     cols = ["Dice", "IoU", "Precision", "Recall"]
-    lines = [f"{'':<22}" + "".join(f"{c:>11}" for c in cols)]
-    for name, values in rows:
-        lines.append(f"{name:<22}" + "".join(f"{float(values[c.lower()]):>11.3f}" for c in cols))
-    return "\n".join(lines)
+    return tables.format_table(
+        [[name, *(float(values[c.lower()]) for c in cols)] for name, values in rows],
+        header=["", *cols],
+    )
 
 
 def run_quickstart(
@@ -55,9 +64,8 @@ def run_quickstart(
         load_sample,
         train_test_split,
     )
-    from neuroseg.data.transforms import resize_image
-    from neuroseg.inference import predict_masks, save_overlay
-    from neuroseg.metrics import dice, iou, precision, recall
+    from neuroseg.inference import Predictor, save_overlay
+    from neuroseg.metrics import evaluate_segmentation
     from neuroseg.models import create_model
     from neuroseg.train import TrainConfig, fit
 
@@ -81,7 +89,6 @@ def run_quickstart(
         augment=Compose([RandomFlip(horizontal=True), RandomRotate90()]),
         seed=seed,
     )
-    test_ds = test.to_tf_dataset("segmentation", image_size=image_size, batch_size=8, cache=True)
     model = create_model("resunet-small", input_shape=(image_size, image_size, 1))
     echo(f"Training resunet-small ({model.count_params():,} parameters) for {epochs} epoch(s)...")
     fit(
@@ -93,24 +100,32 @@ def run_quickstart(
     )
     model.save(out / "model.keras")
 
-    images = np.concatenate([x.numpy() for x, _ in test_ds])
-    _, probs = predict_masks(model, images)
-    truths, preds = [], []
-    for record, prob in zip(test, probs):
-        image, truth = record.load_image(), record.load_mask()
-        assert truth is not None
-        full = resize_image(prob[..., None], image.shape[:2])[..., 0]
-        pred = (full >= 0.5).astype(np.uint8)
-        truths.append(truth)
-        preds.append(pred)
-        save_overlay(out / "overlays" / f"{record.meta['id']}.png", image, truth, pred, scale=2)
-    t, p = np.stack(truths), np.stack(preds)
-    tumour = t.reshape(len(t), -1).any(axis=1)
-    fns = {"dice": dice, "iou": iou, "precision": precision, "recall": recall}
+    # The Predictor maps each mask back to its slice's own size; the figures come from
+    # the evaluation core (neuroseg.metrics), as `neuroseg evaluate` computes them.
+    preds = Predictor(model, threshold=0.5).predict(test)
+    truths = [np.asarray(p.truth) > 0 for p in preds]
+    masks = [np.asarray(p.mask) > 0 for p in preds]
+    for record, p in zip(test, preds):
+        save_overlay(
+            out / "overlays" / f"{record.meta['id']}.png", p.image, p.truth, p.mask, scale=2
+        )
+    tumour = np.array([t.any() for t in truths])
+    names = ("dice", "iou", "precision", "recall")
+
+    def scores(keep: np.ndarray) -> Any:
+        idx = np.flatnonzero(keep)
+        return evaluate_segmentation(
+            [truths[i] for i in idx], [masks[i] for i in idx], metrics=names, n_bootstrap=1
+        ).summary["metrics"]
+
+    every = scores(np.ones(len(preds), bool))
+    on_tumour = scores(tumour) if tumour.any() else None
     results = {
-        "per_image": {k: f(t, p) for k, f in fns.items()},
-        "per_image_tumour_slices": {k: f(t[tumour], p[tumour]) for k, f in fns.items()},
-        "pooled": {k: f(t, p, reduction="pooled") for k, f in fns.items()},
+        "per_image": {k: every[k]["per_image"]["mean"] for k in names},
+        "per_image_tumour_slices": {
+            k: (on_tumour[k]["per_image"]["mean"] if on_tumour else float("nan")) for k in names
+        },
+        "pooled": {k: every[k]["pooled"] for k in names},
     }
     summary = {
         "epochs": epochs,
@@ -125,7 +140,7 @@ def run_quickstart(
     }
     (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     echo("")
-    echo(f"Held-out results ({len(test)} slices, masks at 256x256; threshold 0.5):")
+    echo(f"Held-out results ({len(test)} slices, scored at their own size; threshold 0.5):")
     echo(
         format_table(
             [

@@ -40,7 +40,9 @@ def test_report_for_a_pretrained_model(lgg_two_patients, tmp_path, capsys):
     first = cv2.imdecode(
         np.frombuffer(base64.b64decode(srcs[0].split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR
     )
-    assert first.shape == (256, 3 * 256, 3) and first.std() > 10  # image | truth | prediction
+    # image | truth | prediction, under a strip with their titles
+    assert first.shape[1:] == (3 * 256, 3) and 256 < first.shape[0] < 300
+    assert first[-256:].std() > 10
     # --groups keeps one patient; an .html --out is the file itself
     one = sorted(p.name for p in lgg_two_patients.iterdir())[0]
     target = tmp_path / "one.html"
@@ -89,8 +91,9 @@ def test_report_gradcam_of_a_brain_cropped_classifier_stays_in_the_brain_box(sha
         cv2.imdecode(np.frombuffer(base64.b64decode(src.split(",", 1)[1]), np.uint8), 1),
         cv2.COLOR_BGR2RGB,
     )
-    w = image.shape[1]
-    cam, plain = pic[:, w:].astype(int), to_rgb8(image).astype(int)
+    h, w = image.shape[:2]
+    # the panels are the last h rows (the titles stand in a strip above them)
+    cam, plain = pic[-h:, w:].astype(int), to_rgb8(image).astype(int)
     top, left, bottom, right = brain_bbox(image)
     outside = np.ones(image.shape[:2], bool)
     outside[top:bottom, left:right] = False

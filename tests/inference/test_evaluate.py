@@ -299,3 +299,26 @@ def test_leak_free_figures_on_real_kaggle_copies(shared_data, tmp_path, capsys):
     summary = json.loads(out.read_text())["summary"]
     assert summary["leak_free"]["n_items"] == 1 and summary["n_with_copy_in_train"] == 2
     assert "leak-free: 1 of 3 items" in capsys.readouterr().out
+
+
+@pytest.mark.data
+def test_each_file_is_read_once(small_seg_model, figshare_few, monkeypatch):
+    """evaluate() reads every image and mask file once, also when it looks for near-copies."""
+    from collections import Counter
+
+    reads: Counter[str] = Counter()
+    real = np.fromfile
+
+    def counted(file, *args, **kwargs):
+        reads[str(file)] += 1
+        return real(file, *args, **kwargs)
+
+    # a spy that counts and calls the real function: neuroseg.data.read_image (and so
+    # read_mask) reads every PNG/JPEG/TIFF file's bytes with np.fromfile
+    monkeypatch.setattr(np, "fromfile", counted)
+    test, train = figshare_few[:4], figshare_few[4:]
+    result = evaluate(Predictor(small_seg_model), test, train_data=train, n_bootstrap=10)
+    assert len(result.rows) == 4
+    files = {str(r.image) for r in figshare_few} | {str(r.mask) for r in test}
+    assert set(reads) == files  # the training masks are not needed
+    assert set(reads.values()) == {1}, reads

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -79,3 +80,76 @@ def test_predictor_grad_cam_is_in_the_image_frame_and_the_brain_box(shared_data)
     assert outside.any(), "pick an image with a border around the brain"
     assert float(np.abs(heat[outside]).max()) == 0.0
     assert float(heat[top:bottom, left:right].max()) > 0.0
+
+
+def _blob_classifier(size: int = 64) -> keras.Model:
+    """A classifier whose Grad-CAM is its (preprocessed) input: the map peaks where it is bright.
+
+    One 3x3 convolution passing the pixel through (centre weight 1), global average pooling
+    and logits ``(f, -f)``: the gradient of class 0's probability is positive everywhere,
+    so Grad-CAM is the feature map, which is the input.
+    """
+    inp = keras.Input((size, size, 1))
+    kernel = np.zeros((3, 3, 1, 1), np.float32)
+    kernel[1, 1] = 1.0
+    conv = keras.layers.Conv2D(1, 3, padding="same", use_bias=False, name="feat")
+    x = conv(inp)
+    g = keras.layers.GlobalAveragePooling2D()(x)
+    dense = keras.layers.Dense(2, activation="softmax")
+    out = dense(g)
+    model = keras.Model(inp, out)
+    conv.set_weights([kernel])
+    dense.set_weights([np.array([[10.0, -10.0]], np.float32), np.zeros(2, np.float32)])
+    return model
+
+
+def test_cropped_grad_cam_finds_a_blob_where_it_is():
+    """A brain-cropped model's map, placed back into a non-square frame, peaks on the blob."""
+    from neuroseg.data import brain_bbox
+
+    h, w = 200, 240
+    yy, xx = np.mgrid[:h, :w]
+    image = np.zeros((h, w, 1), np.uint8)  # a dark border around an elliptic "brain"
+    image[((yy - 110) / 70) ** 2 + ((xx - 120) / 90) ** 2 <= 1] = 80
+    blob = (yy - 70) ** 2 + (xx - 170) ** 2 <= 8**2  # bright, off-centre
+    image[blob] = 255
+    predictor = Predictor(_blob_classifier(), crop="brain")
+    assert default_gradcam_layer(predictor.model) == "feat"
+    heat = predictor.grad_cam(image)
+    assert heat.shape == (h, w)
+    peak = np.unravel_index(np.argmax(heat), heat.shape)
+    assert abs(peak[0] - 70) <= 3 and abs(peak[1] - 170) <= 3, peak
+    hot = heat >= 0.6
+    assert hot.any() and abs(yy[hot].mean() - 70) <= 2 and abs(xx[hot].mean() - 170) <= 2
+    top, left, bottom, right = brain_bbox(image)
+    assert (top, left) != (0, 0)  # the model really saw a crop
+    outside = np.ones((h, w), bool)
+    outside[top:bottom, left:right] = False
+    assert heat[outside].max() == 0.0
+
+
+@pytest.mark.data
+def test_pretrained_cropped_classifier_heat_lies_on_the_brain(shared_data):
+    """classifier-4class on a real Kaggle slice with a wide dark border: >= 95 % of the heat
+    falls inside the brain's box, found here independently of the model's own crop."""
+    import cv2
+
+    path = shared_data / "kaggle4-training" / "glioma" / "Tr-glTr_0000.jpg"
+    image = read_image(path)
+    grey = cv2.GaussianBlur(image.astype(np.float32).mean(axis=-1), (5, 5), 0)
+    n, _, stats, _ = cv2.connectedComponentsWithStats((grey > 0.1 * grey.max()).astype(np.uint8))
+    assert n > 1
+    x, y, bw, bh = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])), :4]
+    assert bw * bh < 0.6 * image.shape[0] * image.shape[1]  # a wide dark border
+    heat = Predictor("classifier-4class").grad_cam(image, source=str(path))
+    assert heat.shape == image.shape[:2] and heat.sum() > 0
+    inside = heat[y : y + bh, x : x + bw].sum() / heat.sum()
+    assert inside >= 0.95, inside
+    # the same map stretched over the whole frame (the old bug) would put heat on the border
+    from neuroseg.data import brain_bbox
+
+    top, left, bottom, right = brain_bbox(image)
+    stretched = cv2.resize(
+        heat[top:bottom, left:right], image.shape[1::-1], interpolation=cv2.INTER_LINEAR
+    )
+    assert stretched[y : y + bh, x : x + bw].sum() / stretched.sum() < inside

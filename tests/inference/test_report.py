@@ -1,5 +1,6 @@
 import base64
 import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from neuroseg.data import load_sample
 from neuroseg.errors import ConfigError, ModelError, ReadError
 from neuroseg.inference import write_report
+from neuroseg.inference.report import pick_cases
 
 
 class _Images(HTMLParser):
@@ -88,7 +90,35 @@ def test_report_for_a_classifier(tmp_path):
     out = write_report(run, data=load_sample()[:5], n_cases=1)
     text = out.read_text(encoding="utf-8")
     assert "Confusion matrix" in text and "Grad-CAM" in text
-    assert len(check_report_images(out).srcs) == 2
+    assert "Most confident errors" in text and "Most confident correct calls" in text
+    captions = re.findall(r"<figcaption>[^<]+: truth (\w+), predicted (\w+) with probability", text)
+    right = sum(t == p for t, p in captions)
+    # one picture per non-empty section; an empty one says so
+    assert len(check_report_images(out).srcs) == len(captions) >= 1
+    assert right <= 1 and len(captions) - right <= 1
+    assert ("none among 5 cases" in text) == (len(captions) < 2)
+
+
+def test_pick_cases_never_shows_empty_slices_and_orders_by_dice():
+    rows = [dict(dice=1.0, truth_px=0, pred_px=0) for _ in range(5)]
+    rows += [dict(dice=d, truth_px=10, pred_px=p) for d, p in ((0.9, 9), (0.5, 4), (0.0, 0))]
+    rows.append(dict(dice=0.0, truth_px=0, pred_px=7))  # a false alarm on an empty slice
+    cases = pick_cases(rows, 3)
+    best, worst = cases["Best cases"], cases["Worst cases"]
+    assert not set(best) & set(worst) and set(best) | set(worst) == {5, 6, 7, 8}
+    assert all(rows[i]["truth_px"] or rows[i]["pred_px"] for i in best + worst)
+    assert [rows[i]["dice"] for i in best] == [0.9, 0.5]
+    assert [rows[i]["dice"] for i in worst] == [0.0, 0.0]
+    assert pick_cases(rows[:5], 3) == {"Best cases": [], "Worst cases": []}
+
+
+def test_pick_cases_of_a_classifier_by_confidence():
+    conf = [0.55, 0.97, 0.80, 0.99, 0.60, 0.91]
+    correct = [1, 0, 1, 1, 0, 0]
+    rows = [dict(correct=c, confidence=p) for c, p in zip(correct, conf)]
+    cases = pick_cases(rows, 2)
+    assert cases["Most confident errors"] == [1, 5]  # 0.97, 0.91
+    assert cases["Most confident correct calls"] == [3, 2]  # 0.99, 0.80
 
 
 def test_report_for_a_model_file(run_dir, tmp_path):

@@ -96,6 +96,17 @@ def test_report_text_and_json(tmp_path):
     rep = classification_report(t, s, class_names=["glioma", "meningioma", "pituitary"])
     text = str(rep)
     assert "meningioma" in text and "macro avg" in text and "ROC-AUC" in text
+    # the project's one table formatter (neuroseg.tables), figures computed by hand
+    assert text.splitlines()[:6] == [
+        "class         precision  recall      F1  support  ROC AUC",
+        "glioma           0.6667   1.000  0.8000        2    1.000",
+        "meningioma        1.000   1.000   1.000        2    1.000",
+        "pituitary         1.000  0.5000  0.6667        2    1.000",
+        "macro avg        0.8889  0.8333  0.8222        6    1.000",
+        "weighted avg     0.8889  0.8333  0.8222        6    1.000",
+    ]
+    assert "accuracy                         0.8333" in text
+    assert text.splitlines()[-1] == "pituitary                1           0          1"
     data = json.loads(rep.to_json(str(tmp_path / "r.json")))
     assert data == json.loads((tmp_path / "r.json").read_text())
     assert data["accuracy"] == pytest.approx(5 / 6)

@@ -1,6 +1,12 @@
-"""Child process for the resumption tests: trains on real slices, optionally kills itself.
+"""Child process for the resumption tests: trains a tiny model, optionally kills itself.
 
-python _fit_child.py RUN_DIR EPOCHS [--kill-at EPOCH:BATCH] [--resume]
+python _fit_child.py RUN_DIR EPOCHS (--data FIGSHARE_ROOT | --sample)
+    [--kill-at EPOCH:BATCH] [--resume]
+
+``--data`` trains on 24 real Figshare slices (6 steps per epoch), ``--sample`` on 12 of
+the bundled sample slices (3 steps per epoch). The environment variable
+NEUROSEG_TEST_KILL_AT=<write point>[@<completed epochs>] makes ``fit`` SIGKILL the
+process at that point of writing the run directory (neuroseg.train.rundir.WRITE_POINTS).
 """
 
 import argparse
@@ -9,14 +15,15 @@ import signal
 
 import keras
 
-from neuroseg.data import Compose, RandomFlip, RandomRotate90, load_figshare
+from neuroseg.data import Compose, RandomFlip, RandomRotate90, load_figshare, load_sample
 from neuroseg.models import create_model
 from neuroseg.train import TrainConfig, epoch_pipeline, fit, set_seed
 
 ap = argparse.ArgumentParser()
 ap.add_argument("run")
 ap.add_argument("epochs", type=int)
-ap.add_argument("--data", required=True)
+ap.add_argument("--data")
+ap.add_argument("--sample", action="store_true")
 ap.add_argument("--kill-at")
 ap.add_argument("--resume", action="store_true")
 args = ap.parse_args()
@@ -37,8 +44,12 @@ class KillAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-ds = load_figshare(args.data, folds=[1])[:24]
-val = load_figshare(args.data, folds=[2])[:8].to_tf_dataset(image_size=32, batch_size=8)
+if args.sample:
+    ds = load_sample()[::4]
+    val = load_sample()[1::4][:8].to_tf_dataset(image_size=32, batch_size=8)
+else:
+    ds = load_figshare(args.data, folds=[1])[:24]
+    val = load_figshare(args.data, folds=[2])[:8].to_tf_dataset(image_size=32, batch_size=8)
 make = epoch_pipeline(
     ds, image_size=32, batch_size=4, seed=5, augment=Compose([RandomFlip(), RandomRotate90()])
 )

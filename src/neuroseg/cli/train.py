@@ -1,4 +1,9 @@
-"""``neuroseg train`` and ``neuroseg cv``: training and cross-validation from a TOML config."""
+"""``neuroseg train`` and ``neuroseg cv``: training and cross-validation from a TOML config.
+
+Only the command line lives here (arguments, and removing a half-made run directory on
+failure); the run itself is :func:`neuroseg.train.experiment.train_experiment` and
+:func:`neuroseg.train.experiment.cross_validate_experiment`.
+"""
 
 from __future__ import annotations
 
@@ -82,17 +87,14 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run_cv)
 
 
-def _prepare(args: argparse.Namespace) -> Any:
+def _load(args: argparse.Namespace) -> Any:
     from neuroseg.train.experiment import load_experiment
-    from neuroseg.train.toml import dumps
 
-    exp = load_experiment(args.config, args.set)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "experiment.toml").write_text(dumps(exp.to_dict()))
-    for note in exp.notes():
-        print(f"note: {note}")
-    return exp
+    return load_experiment(args.config, args.set)
+
+
+def _verbose(args: argparse.Namespace) -> int:
+    return 0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2)
 
 
 def _finished_epochs(out: Path) -> dict[str, int]:
@@ -166,36 +168,6 @@ def _no_half_made_run(args: argparse.Namespace) -> Iterator[None]:
         raise
 
 
-def _check_split(train: Any, val: Any) -> None:
-    """Refuse shared patients or identical images; report perceptual near-duplicates."""
-    from neuroseg.data import check_leakage
-    from neuroseg.errors import DataError
-
-    report = check_leakage(train, val)
-    if report.shared_groups or report.duplicate_pairs:
-        raise DataError(
-            f"Leakage between training and validation: shared patients {report.shared_groups[:5]}, "
-            f"identical images {report.duplicate_pairs[:3]}. Fix the split or the data."
-        )
-    near = getattr(report, "near_duplicate_pairs", [])
-    if near:
-        print(
-            f"warning: {len(near)} near-duplicate image pair(s) across training and validation "
-            f"(perceptual hash), e.g. {near[0][0]} ~ {near[0][1]}. Inspect them: they may be "
-            "the same patient under different IDs."
-        )
-
-
-def _split_kind(val: Any) -> str:
-    """How the validation split was grouped, in words."""
-    assumed = sum(bool(r.meta.get("patient_id_assumed")) for r in val)
-    if not assumed:
-        return "patient-wise"
-    if assumed == len(val):
-        return "grouped by near-copies, not by patient"
-    return "patient-wise where IDs are known, else by near-copies"
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Train one model: patient-wise validation split from ``[data]``."""
     with _no_half_made_run(args):
@@ -203,51 +175,14 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from neuroseg.data import train_test_split
-    from neuroseg.train import epoch_pipeline, fit, set_seed
+    from neuroseg.train.experiment import train_experiment
 
-    exp = _prepare(args)
-    config = exp.train_config()
-    ds = exp.load_data()
-    val = None
-    if exp.data.get("val_groups") or exp.data.get("val_fraction"):
-        ds, val = train_test_split(
-            ds,
-            test_groups=exp.data.get("val_groups"),
-            test_size=float(exp.data.get("val_fraction", 0.25)),
-            seed=config.seed,
-        )
-        _check_split(ds, val)
-    pipe = exp.pipeline_kwargs()
-    channels = pipe["channels"] or int(ds[0].load_image().shape[-1])
-    pipe["channels"] = channels
-    print(
-        f"neuroseg train: {len(ds)} training slices"
-        + (f", {len(val)} validation slices ({_split_kind(val)})" if val is not None else "")
-        + f"; model {exp.model['name']}; {config.epochs} epochs -> {args.out}"
-    )
-    make = epoch_pipeline(ds, seed=config.seed, augment=exp.augmentation(), **pipe)
-    val_ds = val.to_tf_dataset(**pipe) if val is not None else None
-    set_seed(config.seed, deterministic=config.deterministic)  # before the weights are drawn
-    strategy = None
-    if getattr(args, "strategy", "none") == "mirrored":
-        import tensorflow as tf
-
-        strategy = tf.distribute.MirroredStrategy()
-        print(f"MirroredStrategy over {strategy.num_replicas_in_sync} device(s)")
-        with strategy.scope():
-            model = exp.build_model(channels)
-    else:
-        model = exp.build_model(channels)
-    result = fit(
-        model,
-        make,
-        val_ds,
-        config=config,
-        out=args.out,
+    result = train_experiment(
+        _load(args),
+        args.out,
         resume=args.resume,
-        strategy=strategy,
-        verbose=0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2),
+        strategy=getattr(args, "strategy", "none"),
+        verbose=_verbose(args),
     )
     print(
         f"best {result.monitor} = {result.best_value:.4f} at epoch {result.best_epoch}"
@@ -263,24 +198,10 @@ def run_cv(args: argparse.Namespace) -> int:
 
 
 def _cv(args: argparse.Namespace) -> int:
-    from neuroseg.train.cv import cross_validate
+    from neuroseg.train.experiment import cross_validate_experiment
 
-    exp = _prepare(args)
-    ds = exp.load_data()
-    pipe = exp.pipeline_kwargs()
-    channels = pipe["channels"] or int(ds[0].load_image().shape[-1])
-    pipe["channels"] = channels
-    folds = args.folds or int(exp.cv.get("folds", 5))
-    result = cross_validate(
-        lambda: exp.build_model(channels),
-        ds,
-        folds=folds,
-        config=exp.train_config(),
-        out=args.out,
-        pipeline=pipe,
-        augment=exp.augmentation(),
-        resume=args.resume,
-        verbose=0 if getattr(args, "quiet", False) else (1 if sys.stdout.isatty() else 2),
+    result = cross_validate_experiment(
+        _load(args), args.out, folds=args.folds, resume=args.resume, verbose=_verbose(args)
     )
     print(result.table())
     print(f"per-fold results: {args.out}/cv_folds.csv; summary: {args.out}/cv_summary.json")

@@ -118,6 +118,24 @@ def read_mat_slice(path: str | os.PathLike[str], *, require_annotations: bool = 
     )
 
 
+def _read_mat_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """The ``(H, W, 1)`` image of a ``.mat`` file (the ``"figshare-mat"`` image reader)."""
+    return read_mat_slice(path).image
+
+
+def _read_mat_mask(
+    path: str | os.PathLike[str], *, shape: tuple[int, int] | None = None
+) -> np.ndarray:
+    """The mask of a ``.mat`` file (the ``"figshare-mat"`` mask reader).
+
+    ``shape`` is unused: :func:`read_mat_slice` checks the mask against the file's image.
+    """
+    mask = read_mat_slice(path).mask
+    if mask is None:  # read_mat_slice already requires tumorMask; kept for the type
+        raise MaskError(f"{path}: cjdata has no tumorMask.")
+    return mask
+
+
 def _read_meta(p: Path) -> tuple[int, str]:
     """Read only ``label`` and ``PID`` (cheap: the image is not decoded)."""
     import h5py

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 
 from neuroseg.data.classes import CLASS_NAMES
-from neuroseg.data.io import read_image, read_mask
+from neuroseg.data.readers import read_image_file, read_mask_file
 from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
 if TYPE_CHECKING:
@@ -73,29 +73,23 @@ class Record:
         """Return the image as an ``(H, W, C)`` array, reading it if needed."""
         if isinstance(self.image, np.ndarray):
             return self.image if self.image.ndim == 3 else self.image[..., None]
-        if str(self.image).lower().endswith(".mat"):
-            from neuroseg.data.figshare_mat import read_mat_slice
-
-            return read_mat_slice(self.image).image
-        return read_image(self.image)
+        return read_image_file(self.image)
 
     def load_mask(self) -> np.ndarray | None:
-        """Return the ``(H, W)`` label mask, reading and checking it if needed."""
+        """Return the ``(H, W)`` label mask, reading and checking it if needed.
+
+        Files are read by format (see :mod:`neuroseg.data.readers`): a ``.mat`` mask by
+        the Figshare reader, any other by the record's ``mask_encoding``.
+        """
         if self.mask is None:
             return None
         if isinstance(self.mask, np.ndarray):
             return self.mask
-        if str(self.mask).lower().endswith(".mat"):
-            from neuroseg.data.figshare_mat import read_mat_slice
-
-            return read_mat_slice(self.mask).mask
-        image = self.load_image()
-        if self.mask_encoding == "brats-rgb":
-            from neuroseg.data.brats import read_brats_mask
-
-            return read_brats_mask(self.mask, shape=image.shape[:2])
-        values = {v: v for v in range(256)} if self.mask_encoding == "labels" else None
-        return read_mask(self.mask, shape=image.shape[:2], values=values)
+        return read_mask_file(
+            self.mask,
+            encoding=self.mask_encoding,
+            image_shape=lambda: self.load_image().shape[:2],
+        )
 
 
 class SliceDataset(Sequence[Record]):

@@ -13,14 +13,14 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neuroseg.data.near_copies import match_near_copies
-from neuroseg.data.records import SliceDataset
+from neuroseg.data.near_copies import fingerprint, fingerprints, match_fingerprints
+from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import DataError, EmptyDatasetError, ModelError
 from neuroseg.inference.predictor import Prediction, Predictor
 from neuroseg.metrics import (
@@ -264,14 +264,29 @@ def _rows(
 
 
 def _copies_in_train(
-    dataset: SliceDataset, train_data: SliceDataset, *, progress: bool | None
+    prints: tuple[np.ndarray, np.ndarray], train_data: SliceDataset, *, progress: bool | None
 ) -> list[int | None]:
-    """For each item, the index of its best near-copy in ``train_data`` (or None)."""
-    total = len(dataset) + len(train_data)
-    with Progress(total, description="near-copies", enabled=progress) as bar:
-        return match_near_copies(
-            dataset, train_data, progress=lambda done, _: bar.update(done - bar.count)
-        )
+    """For each item (its fingerprint), the index of its best near-copy in ``train_data``.
+
+    The items' fingerprints were taken from the images the prediction loop read, so no
+    item is read again. The best near-copy is the one whose thumbnail correlates most (as
+    :func:`~neuroseg.data.match_near_copies`).
+    """
+    with Progress(len(train_data), description="near-copies", enabled=progress) as bar:
+        reference = fingerprints(train_data, lambda done, _: bar.update(done - bar.count))
+    found = match_fingerprints(prints, reference)
+    return [max(f, key=lambda m: m[2])[0] if f else None for f in found]
+
+
+def _read_once(record: Record) -> Record:
+    """``record`` with its image read into memory (its mask is then read at that size).
+
+    :meth:`~neuroseg.data.Record.load_mask` needs the image's size; with the image in
+    memory it does not read the image file a second time.
+    """
+    if isinstance(record.image, np.ndarray):
+        return record
+    return replace(record, image=record.load_image(), source=record.source or str(record.image))
 
 
 def evaluate(
@@ -367,9 +382,19 @@ def evaluate(
     groups: list[str | None] = []
     kept: list[Prediction] = []
     step = max(predictor.batch_size, 1)
+    hashes: list[np.ndarray] = []
+    thumbs: list[np.ndarray] = []
     with Progress(len(dataset), description="evaluate", enabled=progress) as bar:
         for start in range(0, len(dataset), step):
-            batch = predictor.predict(dataset[start : start + step])
+            records = [_read_once(r) for r in dataset[start : start + step]]
+            if train_data is not None:  # near-copy fingerprints from the same reading
+                for r in records:
+                    h, t = fingerprint(r.load_image())
+                    hashes.append(h)
+                    thumbs.append(t)
+            batch = predictor.predict(
+                SliceDataset(records, class_names=dataset.class_names, name=dataset.name)
+            )
             for pred in batch:
                 items.sources.append(pred.source)
                 groups.append(pred.group)
@@ -401,7 +426,8 @@ def evaluate(
     rows = _rows(items, groups, seg_result, cls_result)
     leak_free = None
     if train_data is not None:
-        match = _copies_in_train(dataset, train_data, progress=progress)
+        prints = (np.array(hashes, np.uint64).reshape(-1, 4), np.array(thumbs, np.float32))
+        match = _copies_in_train(prints, train_data, progress=progress)
         for row, m in zip(rows, match, strict=True):
             row["copy_in_train"] = int(m is not None)
             row["train_copy"] = "" if m is None else str(train_data[m].source or "")

@@ -12,23 +12,42 @@ import numpy as np
 from neuroseg.errors import ConfigError
 from neuroseg.inference.overlay import overlay_contours, to_rgb8
 
-__all__ = ["heatmap_overlay", "montage", "save_png", "side_by_side"]
+__all__ = [
+    "MIN_TITLED_HEIGHT",
+    "gradcam_panels",
+    "heatmap_overlay",
+    "montage",
+    "save_png",
+    "side_by_side",
+]
 
 
-def _label(rgb: np.ndarray, text: str) -> np.ndarray:
-    out = rgb.copy()
-    scale = max(out.shape[0] / 512, 0.35)
-    cv2.putText(
-        out,
-        text,
-        (4, int(14 * scale / 0.35 * 0.9)),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        (255, 255, 0),
-        1,
-        cv2.LINE_AA,
-    )
-    return out
+#: Pictures lower than this carry no titles (the text would cover the image).
+MIN_TITLED_HEIGHT = 64
+
+
+def _label(rgb: np.ndarray, text: str | Sequence[str]) -> np.ndarray:
+    """``rgb`` under a black title strip holding ``text`` (one line per string).
+
+    The image's own pixels are not covered: the strip is added above them, so the
+    picture's last ``H`` rows are the panel itself. The font scales with the height; a line
+    too wide for the panel is drawn smaller so that it fits.
+    """
+    lines = [text] if isinstance(text, str) else list(text)
+    h, w = rgb.shape[:2]
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    scale = max(h / 600, 0.35)
+    (_, th), base = cv2.getTextSize("Ag", font, scale, 1)
+    step = th + base + 4
+    strip = np.zeros((step * len(lines) + 2, w, 3), np.uint8)
+    for k, line in enumerate(lines):
+        fit = scale
+        width = cv2.getTextSize(line, font, scale, 1)[0][0]
+        if width > w - 6:
+            fit = max(scale * (w - 6) / width, 0.25)
+        y = k * step + th + 3
+        cv2.putText(strip, line, (3, y), font, fit, (255, 255, 255), 1, cv2.LINE_AA)
+    return np.concatenate([strip, rgb], axis=0)
 
 
 def side_by_side(
@@ -42,26 +61,70 @@ def side_by_side(
 
     The truth panel shows the truth contour (green), the prediction panel the predicted
     contour (red); a missing mask gives the plain image in its panel, titled
-    ``"<title>: not given"`` so that it is not mistaken for an empty mask.
+    ``"<title>: not given"`` so that it is not mistaken for an empty mask, and an empty
+    mask's panel is titled ``"<title>: empty"`` (it shows no contour). The titles
+    stand in a black strip above the panels (the picture's last ``H`` rows are the panels
+    themselves); images lower than :data:`MIN_TITLED_HEIGHT` pixels get none.
 
     Example:
         >>> import numpy as np
         >>> side_by_side(np.zeros((8, 8)), None, np.ones((8, 8), np.uint8)).shape
         (8, 24, 3)
     """
-    base = overlay_contours(image)
     panels = [
-        base,
+        overlay_contours(image),
         overlay_contours(image, truth=truth),
         overlay_contours(image, pred=pred),
     ]
-    if titles and image.shape[0] >= 64:
+    if titles and image.shape[0] >= MIN_TITLED_HEIGHT:
         shown = [
-            f"{t}: not given" if m is None and i > 0 else t
+            t if i == 0 else f"{t}: not given" if m is None else t if np.any(m) else f"{t}: empty"
             for i, (t, m) in enumerate(zip(titles, (image, truth, pred)))
         ]
         panels = [_label(p, t) for p, t in zip(panels, shown)]
     return np.concatenate(panels, axis=1)
+
+
+def gradcam_panels(
+    image: np.ndarray,
+    heatmap: np.ndarray,
+    *,
+    predicted: str,
+    probability: float,
+    truth: str | None = None,
+) -> np.ndarray:
+    """A classifier's picture: the image | its Grad-CAM, titled with the call.
+
+    The image panel is titled ``image`` and ``truth: <class>`` (``truth: not given``
+    without one); the heatmap panel ``Grad-CAM of <predicted>`` and
+    ``predicted <class>, p = <probability>``, marked ``right`` or ``WRONG`` when the truth
+    is known. The titles stand in a black strip above the panels (the picture's last
+    ``H`` rows are the panels); images lower than :data:`MIN_TITLED_HEIGHT` pixels get none.
+
+    Args:
+        image: The slice as read, ``(H, W)`` or ``(H, W, C)``.
+        heatmap: ``(H, W)`` map in ``[0, 1]`` in the image's frame (e.g.
+            :meth:`~neuroseg.inference.Predictor.grad_cam`).
+        predicted: The predicted class's name.
+        probability: Its probability.
+        truth: The true class's name, when known.
+
+    Example:
+        >>> import numpy as np
+        >>> pic = gradcam_panels(np.zeros((80, 60)), np.zeros((80, 60)), predicted="glioma",
+        ...                      probability=0.9)
+        >>> pic.shape[1:], pic.shape[0] > 80  # two panels under a strip of titles
+        ((120, 3), True)
+    """
+    left = to_rgb8(image)
+    right = heatmap_overlay(image, heatmap)
+    if image.shape[0] >= MIN_TITLED_HEIGHT:
+        call = f"predicted {predicted}, p = {probability:.2f}"
+        if truth is not None:
+            call += ": right" if truth == predicted else ": WRONG"
+        left = _label(left, ["image", f"truth: {truth if truth is not None else 'not given'}"])
+        right = _label(right, [f"Grad-CAM of {predicted}", call])
+    return np.concatenate([left, right], axis=1)
 
 
 def montage(
@@ -70,8 +133,9 @@ def montage(
     """Tile RGB pictures into a grid (row-major), padded with black.
 
     Args:
-        pictures: ``(H, W, 3)`` pictures; resized to the first one's size (or ``size``
-            pixels high, keeping its aspect ratio).
+        pictures: ``(H, W, 3)`` pictures (grey or other dtypes are made 8-bit RGB as
+            :func:`~neuroseg.inference.to_rgb8` does); resized to the first one's size (or
+            ``size`` pixels high, keeping its aspect ratio).
         cols: Pictures per row.
         pad: Pixels between pictures.
         size: Height of each tile.
@@ -88,6 +152,7 @@ def montage(
         raise ConfigError("montage needs at least one picture.")
     if cols < 1:
         raise ConfigError(f"cols must be >= 1, got {cols}")
+    pictures = [to_rgb8(np.asarray(p)) for p in pictures]  # grey or other dtypes too
     h, w = pictures[0].shape[:2]
     if size is not None:
         w, h = round(w * size / h), size
@@ -108,8 +173,9 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
     """Blend a ``[0, 1]`` heatmap (jet colour map) over an image.
 
     Each pixel's blend weight is ``alpha * heat``, so cold regions keep the anatomy
-    visible and hot regions show the colour. The heatmap is resized to the image
-    (bilinear) if needed.
+    visible and hot regions show the colour. A heatmap of another size but the same
+    aspect ratio is resized to the image (bilinear); one of another aspect ratio raises
+    :class:`~neuroseg.errors.ConfigError` rather than being stretched over the image.
 
     Example:
         >>> import numpy as np
@@ -118,6 +184,12 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
     """
     rgb = to_rgb8(image)
     heat: np.ndarray = np.asarray(heatmap, np.float32)
+    (h, w), (hh, hw) = rgb.shape[:2], heat.shape[:2]
+    if abs(h * hw - w * hh) > max(h, w, hh, hw):  # aspect ratios differ by more than a pixel
+        raise ConfigError(
+            f"heatmap {hh}x{hw} has another shape than the image {h}x{w}; stretching it would "
+            "misplace the heat. Map it into the image's frame first (Predictor.grad_cam does)."
+        )
     if heat.shape[:2] != rgb.shape[:2]:
         heat = cv2.resize(heat, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
     heat8 = np.rint(np.clip(heat, 0.0, 1.0) * 255).astype(np.uint8)

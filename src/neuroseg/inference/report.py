@@ -16,7 +16,7 @@ import numpy as np
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, ModelError, ReadError
 
-__all__ = ["INTENDED_USE", "write_report"]
+__all__ = ["INTENDED_USE", "pick_cases", "write_report"]
 
 #: The intended-use statement every report carries.
 INTENDED_USE = "Research only, not a medical device."
@@ -193,61 +193,105 @@ def _pretrained_card(info: Any) -> list[str]:
     return sections
 
 
+def _figure(pic: np.ndarray, caption: str) -> str:
+    return (
+        f'<figure><img src="{_png_uri(pic)}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def pick_cases(rows: list[dict[str, Any]], n_cases: int) -> dict[str, list[int]]:
+    """The cases a report shows: row indices per section title, best first.
+
+    Segmentation (rows with ``dice``): only slices with tumour in the truth or the
+    prediction take part (an empty slice predicted empty scores Dice 1.0 and shows
+    nothing); ``"Best cases"`` are the highest Dice, ``"Worst cases"`` the lowest, and no
+    slice is in both. Classification (rows with ``correct`` and ``confidence``):
+    ``"Most confident errors"`` and ``"Most confident correct calls"``, each by the
+    predicted class's probability, highest first.
+
+    Example:
+        >>> rows = [dict(dice=1.0, truth_px=0, pred_px=0), dict(dice=0.9, truth_px=5, pred_px=4),
+        ...         dict(dice=0.2, truth_px=5, pred_px=9), dict(dice=0.0, truth_px=0, pred_px=3)]
+        >>> pick_cases(rows, 1)
+        {'Best cases': [1], 'Worst cases': [3]}
+        >>> rows = [dict(correct=1, confidence=0.6), dict(correct=0, confidence=0.9),
+        ...         dict(correct=1, confidence=0.99), dict(correct=0, confidence=0.7)]
+        >>> pick_cases(rows, 1)
+        {'Most confident errors': [1], 'Most confident correct calls': [2]}
+    """
+    if rows and "dice" in rows[0]:
+        shown = [i for i, r in enumerate(rows) if r["truth_px"] or r["pred_px"]]
+        order = sorted(shown, key=lambda i: (-float(rows[i]["dice"]), i))
+        n_best = min(n_cases, (len(order) + 1) // 2)
+        best = order[:n_best]
+        worst = [i for i in reversed(order[n_best:])][:n_cases]
+        return {"Best cases": best, "Worst cases": worst}
+
+    def by_confidence(correct: bool) -> list[int]:
+        idx = [i for i, r in enumerate(rows) if bool(r["correct"]) == correct]
+        return sorted(idx, key=lambda i: (-float(rows[i].get("confidence", 0.0)), i))[:n_cases]
+
+    return {
+        "Most confident errors": by_confidence(False),
+        "Most confident correct calls": by_confidence(True),
+    }
+
+
 def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
-    """Best and worst cases with contour (segmentation) or Grad-CAM (classifier) overlays."""
-    from neuroseg.inference.pictures import heatmap_overlay, side_by_side
+    """The cases of :func:`pick_cases` with labelled contour or Grad-CAM pictures."""
+    from neuroseg.inference.pictures import gradcam_panels, side_by_side
 
     rows = evaluation.rows
-    names = list(evaluation.summary.get("class_names") or [])
-
-    def name(label: int) -> str:
-        return str(names[label]) if 0 <= label < len(names) else str(label)
-
-    seg = "dice" in rows[0]
-    key = "dice" if seg else "correct"
-    order = [int(i) for i in np.argsort([float(r[key]) for r in rows], kind="stable")]
-    best = order[::-1]
-    note = ""
-    if seg:  # an empty slice predicted empty scores 1.0 but shows nothing
-        shown = [i for i in best if rows[i]["truth_px"] or rows[i]["pred_px"]]
-        if shown and len(shown) < len(best):
-            best = shown
-            note = (
-                "<p>Best cases leave out slices whose truth and prediction are both empty "
-                "(Dice 1.0 by the empty-mask rule, nothing to see).</p>"
-            )
+    seg = bool(rows) and "dice" in rows[0]
     sections = []
-    for title, idx in (("Best", best[:n_cases]), ("Worst", order[:n_cases])):
+    for title, idx in pick_cases(rows, n_cases).items():
         figs = []
         for i in idx:
             pred, row = evaluation.predictions[i], rows[i]
             image = pred.image
-            if pred.mask is not None:
+            if seg:
                 pic = side_by_side(image, pred.truth, pred.mask)
-                caption = f"{row['source']}: Dice {float(row['dice']):.3f}"
+                caption = (
+                    f"{row['source']}: Dice {float(row['dice']):.3f} (truth "
+                    f"{int(row['truth_px'])} px, predicted {int(row['pred_px'])} px)"
+                )
             else:
                 # In the slice's own frame (inside the brain box for a brain-cropped model).
                 heat = predictor.grad_cam(image, source=pred.source or "image")
-                pic = np.concatenate(
-                    [
-                        side_by_side(image, None, None)[:, : image.shape[1]],
-                        heatmap_overlay(image, heat),
-                    ],
-                    axis=1,
+                probability = float(row.get("confidence", pred.confidence or 0.0))
+                pic = gradcam_panels(
+                    image,
+                    heat,
+                    predicted=str(row["pred_class"]),
+                    probability=probability,
+                    truth=str(row["true_class"]),
                 )
                 caption = (
-                    f"{row['source']}: truth {name(row['true_label'])}, predicted "
-                    f"{name(row['pred_label'])} (Grad-CAM)"
+                    f"{row['source']}: truth {row['true_class']}, predicted "
+                    f"{row['pred_class']} with probability {probability:.3f} (Grad-CAM of the "
+                    "predicted class)"
                 )
-            figs.append(
-                f'<figure><img src="{_png_uri(pic)}" alt="{html.escape(caption)}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            figs.append(_figure(pic, caption))
+        if not figs:
+            empty = (
+                "none: no slice with tumour in the truth or the prediction"
+                if seg
+                else f"none among {len(rows)} cases"
             )
-        sections.append(f"<h3>{title} cases</h3>" + "\n".join(figs))
-    sections.append(
-        note + "<p>Panels: image, truth, prediction. Contours: green = truth, red = "
-        "prediction. Empty-mask rule: both empty counts as Dice 1.0.</p>"
-    )
+            figs.append(f"<p>{html.escape(empty)}.</p>")
+        sections.append(f"<h3>{html.escape(title)}</h3>" + "\n".join(figs))
+    if seg:
+        sections.append(
+            "<p>Cases: slices with tumour in the truth or the prediction (a slice empty in "
+            "both scores Dice 1.0 and shows nothing). Panels: image, truth (green contour), "
+            "prediction (red contour).</p>"
+        )
+    else:
+        sections.append(
+            "<p>Panels: image (with its true class), Grad-CAM of the predicted class (with "
+            "its probability). Grad-CAM shows where the score is sensitive, not why.</p>"
+        )
     return sections
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from neuroseg.errors import ConfigError
 from neuroseg.metrics._inputs import to_numpy
+from neuroseg.tables import format_table
 
 __all__ = [
     "ClassificationReport",
@@ -267,37 +268,56 @@ class ClassificationReport:
         return text
 
     def __str__(self) -> str:
-        width = max(12, *(len(n) for n in self.class_names))
+        """Aligned tables (4 significant digits, :func:`neuroseg.tables.format_table`).
+
+        Example:
+            >>> r = classification_report([0, 1, 1], [0, 1, 0], class_names=["a", "b"])
+            >>> print(str(r).splitlines()[0])
+            class         precision  recall      F1  support
+        """
         has_auc = self.roc_auc_macro is not None
-        head = f"{'':>{width}} precision    recall  f1-score   support"
-        lines = [head + ("   roc-auc" if has_auc else ""), ""]
+        header = ["class", "precision", "recall", "F1", "support"] + (
+            ["ROC AUC"] if has_auc else []
+        )
+        rows: list[list[Any]] = []
         for name in self.class_names:
             r = self.per_class[name]
-            row = (
-                f"{name:>{width}} {r['precision']:9.3f} {r['recall']:9.3f} {r['f1']:9.3f} "
-                f"{int(r['support']):9d}"
+            rows.append(
+                [name, r["precision"], r["recall"], r["f1"], int(r["support"])]
+                + ([r.get("roc_auc")] if has_auc else [])
             )
-            if has_auc:
-                row += f" {r['roc_auc']:9.3f}"
-            lines.append(row)
-        lines.append("")
-        for label, avg in (("macro avg", self.macro), ("weighted avg", self.weighted)):
-            lines.append(
-                f"{label:>{width}} {avg['precision']:9.3f} {avg['recall']:9.3f} "
-                f"{avg['f1']:9.3f} {self.n:9d}"
+        for label, avg, auc in (
+            ("macro avg", self.macro, self.roc_auc_macro),
+            ("weighted avg", self.weighted, self.roc_auc_weighted),
+        ):
+            rows.append(
+                [label, avg["precision"], avg["recall"], avg["f1"], self.n]
+                + ([auc] if has_auc else [])
             )
-        lines.append("")
-        lines.append(
-            f"accuracy {self.accuracy:.4f}   balanced accuracy {self.balanced_accuracy:.4f}"
-        )
+        figures: list[list[Any]] = [
+            ["accuracy", self.accuracy],
+            ["balanced accuracy", self.balanced_accuracy],
+        ]
         if has_auc:
-            lines.append(
-                f"ROC-AUC (one-vs-rest) macro {self.roc_auc_macro:.4f}   weighted "
-                f"{self.roc_auc_weighted:.4f}   ECE {self.ece:.4f}"
-            )
-        lines.append("confusion matrix (rows: truth, columns: prediction):")
-        lines.extend("  " + " ".join(f"{v:6d}" for v in row) for row in self.confusion_matrix)
-        return "\n".join(lines)
+            figures += [
+                ["ROC-AUC (one-vs-rest, macro)", self.roc_auc_macro],
+                ["ROC-AUC (one-vs-rest, weighted)", self.roc_auc_weighted],
+                ["calibration error (ECE)", self.ece],
+            ]
+        cm = [
+            [name, *(int(v) for v in row)]
+            for name, row in zip(self.class_names, self.confusion_matrix)
+        ]
+        return "\n".join(
+            [
+                format_table(rows, header=header),
+                "",
+                format_table(figures, header=["metric", "value"]),
+                "",
+                "confusion matrix (rows: truth, columns: prediction)",
+                format_table(cm, header=["truth \\ prediction", *self.class_names]),
+            ]
+        )
 
 
 def classification_report(

@@ -1,20 +1,128 @@
-"""Training configuration as a serialisable dataclass (JSON and TOML)."""
+"""Experiment configuration as typed, validated dataclasses (JSON and TOML).
+
+:class:`TrainConfig` holds a config's ``[train]`` section, :class:`DataConfig` its
+``[data]`` section. Both check every value once, when they are made: a value of the wrong
+type or out of range, or an unknown key, raises a :class:`~neuroseg.errors.ConfigError`
+naming the key as ``section.key`` (and the file, when read from one) and the valid values.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from neuroseg.errors import ConfigError
 
-__all__ = ["TrainConfig"]
+__all__ = ["DataConfig", "TrainConfig"]
 
 _SCHEDULES = ("constant", "cosine", "plateau")
 _OPTIMIZERS = ("adam", "adamw", "sgd")
 _TASKS = ("auto", "segmentation", "classification", "multitask")
+_CROPS = ("none", "brain")
+_UNGROUPED = ("error", "near-copies")
+
+
+def _shown(value: Any) -> str:
+    """``value`` as an error message shows it: its repr and, for a string, its type."""
+    kind = {str: "a string", bool: "a boolean", float: "a number", int: "an integer"}
+    extra = kind.get(type(value))
+    if isinstance(value, (list, tuple)):
+        extra = "a list"
+    elif isinstance(value, dict):
+        extra = "a table"
+    return f"{value!r} ({extra})" if extra else repr(value)
+
+
+def _bad(key: str, wanted: str, value: Any) -> ConfigError:
+    return ConfigError(f"{key} must be {wanted}, got {_shown(value)}.")
+
+
+def _int(key: str, value: Any, *, minimum: int | None = None, none: bool = False) -> Any:
+    """Check an integer (not a boolean) of at least ``minimum``; ``None`` if allowed."""
+    if value is None and none:
+        return None
+    wanted = "an integer" + (f" >= {minimum}" if minimum is not None else "")
+    if none:
+        wanted += " (or left out)"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(key, wanted, value)
+    if minimum is not None and value < minimum:
+        raise _bad(key, wanted, value)
+    return value
+
+
+def _float(
+    key: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    none: bool = False,
+) -> Any:
+    """Check a number (an integer is accepted and made a float) in the given range."""
+    if value is None and none:
+        return None
+    if low is not None and high is not None:
+        wanted = (
+            f"a number in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        )
+    elif low is not None:
+        wanted = f"a number {'>' if low_open else '>='} {low:g}"
+    else:
+        wanted = "a number"
+    if none:
+        wanted += " (or left out)"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(key, wanted, value)
+    v = float(value)
+    if v != v or (low is not None and (v < low or (low_open and v == low))):
+        raise _bad(key, wanted, value)
+    if high is not None and (v > high or (high_open and v == high)):
+        raise _bad(key, wanted, value)
+    return v
+
+
+def _bool(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(key, "true or false", value)
+    return value
+
+
+def _choice(key: str, value: Any, valid: Sequence[Any]) -> Any:
+    if not isinstance(value, str) or value not in valid:
+        raise ConfigError(
+            f"{key} must be one of {', '.join(map(repr, valid))}, got {_shown(value)}."
+        )
+    return value
+
+
+def _str(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _bad(key, "a non-empty string", value)
+    return value
+
+
+def _from_dict(cls: Any, section: str, data: Any, source: str | None, unknown_is: str) -> Any:
+    """Build ``cls(**data)``, refusing unknown keys; errors start with ``source``."""
+    prefix = f"{source}: " if source else ""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix}[{section}] must be a table of keys, got {_shown(data)}.")
+    known = sorted(f.name for f in fields(cls) if f.init)
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown_is} {unknown}; valid: {known}")
+    try:
+        return cls(**data)
+    except ConfigError as exc:
+        if not prefix:
+            raise
+        raise ConfigError(f"{prefix}{exc}") from exc
 
 
 @dataclass
@@ -77,38 +185,59 @@ class TrainConfig:
     monitor_mode: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
-        if self.learning_rate <= 0:
-            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        self.epochs = _int("train.epochs", self.epochs, minimum=1)
+        self.learning_rate = _float("train.learning_rate", self.learning_rate, low=0, low_open=True)
         for name, value, valid in (
             ("schedule", self.schedule, _SCHEDULES),
             ("optimizer", self.optimizer, _OPTIMIZERS),
             ("task", self.task, _TASKS),
             ("monitor_mode", self.monitor_mode, ("auto", "min", "max")),
         ):
-            if value not in valid:
-                raise ConfigError(f"Unknown {name} {value!r}; choose one of {', '.join(valid)}.")
-        if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs:
+            _choice(f"train.{name}", value, valid)
+        self.warmup_epochs = _int("train.warmup_epochs", self.warmup_epochs, minimum=0)
+        if self.warmup_epochs >= self.epochs:
             raise ConfigError(
-                f"warmup_epochs must be in [0, epochs), got {self.warmup_epochs} "
+                f"train.warmup_epochs must be in [0, epochs), got {self.warmup_epochs} "
                 f"for {self.epochs} epochs"
             )
         if self.warmup_epochs and self.schedule != "cosine":
-            raise ConfigError("warmup_epochs needs schedule='cosine'.")
-        if not 0 < self.plateau_factor < 1:
-            raise ConfigError(f"plateau_factor must be in (0, 1), got {self.plateau_factor}")
-        if self.clipnorm is not None and self.clipnorm <= 0:
-            raise ConfigError(f"clipnorm must be > 0 or None, got {self.clipnorm}")
-        if self.jit_compile not in ("auto", True, False):
+            raise ConfigError("train.warmup_epochs needs schedule='cosine'.")
+        self.plateau_factor = _float(
+            "train.plateau_factor",
+            self.plateau_factor,
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+        )
+        self.plateau_patience = _int("train.plateau_patience", self.plateau_patience, minimum=0)
+        self.weight_decay = _float("train.weight_decay", self.weight_decay, low=0)
+        self.clipnorm = _float("train.clipnorm", self.clipnorm, low=0, low_open=True, none=True)
+        _str("train.loss", self.loss)
+        self.seed = _int("train.seed", self.seed, minimum=0)
+        self.deterministic = _bool("train.deterministic", self.deterministic)
+        self.mixed_precision = _bool("train.mixed_precision", self.mixed_precision)
+        if not isinstance(self.jit_compile, bool) and self.jit_compile != "auto":
             raise ConfigError(
-                f"jit_compile must be 'auto', true or false, got {self.jit_compile!r}"
+                f"train.jit_compile must be 'auto', true or false, got {self.jit_compile!r}"
             )
+        self.early_stopping_patience = _int(
+            "train.early_stopping_patience", self.early_stopping_patience, minimum=0, none=True
+        )
+        _str("train.monitor", self.monitor)
         cw = self.class_weight
         if cw is not None and cw != "balanced" and not isinstance(cw, dict):
-            raise ConfigError(f"class_weight must be None, 'balanced' or a mapping, got {cw!r}")
+            raise ConfigError(
+                f"train.class_weight must be None, 'balanced' or a mapping, got {cw!r}"
+            )
         if isinstance(cw, dict):
-            self.class_weight = {int(k): float(v) for k, v in cw.items()}
+            try:
+                self.class_weight = {int(k): float(v) for k, v in cw.items()}
+            except (TypeError, ValueError):
+                raise ConfigError(
+                    "train.class_weight must map class indices to numbers, e.g. "
+                    f'{{ "0" = 1.0, "1" = 2.5 }}, got {cw!r}'
+                ) from None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the fields as a plain dict (JSON-compatible)."""
@@ -118,8 +247,12 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> TrainConfig:
         """Build from a dict, refusing unknown keys.
+
+        Args:
+            data: The ``[train]`` keys.
+            source: Where they come from (a file name), put before any error message.
 
         Raises:
             ConfigError: A key is not a field, or a value is invalid.
@@ -128,11 +261,8 @@ class TrainConfig:
             >>> TrainConfig.from_dict({"epochs": 3, "schedule": "cosine"}).epochs
             3
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"Unknown TrainConfig field(s) {unknown}; valid: {sorted(known)}")
-        return cls(**data)
+        config: TrainConfig = _from_dict(cls, "train", data, source, "Unknown TrainConfig field(s)")
+        return config
 
     def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
         """Serialise to JSON, writing it to ``path`` if given."""
@@ -160,3 +290,155 @@ class TrainConfig:
         from neuroseg.train.toml import loads
 
         return cls.from_dict(loads(text))
+
+
+@dataclass
+class DataConfig:
+    """A config's ``[data]`` section: what to load and how to feed it to the model.
+
+    Every value is checked when the object is made; :meth:`from_dict` also refuses
+    unknown keys. Errors name the key as ``data.<key>``.
+
+    Attributes:
+        format: The layout, a name in :data:`neuroseg.data.FORMATS` (e.g. ``"figshare"``).
+        path: The dataset's root folder or file.
+        options: Extra keyword arguments for the loader, e.g. ``no_tumor_root`` for
+            ``"four-class"``, or ``patient_pattern`` / ``patient_table`` to set patient
+            IDs (see :func:`neuroseg.data.load_dataset`).
+        task: ``"segmentation"``, ``"classification"``, ``"multitask"``, or ``None``
+            (``[train] task``, else segmentation).
+        image_size: Resize every slice to ``N`` x ``N`` (an integer) or ``[H, W]``;
+            ``None`` keeps the stored size (all slices must then match).
+        channels: Convert every image to this many channels (1 grey, 3 RGB, or the
+            data's count); ``None`` takes the first image's.
+        crop: ``"brain"`` crops each slice to the brain before resizing; ``"none"`` not.
+        batch_size: Slices per batch, at least 1.
+        cache: Keep the decoded slices in memory after the first epoch.
+        limit: Keep a seeded, stratified subset of this many slices that keeps patients
+            together (see :func:`neuroseg.train.experiment.stratified_subset`); 0 keeps all.
+        val_groups: The groups (patient IDs, or ``"fold-<k>"`` for publisher folds) held
+            out for validation.
+        val_fraction: Else the fraction of groups held out at random (seeded by
+            ``[train] seed``), in ``(0, 1)``; 0 or ``None``: no validation split.
+        ungrouped: Records without a patient ID: ``"error"`` refuses to split them,
+            ``"near-copies"`` groups near-identical images so no split separates them.
+
+    Example:
+        >>> DataConfig(format="figshare", path="data/figshare", image_size=[128, 96]).image_size
+        (128, 96)
+        >>> DataConfig.from_dict({"format": "figshare", "path": "x", "batch_size": 0})
+        Traceback (most recent call last):
+        ...
+        neuroseg.errors.ConfigError: data.batch_size must be an integer >= 1, got 0 (an integer).
+    """
+
+    format: str
+    path: str
+    options: dict[str, Any] = field(default_factory=dict)
+    task: str | None = None
+    image_size: int | tuple[int, int] | None = None
+    channels: int | None = None
+    crop: str = "none"
+    batch_size: int = 8
+    cache: bool = False
+    limit: int = 0
+    val_groups: list[str] | None = None
+    val_fraction: float | None = None
+    ungrouped: str = "error"
+
+    def __post_init__(self) -> None:
+        _str("data.format", self.format)
+        if isinstance(self.path, os.PathLike):
+            self.path = os.fspath(self.path)
+        _str("data.path", self.path)
+        if not isinstance(self.options, dict):
+            raise _bad("data.options", 'a table, e.g. { no_tumor_root = "..." }', self.options)
+        if self.task is not None:
+            _choice("data.task", self.task, _TASKS)
+        self.image_size = self._size(self.image_size)
+        self.channels = _int("data.channels", self.channels, minimum=1, none=True)
+        _choice("data.crop", self.crop, _CROPS)
+        self.batch_size = _int("data.batch_size", self.batch_size, minimum=1)
+        self.cache = _bool("data.cache", self.cache)
+        self.limit = _int("data.limit", self.limit, minimum=0)
+        if self.val_groups is not None:
+            groups = self.val_groups
+            if (
+                not isinstance(groups, (list, tuple))
+                or not groups
+                or not all(isinstance(g, str) and g for g in groups)
+            ):
+                raise _bad(
+                    "data.val_groups", 'a non-empty list of group names, e.g. ["fold-4"]', groups
+                )
+            self.val_groups = list(groups)
+        self.val_fraction = _float(
+            "data.val_fraction", self.val_fraction, low=0, high=1, high_open=True, none=True
+        )
+        if self.val_groups and self.val_fraction:
+            raise ConfigError(
+                "data.val_groups and data.val_fraction are both set; give one of them "
+                "(val_groups picks the validation groups, val_fraction draws them)."
+            )
+        _choice("data.ungrouped", self.ungrouped, _UNGROUPED)
+
+    @staticmethod
+    def _size(size: Any) -> int | tuple[int, int] | None:
+        wanted = "an integer >= 1 or a list [height, width] of two (or left out)"
+        if size is None:
+            return None
+        if isinstance(size, (list, tuple)):
+            if len(size) != 2 or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in size
+            ):
+                raise _bad("data.image_size", wanted, size)
+            return (int(size[0]), int(size[1]))
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise _bad("data.image_size", wanted, size)
+        return size
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether a validation split is asked for (``val_groups`` or ``val_fraction``)."""
+        return bool(self.val_groups) or bool(self.val_fraction)
+
+    @property
+    def crop_mode(self) -> str | None:
+        """``crop`` as the pipeline takes it: ``"brain"`` or ``None``."""
+        return None if self.crop == "none" else self.crop
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys that differ from the defaults, plus ``format`` and ``path`` (TOML-ready)."""
+        out: dict[str, Any] = {}
+        defaults = DataConfig(format="x", path="x")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("format", "path") or value != getattr(defaults, f.name):
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> DataConfig:
+        """Build from a ``[data]`` table, refusing unknown keys.
+
+        Args:
+            data: The ``[data]`` keys.
+            source: Where they come from (a file name), put before any error message.
+
+        Raises:
+            ConfigError: An unknown or missing key, or an invalid value; the message names
+                the key and lists the valid keys or values.
+
+        Example:
+            >>> DataConfig.from_dict({"format": "lgg", "path": "x", "n": 6})  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            neuroseg.errors.ConfigError: unknown [data] key(s) ['n']; valid: [...]
+        """
+        prefix = f"{source}: " if source else ""
+        if isinstance(data, dict):
+            for key in ("format", "path"):
+                if key not in data:
+                    raise ConfigError(f"{prefix}[data] needs '{key}' (data.{key}).")
+        config: DataConfig = _from_dict(cls, "data", data, source, "unknown [data] key(s)")
+        return config

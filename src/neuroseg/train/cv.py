@@ -15,6 +15,7 @@ import numpy as np
 from neuroseg.data.records import SliceDataset
 from neuroseg.data.splits import group_kfold
 from neuroseg.errors import ConfigError
+from neuroseg.tables import format_table
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.data import epoch_pipeline
 from neuroseg.train.fit import fit
@@ -39,55 +40,59 @@ class CVResult:
     run_dir: Path | None = None
 
     def table(self) -> str:
-        """A printable table: one row per fold, then mean ± std."""
-        names = [k for k in self.summary]
-        lines = ["fold  " + "".join(f"{n:>18}" for n in names)]
-        for row in self.folds:
-            lines.append(f"{row['fold']!s:<6}" + "".join(f"{row[n]:>18.4f}" for n in names))
-        lines.append(
-            "mean  "
-            + "".join(
-                f"{self.summary[n]['mean']:>9.4f} ± {self.summary[n]['std']:<6.4f}" for n in names
-            )
-        )
-        return "\n".join(lines)
+        """A printable table: one row per fold, then the mean and standard deviation.
+
+        Example:
+            >>> r = CVResult(folds=[{"fold": 1, "dice": 0.8}, {"fold": 2, "dice": 0.6}],
+            ...              summary={"dice": {"mean": 0.7, "std": 0.1}})
+            >>> print(r.table())
+            fold    dice
+            1     0.8000
+            2     0.6000
+            mean  0.7000
+            std   0.1000
+        """
+        names = list(self.summary)
+        rows: list[list[Any]] = [[str(r["fold"]), *(r[n] for n in names)] for r in self.folds]
+        rows += [[stat, *(self.summary[n][stat] for n in names)] for stat in ("mean", "std")]
+        return format_table(rows, header=["fold", *names])
 
 
 def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> dict[str, float]:
-    """Evaluate a model on held-out records with the functional metrics.
+    """Evaluate a model on held-out records as ``neuroseg evaluate`` does.
 
-    Segmentation: Dice, IoU, precision and recall per image (mean), pooled Dice, and Dice
-    per patient (each patient's slices as one volume) when every record has a patient ID.
-    Classification: accuracy and balanced accuracy.
+    The model runs through a :class:`~neuroseg.inference.Predictor` (the pipeline's
+    ``crop`` and, for a model of any input size, its ``image_size``; threshold 0.5), so
+    every mask is scored at its image's own size, and the figures come from
+    :func:`neuroseg.inference.evaluate` (the evaluation core of :mod:`neuroseg.metrics`).
+
+    Segmentation: ``dice``, ``iou``, ``precision`` and ``recall`` per image (mean),
+    ``dice_pooled`` and, only when every record has a real patient ID (not a publisher
+    fold), ``dice_per_patient`` (each patient's slices as one volume). Classification:
+    ``accuracy`` and ``balanced_accuracy``. A multi-task model gets both.
     """
-    from neuroseg.metrics import accuracy, balanced_accuracy, dice, iou, precision, recall
+    from neuroseg.inference.evaluate import evaluate
+    from neuroseg.inference.predictor import Predictor
 
-    task = pipeline.get("task", "segmentation")
-    kwargs = {**pipeline, "batch_size": 16, "cache": False}
-    ds = val.to_tf_dataset(shuffle=False, **kwargs)
-    preds, truths = [], []
-    for x, y in ds:
-        out = model.predict_on_batch(x)
-        preds.append(np.asarray(out["mask"] if isinstance(out, dict) else out))
-        truths.append(np.asarray(y["mask"] if isinstance(y, dict) else y))
-    p, t = np.concatenate(preds), np.concatenate(truths)
-    if task == "classification":
-        pred_label = p.argmax(axis=-1)
-        true = t.astype(int).ravel()
-        return {
-            "accuracy": accuracy(true, pred_label),
-            "balanced_accuracy": balanced_accuracy(true, pred_label),
-        }
-    out = {
-        "dice": float(dice(t, p)),
-        "iou": float(iou(t, p)),
-        "precision": float(precision(t, p)),
-        "recall": float(recall(t, p)),
-        "dice_pooled": float(dice(t, p, reduction="pooled")),
-    }
-    patients = [r.patient_id for r in val]
-    if all(pid is not None for pid in patients):  # a publisher fold is not a patient
-        out["dice_per_patient"] = float(dice(t, p, reduction="per_patient", groups=patients))
+    size = pipeline.get("image_size")
+    fixed = all(d is not None for d in tuple(model.input_shape)[1:3])
+    predictor = Predictor(
+        model,
+        threshold=0.5,
+        crop=pipeline.get("crop") or "none",
+        image_size=None if fixed else size,
+        batch_size=16,
+    )
+    summary = evaluate(predictor, val, progress=False).summary
+    out: dict[str, float] = {}
+    if predictor.task in ("segmentation", "multitask"):
+        out.update({k: float(summary[k]) for k in ("dice", "iou", "precision", "recall")})
+        out["dice_pooled"] = float(summary["pooled"]["dice"])
+        if "dice_per_patient" in summary:
+            out["dice_per_patient"] = float(summary["dice_per_patient"])
+    if predictor.task in ("classification", "multitask"):
+        out["accuracy"] = float(summary["accuracy"])
+        out["balanced_accuracy"] = float(summary["balanced_accuracy"])
     return out
 
 

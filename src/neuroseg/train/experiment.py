@@ -37,70 +37,147 @@ Example config::
 from __future__ import annotations
 
 import os
+import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError
+from neuroseg.train.config import DataConfig, TrainConfig
 
-__all__ = ["Experiment", "load_experiment", "stratified_subset"]
+if TYPE_CHECKING:
+    from neuroseg.train.cv import CVResult
+    from neuroseg.train.fit import FitResult
+
+__all__ = [
+    "Experiment",
+    "check_split",
+    "cross_validate_experiment",
+    "input_channels",
+    "load_experiment",
+    "make_strategy",
+    "prepare_run_dir",
+    "split_kind",
+    "split_validation",
+    "stratified_subset",
+    "train_experiment",
+]
 
 _SECTIONS = {"data", "model", "augment", "train", "cv"}
-_DATA_KEYS = {
-    "format", "path", "image_size", "channels", "batch_size", "cache", "limit",
-    "val_groups", "val_fraction", "task", "options", "crop", "ungrouped",
-}  # fmt: skip
-_AUGMENT_KEYS = {"flip", "vflip", "rot90", "affine", "brightness", "contrast", "gamma"}
+_AUGMENT_FLAGS = {"flip", "vflip", "rot90"}
 # keys whose value is the probability of applying the transform to a sample
 _AUGMENT_PROBABILITIES = {"affine", "brightness", "contrast", "gamma"}
+_AUGMENT_KEYS = _AUGMENT_FLAGS | _AUGMENT_PROBABILITIES
+_CV_KEYS = {"folds"}
+#: What a run prints: ``print`` by default; pass another function to capture it.
+Log = Callable[[str], None]
 
 
 @dataclass
 class Experiment:
-    """A parsed experiment config (see the module docs for the TOML layout)."""
+    """A parsed experiment config (see the module docs for the TOML layout).
+
+    ``data`` and ``train`` may be given as :class:`~neuroseg.train.config.DataConfig` and
+    :class:`~neuroseg.train.config.TrainConfig` (they are stored as dicts, as read from
+    TOML); every section is checked when the object is made.
+
+    Attributes:
+        data: The ``[data]`` keys as given.
+        model: The ``[model]`` keys: ``name`` and keyword arguments of ``create_model``.
+        augment: The ``[augment]`` keys.
+        train: The ``[train]`` keys as given (see :meth:`train_config`).
+        cv: The ``[cv]`` keys (``folds``).
+        source: Where the config comes from (a file name), put before error messages.
+        data_config: ``data`` parsed and checked once.
+
+    Example:
+        >>> exp = Experiment(
+        ...     data=DataConfig(format="figshare", path="data/figshare", image_size=64),
+        ...     model={"name": "resunet-small"},
+        ...     train=TrainConfig(epochs=2),
+        ... )
+        >>> exp.data_config.image_size, exp.train_config().epochs
+        (64, 2)
+    """
 
     data: dict[str, Any]
     model: dict[str, Any]
     augment: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     cv: dict[str, Any] = field(default_factory=dict)
+    source: str | None = field(default=None, repr=False, compare=False)
+    data_config: DataConfig = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        prefix = f"{self.source}: " if self.source else ""
+        if isinstance(self.data, DataConfig):
+            self.data = self.data.to_dict()
+        if isinstance(self.train, TrainConfig):
+            self.train = self.train.to_dict()
+        for name in ("data", "model", "augment", "train", "cv"):
+            if not isinstance(getattr(self, name), dict):
+                raise ConfigError(
+                    f"{prefix}[{name}] must be a table of keys, got {getattr(self, name)!r}."
+                )
+        self.data_config = DataConfig.from_dict(self.data, source=self.source)
+        if "name" not in self.model:
+            raise ConfigError(f"{prefix}[model] needs 'name' (see `neuroseg models list`).")
+        self._check_augment(prefix)
+        bad = set(self.cv) - _CV_KEYS
+        if bad:
+            raise ConfigError(
+                f"{prefix}unknown [cv] key(s) {sorted(bad)}; valid: {sorted(_CV_KEYS)}"
+            )
+        folds = self.cv.get("folds", 5)
+        if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
+            raise ConfigError(f"{prefix}cv.folds must be an integer >= 2, got {folds!r}.")
+        self.train_config()  # validates the [train] fields early
+
+    def _check_augment(self, prefix: str) -> None:
+        bad = set(self.augment) - _AUGMENT_KEYS
+        if bad:
+            raise ConfigError(
+                f"{prefix}unknown [augment] key(s) {sorted(bad)}; valid: {sorted(_AUGMENT_KEYS)}"
+            )
+        for key in sorted(_AUGMENT_FLAGS & set(self.augment)):
+            if not isinstance(self.augment[key], bool):
+                raise ConfigError(
+                    f"{prefix}augment.{key} must be true or false, got {self.augment[key]!r}."
+                )
+        for key in sorted(_AUGMENT_PROBABILITIES & set(self.augment)):
+            p = self.augment[key]
+            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+                raise ConfigError(
+                    f"{prefix}[augment] {key} is the probability of applying it: a number in "
+                    f"[0, 1], got {p!r}."
+                )
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], *, source: str = "config") -> Experiment:
         """Validate the sections and keys.
 
         Raises:
-            ConfigError: Unknown section or key, or a missing required key.
+            ConfigError: Unknown section or key, a missing required key, or a value of the
+                wrong type or out of range (the message names ``section.key``).
         """
         unknown = set(raw) - _SECTIONS
         if unknown:
             raise ConfigError(
                 f"{source}: unknown section(s) {sorted(unknown)}; valid: {sorted(_SECTIONS)}"
             )
-        data, model = dict(raw.get("data", {})), dict(raw.get("model", {}))
-        for key in ("format", "path"):
-            if key not in data:
-                raise ConfigError(f"{source}: [data] needs '{key}'.")
-        bad = set(data) - _DATA_KEYS
-        if bad:
-            raise ConfigError(
-                f"{source}: unknown [data] key(s) {sorted(bad)}; valid: {sorted(_DATA_KEYS)}"
-            )
-        if "name" not in model:
-            raise ConfigError(f"{source}: [model] needs 'name' (see `neuroseg models list`).")
-        augment = dict(raw.get("augment", {}))
-        bad = set(augment) - _AUGMENT_KEYS
-        if bad:
-            raise ConfigError(
-                f"{source}: unknown [augment] key(s) {sorted(bad)}; valid: {sorted(_AUGMENT_KEYS)}"
-            )
-        exp = cls(data, model, augment, dict(raw.get("train", {})), dict(raw.get("cv", {})))
-        exp.train_config()  # validates the [train] fields early
-        return exp
+        return cls(
+            raw.get("data", {}),
+            raw.get("model", {}),
+            raw.get("augment", {}),
+            raw.get("train", {}),
+            raw.get("cv", {}),
+            source=source,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the sections as a dict."""
@@ -112,7 +189,14 @@ class Experiment:
         fields = dict(self.train)
         notes: list[str] = []
         warmup, epochs = fields.get("warmup_epochs"), fields.get("epochs", 50)
-        if isinstance(warmup, int) and isinstance(epochs, int) and epochs >= 1 and warmup >= epochs:
+        if (
+            isinstance(warmup, int)
+            and isinstance(epochs, int)
+            and not isinstance(warmup, bool)
+            and not isinstance(epochs, bool)
+            and epochs >= 1
+            and warmup >= epochs
+        ):
             fields["warmup_epochs"] = epochs - 1
             notes.append(
                 f"[train] warmup_epochs = {warmup} lowered to {epochs - 1}: the warm-up must "
@@ -120,40 +204,31 @@ class Experiment:
             )
         return fields, notes
 
-    def train_config(self) -> Any:
+    def train_config(self) -> TrainConfig:
         """The ``[train]`` section as a :class:`~neuroseg.train.TrainConfig`.
 
         ``warmup_epochs`` is lowered to ``epochs - 1`` when it is not below ``epochs`` (as
         after ``--set train.epochs=1`` on a config with a warm-up); :meth:`notes` says so.
         """
-        from neuroseg.train.config import TrainConfig
-
-        return TrainConfig.from_dict(self._train_fields()[0])
+        return TrainConfig.from_dict(self._train_fields()[0], source=self.source)
 
     def notes(self) -> list[str]:
         """What :meth:`train_config` changed in the config, one sentence each (for the log)."""
         return self._train_fields()[1]
 
-    def load_data(self) -> Any:
+    def load_data(self) -> SliceDataset:
         """Load the ``[data]`` dataset, applying ``limit`` (see :func:`stratified_subset`)."""
         from neuroseg.data import load_dataset
 
-        ds = load_dataset(self.data["format"], self.data["path"], **self.data.get("options", {}))
-        limit = int(self.data.get("limit", 0) or 0)
-        if limit < 0:
-            raise ConfigError(f"[data] limit must be >= 0 (0: all items), got {limit}.")
-        if limit > 0:
-            ds = stratified_subset(ds, limit, seed=self.train_config().seed)
-        ungrouped = self.data.get("ungrouped", "error")
-        if ungrouped not in ("error", "near-copies"):
-            raise ConfigError(
-                f"[data] ungrouped must be 'error' or 'near-copies', got {ungrouped!r}."
-            )
-        if ungrouped == "near-copies" and any(r.group is None for r in ds):
+        data = self.data_config
+        ds = load_dataset(data.format, data.path, **data.options)
+        if data.limit > 0:
+            ds = stratified_subset(ds, data.limit, seed=self.train_config().seed)
+        if data.ungrouped == "near-copies" and any(r.group is None for r in ds):
             from neuroseg.data import group_near_copies
 
             warnings.warn(
-                f"{self.data['path']}: records without patient IDs are grouped by near-copy "
+                f"{data.path}: records without patient IDs are grouped by near-copy "
                 "only; neighbouring slices of one patient can still fall on both sides of a "
                 "split, so validation figures over-estimate accuracy on new patients.",
                 UserWarning,
@@ -164,8 +239,12 @@ class Experiment:
 
     def task(self) -> str:
         """``[data] task``, else ``[train] task``, else ``"segmentation"``."""
-        task = self.data.get("task") or self.train.get("task", "auto")
+        task = self.data_config.task or self.train.get("task", "auto")
         return "segmentation" if task == "auto" else str(task)
+
+    def folds(self, override: int | None = None) -> int:
+        """The number of cross-validation folds: ``override``, else ``[cv] folds`` (5)."""
+        return int(override or self.cv.get("folds", 5))
 
     def augmentation(self) -> Any:
         """The ``[augment]`` section as a dict-level transform (or ``None``)."""
@@ -197,25 +276,20 @@ class Experiment:
         }
         for key in sorted(_AUGMENT_PROBABILITIES):
             p = self.augment.get(key, 0.0)
-            if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-                raise ConfigError(
-                    f"[augment] {key} is the probability of applying it: a number in [0, 1], "
-                    f"got {p!r}."
-                )
             if p > 0:
                 steps.append(factories[key](p=float(p)))
         return Compose(steps) if steps else None
 
     def pipeline_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``to_tf_dataset`` shared by training and validation."""
-        size = self.data.get("image_size")
+        data = self.data_config
         return {
             "task": self.task(),
-            "image_size": size,
-            "channels": self.data.get("channels"),
-            "batch_size": int(self.data.get("batch_size", 8)),
-            "cache": bool(self.data.get("cache", False)),
-            "crop": None if self.data.get("crop", "none") == "none" else self.data["crop"],
+            "image_size": data.image_size,
+            "channels": data.channels,
+            "batch_size": data.batch_size,
+            "cache": data.cache,
+            "crop": data.crop_mode,
         }
 
     def build_model(self, channels: int) -> Any:
@@ -223,11 +297,229 @@ class Experiment:
         from neuroseg.models import create_model
 
         kwargs = {k: v for k, v in self.model.items() if k != "name"}
-        size = self.data.get("image_size")
+        size = self.data_config.image_size
         if size is not None:
             h, w = (size, size) if isinstance(size, int) else tuple(size)
             kwargs.setdefault("input_shape", (h, w, channels))
         return create_model(self.model["name"], **kwargs)
+
+
+def prepare_run_dir(exp: Experiment, out: str | os.PathLike[str], *, log: Log = print) -> Path:
+    """Create the run directory and save the resolved config in it as ``experiment.toml``.
+
+    Each :meth:`Experiment.notes` line is logged as ``note: ...``.
+    """
+    from neuroseg.train.toml import dumps
+
+    run = Path(out)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "experiment.toml").write_text(dumps(exp.to_dict()))
+    for note in exp.notes():
+        log(f"note: {note}")
+    return run
+
+
+def check_split(train: SliceDataset, val: SliceDataset, *, log: Log = print) -> None:
+    """Refuse shared patients or identical images; log perceptual near-duplicates.
+
+    Raises:
+        DataError: A patient (group) or an identical image is on both sides.
+    """
+    from neuroseg.data import check_leakage
+    from neuroseg.errors import DataError
+
+    report = check_leakage(train, val)
+    if report.shared_groups or report.duplicate_pairs:
+        raise DataError(
+            f"Leakage between training and validation: shared patients {report.shared_groups[:5]}, "
+            f"identical images {report.duplicate_pairs[:3]}. Fix the split or the data."
+        )
+    near = getattr(report, "near_duplicate_pairs", [])
+    if near:
+        log(
+            f"warning: {len(near)} near-duplicate image pair(s) across training and validation "
+            f"(perceptual hash), e.g. {near[0][0]} ~ {near[0][1]}. Inspect them: they may be "
+            "the same patient under different IDs."
+        )
+
+
+def split_validation(
+    exp: Experiment, dataset: SliceDataset, *, log: Log = print
+) -> tuple[SliceDataset, SliceDataset | None]:
+    """Split off the ``[data]`` validation set (``val_groups`` or ``val_fraction``).
+
+    The split is by group (patient), seeded by ``[train] seed``, and checked for leakage
+    with :func:`check_split`. Without ``val_groups`` or ``val_fraction`` the validation set
+    is ``None``.
+    """
+    from neuroseg.data import train_test_split
+
+    data = exp.data_config
+    if not data.has_validation:
+        return dataset, None
+    train, val = train_test_split(
+        dataset,
+        test_groups=data.val_groups,
+        test_size=float(data.val_fraction or 0.25),
+        seed=exp.train_config().seed,
+    )
+    check_split(train, val, log=log)
+    return train, val
+
+
+def split_kind(val: SliceDataset) -> str:
+    """How a validation split was grouped, in words (for the run summary)."""
+    assumed = sum(bool(r.meta.get("patient_id_assumed")) for r in val)
+    if not assumed:
+        return "patient-wise"
+    if assumed == len(val):
+        return "grouped by near-copies, not by patient"
+    return "patient-wise where IDs are known, else by near-copies"
+
+
+def input_channels(exp: Experiment, dataset: SliceDataset) -> int:
+    """The model's input channels: ``[data] channels``, else the first image's count."""
+    channels = exp.data_config.channels
+    return channels if channels is not None else int(dataset[0].load_image().shape[-1])
+
+
+def make_strategy(name: str | None, *, log: Log = print) -> Any:
+    """A ``tf.distribute`` strategy by name.
+
+    ``"mirrored"`` uses every local GPU; ``None`` or ``"none"`` the default device (no
+    strategy).
+
+    Raises:
+        ConfigError: Another name.
+    """
+    if name in (None, "none"):
+        return None
+    if name != "mirrored":
+        raise ConfigError(f"Unknown strategy {name!r}; choose 'none' or 'mirrored'.")
+    import tensorflow as tf
+
+    strategy = tf.distribute.MirroredStrategy()
+    log(f"MirroredStrategy over {strategy.num_replicas_in_sync} device(s)")
+    return strategy
+
+
+def _verbose() -> int:
+    return 1 if sys.stdout.isatty() else 2
+
+
+def train_experiment(
+    exp: Experiment,
+    out: str | os.PathLike[str],
+    *,
+    resume: bool = False,
+    strategy: str | None = None,
+    verbose: int | None = None,
+    log: Log = print,
+) -> FitResult:
+    """Train one model as ``neuroseg train`` does.
+
+    Writes ``experiment.toml`` into ``out``, loads the data, splits off the validation set
+    patient-wise (refusing leakage), seeds, builds the model (inside the distribution
+    strategy, if any) and runs :func:`~neuroseg.train.fit` with checkpoints in ``out``.
+
+    Args:
+        exp: The experiment (:func:`load_experiment`, or built from a
+            :class:`~neuroseg.train.config.DataConfig` and a
+            :class:`~neuroseg.train.TrainConfig`).
+        out: The run directory.
+        resume: Continue from the last finished epoch in ``out``.
+        strategy: ``"mirrored"`` trains on every local GPU; ``None``: the default device.
+        verbose: Keras' progress output (0 silent, 1 bar, 2 one line per epoch); ``None``
+            picks 1 on a terminal, else 2.
+        log: Receives the run's messages (``print`` by default).
+
+    Returns:
+        The :class:`~neuroseg.train.FitResult`.
+
+    Example:
+        >>> from neuroseg.train.config import DataConfig, TrainConfig
+        >>> exp = Experiment(  # doctest: +SKIP
+        ...     data=DataConfig(format="figshare", path="../shared/data/figshare-cheng",
+        ...                     image_size=128, val_groups=["fold-4"]),
+        ...     model={"name": "resunet-small"},
+        ...     train=TrainConfig(epochs=5, seed=0),
+        ... )
+        >>> train_experiment(exp, "runs/seg").best_value  # doctest: +SKIP
+    """
+    from neuroseg.train import epoch_pipeline, fit, set_seed
+
+    prepare_run_dir(exp, out, log=log)
+    config = exp.train_config()
+    ds, val = split_validation(exp, exp.load_data(), log=log)
+    pipe = exp.pipeline_kwargs()
+    channels = input_channels(exp, ds)
+    pipe["channels"] = channels
+    log(
+        f"neuroseg train: {len(ds)} training slices"
+        + (f", {len(val)} validation slices ({split_kind(val)})" if val is not None else "")
+        + f"; model {exp.model['name']}; {config.epochs} epochs -> {out}"
+    )
+    make = epoch_pipeline(ds, seed=config.seed, augment=exp.augmentation(), **pipe)
+    val_ds = val.to_tf_dataset(**pipe) if val is not None else None
+    set_seed(config.seed, deterministic=config.deterministic)  # before the weights are drawn
+    dist = make_strategy(strategy, log=log)
+    if dist is not None:
+        with dist.scope():
+            model = exp.build_model(channels)
+    else:
+        model = exp.build_model(channels)
+    return fit(
+        model,
+        make,
+        val_ds,
+        config=config,
+        out=out,
+        resume=resume,
+        strategy=dist,
+        verbose=_verbose() if verbose is None else verbose,
+    )
+
+
+def cross_validate_experiment(
+    exp: Experiment,
+    out: str | os.PathLike[str],
+    *,
+    folds: int | None = None,
+    resume: bool = False,
+    verbose: int | None = None,
+    log: Log = print,
+) -> CVResult:
+    """Cross-validate as ``neuroseg cv`` does: patient-wise folds, one run directory each.
+
+    Args:
+        exp: The experiment.
+        out: The folder for ``fold_<k>/``, ``cv_folds.csv`` and ``cv_summary.json``.
+        folds: The number of folds; ``None``: ``[cv] folds`` (default 5).
+        resume: Skip finished folds and continue the unfinished one.
+        verbose: As for :func:`train_experiment`.
+        log: Receives the run's messages.
+
+    Returns:
+        The :class:`~neuroseg.train.CVResult`.
+    """
+    from neuroseg.train.cv import cross_validate
+
+    prepare_run_dir(exp, out, log=log)
+    ds = exp.load_data()
+    pipe = exp.pipeline_kwargs()
+    channels = input_channels(exp, ds)
+    pipe["channels"] = channels
+    return cross_validate(
+        lambda: exp.build_model(channels),
+        ds,
+        folds=exp.folds(folds),
+        config=exp.train_config(),
+        out=out,
+        pipeline=pipe,
+        augment=exp.augmentation(),
+        resume=resume,
+        verbose=_verbose() if verbose is None else verbose,
+    )
 
 
 def stratified_subset(dataset: SliceDataset, n: int, *, seed: int = 0) -> SliceDataset:
@@ -306,7 +598,9 @@ def load_experiment(path: str | os.PathLike[str], overrides: list[str] | None = 
     """Read a TOML experiment config and apply ``section.key=value`` overrides.
 
     Raises:
-        ConfigError: Missing file, invalid TOML, or invalid contents.
+        ConfigError: Missing file, invalid TOML, or invalid contents; the message names
+            the file, the key (``section.key``) and, for a value given with ``--set``,
+            that override.
     """
     from neuroseg.train.toml import apply_overrides, loads
 
@@ -314,4 +608,10 @@ def load_experiment(path: str | os.PathLike[str], overrides: list[str] | None = 
     if not p.is_file():
         raise ConfigError(f"{p}: config file not found.")
     raw = apply_overrides(loads(p.read_text()), overrides or [])
-    return Experiment.from_dict(raw, source=str(p))
+    try:
+        return Experiment.from_dict(raw, source=str(p))
+    except ConfigError as exc:
+        given = [o for o in overrides or [] if o.partition("=")[0].strip() in str(exc)]
+        if not given:
+            raise
+        raise ConfigError(f"{exc} (set by --set {', --set '.join(given)})") from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -16,16 +17,26 @@ from typing import Any
 import keras
 import numpy as np
 
-from neuroseg.errors import ConfigError, DataError
+from neuroseg.errors import ConfigError, DataError, RunDirError
 from neuroseg.metrics import Dice, DiceBCELoss, DiceLoss, IoU, Precision, Recall
 from neuroseg.train._multi_worker import MultiWorkerLoop, is_multi_worker
 from neuroseg.train.config import TrainConfig
-from neuroseg.train.rundir import atomic_write, environment, plot_curves, write_history
+from neuroseg.train.rundir import (
+    CHECKPOINTS,
+    STATE_FILE,
+    Checkpoint,
+    atomic_write,
+    commit_checkpoint,
+    environment,
+    load_checkpoint,
+    publish,
+    remove_strays,
+)
 from neuroseg.train.seed import set_seed
 
 __all__ = ["FitResult", "fit", "infer_task", "make_loss", "make_optimizer"]
 
-STATE_FILE = "state.json"
+_log = logging.getLogger("neuroseg.train")
 _MAXIMISED = ("dice", "iou", "precision", "recall", "accuracy", "auc", "f1")
 
 
@@ -267,9 +278,14 @@ def fit(
 
     With ``out``, the run directory holds ``config.json``, ``environment.json``,
     ``history.csv`` (one row per finished epoch), ``best.keras`` and ``last.keras`` (with
-    optimizer state), ``state.json`` (for resuming), ``metrics.json`` (the final values),
-    ``curves.png`` and TensorBoard logs in ``tensorboard/``. Files are replaced atomically,
-    so a kill at any moment leaves the last finished epoch intact.
+    optimizer state), ``state.json`` (for resuming), ``metrics.json`` (the last finished
+    epoch's values and the best epoch), ``curves.png`` and TensorBoard logs in
+    ``tensorboard/``. At the end of each epoch the checkpoint set (``last.keras``,
+    ``best.keras``, ``history.csv``, ``metrics.json``, ``state.json``) is committed as one
+    unit in ``checkpoints/`` (see :func:`neuroseg.train.rundir.commit_checkpoint`) and then
+    copied to the top level, so a kill at any moment leaves the last committed epoch whole:
+    a resume never trains a finished epoch again, never skips one, and ``best.keras``
+    always matches ``metrics.json``.
 
     Weights are drawn when a model is built, so call :func:`set_seed` before building it
     for a reproducible run.
@@ -280,8 +296,12 @@ def fit(
         val: Optional validation ``tf.data.Dataset``.
         config: Training options; defaults to :class:`TrainConfig()`.
         out: Run directory. Required for ``resume``.
-        resume: Continue the run in ``out`` from its last finished epoch (a fresh start
-            if ``out`` holds no checkpoint yet).
+        resume: Continue the run in ``out`` from its last committed epoch (a fresh start
+            if ``out`` holds no checkpoint yet). Stray temporary files are removed and the
+            top-level files re-made from the committed set. If every epoch is done (or
+            early stopping ended the run) nothing is trained and a warning "nothing to
+            do" is logged on the ``neuroseg.train`` logger. Without ``resume``, an earlier
+            run's checkpoints in ``out`` are removed.
         strategy: A ``tf.distribute`` strategy. Only the chief writes the run directory.
         callbacks: Extra Keras callbacks, passed to every epoch's ``model.fit``.
         verbose: Keras verbosity (``"auto"``, 0, 1 or 2).
@@ -291,6 +311,9 @@ def fit(
 
     Raises:
         ConfigError: Invalid options, e.g. ``resume`` without ``out``.
+        RunDirError: ``resume`` found a damaged run directory (a missing or corrupt
+            manifest or state, a checksum mismatch, inconsistent history), or one with
+            more finished epochs than ``config.epochs``; the message names the file.
     """
     config = config or TrainConfig()
     if resume and out is None:
@@ -337,24 +360,42 @@ def fit(
 
     state: dict[str, Any] = {"completed_epochs": 0, "history": [], "best_value": None,
                              "best_epoch": -1, "wait": 0, "plateau_wait": 0}  # fmt: skip
-    state_path = Path(out) / STATE_FILE if out is not None else None
     # Seed once per fit call, fresh or resumed. Per-epoch randomness comes from explicit
     # seeds (the epoch pipeline's seed + epoch, and _reseed_random_layers), not from
     # re-seeding the backend each epoch: tf.random.set_seed clears TensorFlow's kernel
     # cache, which costs about a second per epoch on CPU.
     set_seed(config.seed, deterministic=config.deterministic)
-    if resume and state_path is not None and state_path.is_file():
-        state = json.loads(state_path.read_text())
+    # Resuming reads only the committed checkpoint set (checked against its manifest).
+    committed: Checkpoint | None = None
+    if resume and out is not None:
+        committed = load_checkpoint(Path(out), config.epochs)
+    if committed is not None:
+        state = dict(committed.state)
         from neuroseg.models.saving import load_model
 
         with scope():
-            model = load_model(Path(out) / "last.keras")  # type: ignore[arg-type]
+            model = load_model(committed.folder / "last.keras")
+        done = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        if "iterations" in state and done != state["iterations"]:
+            raise RunDirError(
+                f"{committed.folder / 'last.keras'}: its optimizer has taken {done} steps, "
+                f"state.json records {state['iterations']}. Start afresh with a new run "
+                "directory (--out)."
+            )
     else:
         with scope():
             _compile_for(model, config, task, steps)
 
     if run is not None:
         run.mkdir(parents=True, exist_ok=True)
+        if committed is None and run == Path(out):  # type: ignore[arg-type]
+            # a fresh start: an earlier run's checkpoints must not be resumed later
+            (run / CHECKPOINTS / "manifest.json").unlink(missing_ok=True)
+            (run / STATE_FILE).unlink(missing_ok=True)
+            shutil.rmtree(run / CHECKPOINTS, ignore_errors=True)
+        remove_strays(run, committed)
+        if committed is not None:
+            publish(run, committed)  # re-make the top-level copies from the committed set
         atomic_write(run / "config.json", lambda p: config.to_json(p))
         env = environment(strategy)
         atomic_write(run / "environment.json", lambda p: p.write_text(json.dumps(env, indent=2)))
@@ -371,6 +412,12 @@ def fit(
     if config.schedule == "plateau" and "lr" in state:
         model.optimizer.learning_rate.assign(float(state["lr"]))
     start = int(state["completed_epochs"])
+    if committed is not None and (start >= config.epochs or stopped):
+        if start >= config.epochs:
+            _log.warning("%s: nothing to do: all %d epochs done.", out, start)
+        else:
+            _log.warning("%s: nothing to do: early stopping ended the run after %d epochs.",
+                         out, start)  # fmt: skip
     # Keras' model.fit cannot run under a multi-worker strategy (see _multi_worker.py);
     # there, each epoch runs the model's own train_step/test_step in neuroseg's loop.
     loop = MultiWorkerLoop(model, strategy, class_weight) if is_multi_worker(strategy) else None
@@ -426,27 +473,28 @@ def fit(
             best_value=best if math.isfinite(best) else None,
             stopped_early=stopped,
             lr=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+            iterations=int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
         )
         if run is not None:
-            if improved:
-                atomic_write(run / "best.keras", model.save)
-            atomic_write(run / "last.keras", model.save)
-            write_history(run / "history.csv", rows)
-            atomic_write(run / STATE_FILE, lambda p: p.write_text(json.dumps(state, indent=2)))
+            final = dict(rows[-1])
+            final.update(best_epoch=state["best_epoch"], best_value=state["best_value"],
+                         monitor=monitor, stopped_early=stopped)  # fmt: skip
+            committed = commit_checkpoint(
+                run,
+                save_model=model.save,
+                improved=improved,
+                previous=committed,
+                rows=rows,
+                state=state,
+                metrics=final,
+            )
+            publish(run, committed)
             if writer is not None:
                 _write_scalars(writer, row, epoch)
                 writer.flush()
 
     if loop_callbacks is not None:
         loop_callbacks.on_train_end()
-    if run is not None and rows:
-        final = {k: v for k, v in rows[-1].items()}
-        final.update(best_epoch=state["best_epoch"], best_value=state["best_value"],
-                     monitor=monitor, stopped_early=stopped)  # fmt: skip
-        atomic_write(run / "metrics.json", lambda p: p.write_text(json.dumps(final, indent=2)))
-        plot_curves(run / "curves.png", rows)
-        if not (run / "best.keras").exists():
-            atomic_write(run / "best.keras", model.save)
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)
     history: dict[str, list[float]] = {}

@@ -1,21 +1,47 @@
-"""Writing a run directory: environment, history, TensorBoard scalars and curve pictures."""
+"""Writing a run directory: the checkpoint set, environment, history and curve pictures.
+
+The checkpoint set (``last.keras``, ``best.keras``, ``state.json``, ``history.csv``,
+``metrics.json``) is committed as one unit, see :func:`commit_checkpoint`.
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
+import json
+import math
 import os
 import platform
+import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-__all__ = ["atomic_write", "environment", "plot_curves", "write_history"]
+from neuroseg.errors import RunDirError
+
+__all__ = [
+    "CHECKPOINTS",
+    "MANIFEST",
+    "SET_FILES",
+    "WRITE_POINTS",
+    "Checkpoint",
+    "atomic_write",
+    "commit_checkpoint",
+    "environment",
+    "load_checkpoint",
+    "plot_curves",
+    "publish",
+    "remove_strays",
+    "write_history",
+]
 
 
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
@@ -141,3 +167,341 @@ def plot_curves(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         panels.append(np.full_like(panels[0], 255))
     grid = np.vstack([np.hstack(panels[i : i + 2]) for i in range(0, len(panels), 2)])
     atomic_write(path, lambda tmp: cv2.imwrite(str(tmp), grid))
+
+
+# --------------------------------------------------------------------------------------
+# The checkpoint set, committed as one unit.
+#
+#   RUN/checkpoints/manifest.json         {"format", "completed_epochs", "folder", "files"}
+#   RUN/checkpoints/epoch-0007/           last.keras best.keras state.json history.csv
+#                                         metrics.json (the set after 7 finished epochs)
+#   RUN/last.keras, best.keras, ...       copies of the committed set, re-made on resume
+#
+# An epoch's set is written into ``epoch-NNNN.tmp/``, synced, renamed to ``epoch-NNNN/``;
+# replacing ``manifest.json`` (temporary file + os.replace) is the commit. Resuming reads
+# only the folder the manifest names, after checking every file's SHA-256.
+# --------------------------------------------------------------------------------------
+
+CHECKPOINTS = "checkpoints"
+MANIFEST = "manifest.json"
+STATE_FILE = "state.json"
+FORMAT = 2  # 1: an older neuroseg's run directory (top-level state.json, no manifest)
+SET_FILES = ("last.keras", "best.keras", "history.csv", "metrics.json", "state.json")
+_DERIVED = ("config.json", "environment.json", "curves.png")
+_STATE_KEYS = {"completed_epochs": int, "history": list, "best_epoch": int, "wait": int,
+               "plateau_wait": int}  # fmt: skip
+
+#: Every point between two writes of an epoch's commit, in order. The test hook
+#: ``NEUROSEG_TEST_KILL_AT=<point>[@<completed epochs>]`` SIGKILLs the process there.
+WRITE_POINTS = (
+    "set_folder_made",
+    "last_saved",
+    "best_saved",
+    "history_written",
+    "metrics_written",
+    "state_written",
+    "set_synced",
+    "set_renamed",
+    "manifest_written",
+    "manifest_replaced",
+    "old_sets_removed",
+    *(f"published_{Path(name).stem}" for name in SET_FILES),
+    "published_curves",
+)
+KILL_ENV = "NEUROSEG_TEST_KILL_AT"
+
+
+def _write_point(name: str, completed: int) -> None:
+    """Test hook: SIGKILL this process at write point ``name`` if the environment asks."""
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return
+    point, _, at = spec.partition("@")
+    if point == name and (not at or int(at) == completed):
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    """Flush ``path`` (a file or, where the OS allows, a folder) to disk."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # folders cannot be opened on Windows
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
+def _json_text(obj: Any) -> str:
+    return json.dumps(obj, indent=2) + "\n"
+
+
+@dataclass
+class Checkpoint:
+    """A committed checkpoint set: its folder, the manifest and the parsed state."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    state: dict[str, Any]
+
+    @property
+    def completed_epochs(self) -> int:
+        return int(self.state["completed_epochs"])
+
+
+def commit_checkpoint(
+    run: Path,
+    *,
+    save_model: Callable[[Path], Any],
+    improved: bool,
+    previous: Checkpoint | None,
+    rows: Sequence[dict[str, Any]],
+    state: dict[str, Any],
+    metrics: dict[str, Any],
+) -> Checkpoint:
+    """Write one epoch's checkpoint set and commit it as one unit.
+
+    ``save_model`` writes the current model (``last.keras``); ``improved`` says it is also
+    the best one, otherwise ``best.keras`` is taken over from ``previous`` (if any). The
+    set is written to ``checkpoints/epoch-NNNN.tmp/``, synced and renamed; replacing
+    ``checkpoints/manifest.json`` commits it; older sets are removed afterwards.
+    """
+    completed = int(state["completed_epochs"])
+    ck = run / CHECKPOINTS
+    ck.mkdir(parents=True, exist_ok=True)
+    name = f"epoch-{completed:04d}"
+    tmp = ck / f"{name}.tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    _write_point("set_folder_made", completed)
+    save_model(tmp / "last.keras")
+    _write_point("last_saved", completed)
+    sums: dict[str, str] = {"last.keras": _sha256(tmp / "last.keras")}
+    if improved:
+        _link_or_copy(tmp / "last.keras", tmp / "best.keras")
+        sums["best.keras"] = sums["last.keras"]
+    elif previous is not None and "best.keras" in previous.manifest["files"]:
+        _link_or_copy(previous.folder / "best.keras", tmp / "best.keras")
+        sums["best.keras"] = previous.manifest["files"]["best.keras"]
+    _write_point("best_saved", completed)
+    write_history(tmp / "history.csv", rows)
+    _write_point("history_written", completed)
+    (tmp / "metrics.json").write_text(_json_text(metrics))
+    _write_point("metrics_written", completed)
+    (tmp / STATE_FILE).write_text(_json_text({"format": FORMAT, **state}))
+    _write_point("state_written", completed)
+    for f in ("history.csv", "metrics.json", STATE_FILE):
+        sums[f] = _sha256(tmp / f)
+    for f in sums:
+        _fsync(tmp / f)
+    _fsync(tmp)
+    _write_point("set_synced", completed)
+    final = ck / name
+    if final.exists():  # an uncommitted set of an earlier, killed attempt
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    _fsync(ck)
+    _write_point("set_renamed", completed)
+    manifest = {"format": FORMAT, "completed_epochs": completed, "folder": name,
+                "files": {f: sums[f] for f in SET_FILES if f in sums}}  # fmt: skip
+    fd, mtmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=ck)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(_json_text(manifest))
+            fh.flush()
+            os.fsync(fh.fileno())
+        _write_point("manifest_written", completed)
+        os.replace(mtmp, ck / MANIFEST)  # the commit
+    finally:
+        if os.path.exists(mtmp):
+            os.remove(mtmp)
+    _fsync(ck)
+    _write_point("manifest_replaced", completed)
+    for old in ck.glob("epoch-*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    _write_point("old_sets_removed", completed)
+    return Checkpoint(final, manifest, {"format": FORMAT, **state})
+
+
+def _copier(src: Path) -> Callable[[Path], Any]:
+    return lambda tmp: shutil.copyfile(src, tmp)
+
+
+def publish(run: Path, checkpoint: Checkpoint) -> None:
+    """Make the run directory's top-level files copies of the committed set.
+
+    ``best.keras`` is a copy of ``last.keras`` while no epoch has been best yet (the
+    monitored value was never finite). Files that already match are left untouched.
+    """
+    if checkpoint.folder == run:  # an older neuroseg's run directory: nothing to copy
+        return
+    completed = checkpoint.completed_epochs
+    files = checkpoint.manifest["files"]
+    for name in SET_FILES:
+        src_name = name if name in files else "last.keras"
+        target = run / name
+        if not (target.is_file() and _sha256(target) == files[src_name]):
+            atomic_write(target, _copier(checkpoint.folder / src_name))
+        _write_point(f"published_{Path(name).stem}", completed)
+    rows = checkpoint.state["history"]
+    if rows:
+        plot_curves(run / "curves.png", rows)
+    _write_point("published_curves", completed)
+
+
+def remove_strays(run: Path, keep: Checkpoint | None) -> None:
+    """Remove what a killed process may have left: temporary files and uncommitted sets.
+
+    Removes ``.<name>-*<suffix>`` temporary files of the run directory's own files,
+    ``checkpoints/*.tmp`` and ``checkpoints/.manifest-*.json``, and every
+    ``checkpoints/epoch-*`` folder but the committed one (``keep``).
+    """
+    for name in (*SET_FILES, *_DERIVED):
+        stem, suffix = Path(name).stem, Path(name).suffix
+        for stray in run.glob(f".{stem}-*{suffix}"):
+            stray.unlink(missing_ok=True)
+    ck = run / CHECKPOINTS
+    if not ck.is_dir():
+        return
+    for stray in ck.glob(".manifest-*.json"):
+        stray.unlink(missing_ok=True)
+    for entry in ck.iterdir():
+        if entry.name.endswith(".tmp") or (
+            entry.name.startswith("epoch-") and (keep is None or entry != keep.folder)
+        ):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+
+
+def _damaged(run: Path, path: Path, why: str) -> RunDirError:
+    return RunDirError(
+        f"{path}: {why}. The run directory {run} cannot be resumed: start afresh with a new "
+        "run directory (--out), or without resume in this one (which overwrites it)."
+    )
+
+
+def _read_json(run: Path, path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise _damaged(run, path, "missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _damaged(run, path, f"unreadable or not JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise _damaged(run, path, "not a JSON object")
+    return data
+
+
+def _check_state(run: Path, path: Path, state: dict[str, Any], epochs: int) -> None:
+    for key, kind in _STATE_KEYS.items():
+        if not isinstance(state.get(key), kind) or isinstance(state.get(key), bool):
+            raise _damaged(run, path, f"{key!r} is missing or not of type {kind.__name__}")
+    done, best = state["completed_epochs"], state["best_epoch"]
+    if done < 0:
+        raise _damaged(run, path, f"completed_epochs is negative ({done})")
+    if done > epochs:
+        raise RunDirError(
+            f"{path}: the run has finished {done} epochs, more than the {epochs} the config "
+            f"asks for. Resume with epochs >= {done} (neuroseg train: --set train.epochs={done}"
+            " or more), or start afresh with a new run directory (--out)."
+        )
+    rows = state["history"]
+    if [r.get("epoch") if isinstance(r, dict) else None for r in rows] != list(range(done)):
+        raise _damaged(
+            run, path, f"its history does not list epochs 0..{done - 1} once each in order"
+        )
+    if not -1 <= best < done:
+        raise _damaged(run, path, f"best_epoch {best} is not a finished epoch")
+    value = state.get("best_value")
+    if value is not None and (not isinstance(value, int | float) or not math.isfinite(value)):
+        raise _damaged(run, path, f"best_value {value!r} is not a finite number or null")
+
+
+def _history_epochs(run: Path, path: Path) -> list[int]:
+    try:
+        with path.open(newline="") as fh:
+            return [int(r["epoch"]) for r in csv.DictReader(fh)]
+    except (OSError, KeyError, TypeError, ValueError) as exc:
+        raise _damaged(run, path, f"unreadable ({exc})") from None
+
+
+def load_checkpoint(run: Path, epochs: int) -> Checkpoint | None:
+    """The committed checkpoint set of ``run``, checked; ``None`` if nothing is committed.
+
+    Every file the manifest lists must be present with its SHA-256; ``state.json`` must
+    agree with the manifest, with ``history.csv`` and with ``epochs`` (the configured
+    number of epochs, which must be >= the finished ones). A run directory written by
+    an older neuroseg (top-level ``state.json``, no manifest) is read from its top-level
+    files.
+
+    Raises:
+        RunDirError: A file is missing, corrupt or inconsistent (the message names it).
+    """
+    ck = run / CHECKPOINTS
+    mpath = ck / MANIFEST
+    if not mpath.exists():
+        top = run / STATE_FILE
+        if not top.exists():
+            return None  # no epoch was ever committed: a fresh start
+        state = _read_json(run, top)
+        if "format" in state:
+            raise _damaged(run, mpath, f"missing, though {top} records finished epochs")
+        _check_state(run, top, state, epochs)  # an older neuroseg's run directory
+        if not (run / "last.keras").is_file():
+            raise _damaged(run, run / "last.keras", "missing")
+        sums = {"last.keras": _sha256(run / "last.keras")}
+        if state["best_epoch"] >= 0 and (run / "best.keras").is_file():
+            sums["best.keras"] = _sha256(run / "best.keras")
+        return Checkpoint(run, {"format": 1, "files": sums}, state)
+    manifest = _read_json(run, mpath)
+    folder, files = manifest.get("folder"), manifest.get("files")
+    if (
+        not isinstance(folder, str)
+        or not folder.startswith("epoch-")
+        or "/" in folder
+        or "\\" in folder
+        or not isinstance(files, dict)
+        or not {"last.keras", STATE_FILE, "history.csv", "metrics.json"} <= set(files)
+    ):
+        raise _damaged(run, mpath, "lacks the set's folder or file list")
+    for name, digest in files.items():
+        path = ck / folder / name
+        if name not in SET_FILES:
+            raise _damaged(run, mpath, f"lists an unknown file {name!r}")
+        if not path.is_file():
+            raise _damaged(run, path, "missing")
+        if _sha256(path) != digest:
+            raise _damaged(run, path, "its SHA-256 checksum does not match manifest.json")
+    spath = ck / folder / STATE_FILE
+    state = _read_json(run, spath)
+    _check_state(run, spath, state, epochs)
+    if state["completed_epochs"] != manifest.get("completed_epochs"):
+        raise _damaged(run, spath, "its completed_epochs differs from manifest.json's")
+    if (state["best_epoch"] >= 0) != ("best.keras" in files):
+        raise _damaged(run, mpath, "best.keras and state.json's best_epoch disagree")
+    hpath = ck / folder / "history.csv"
+    if _history_epochs(run, hpath) != list(range(state["completed_epochs"])):
+        raise _damaged(run, hpath, "its epochs differ from state.json's")
+    return Checkpoint(ck / folder, manifest, state)
