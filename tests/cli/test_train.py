@@ -141,6 +141,13 @@ def test_train_then_resume(tmp_path, figshare_root, capsys):
         assert [int(r["epoch"]) for r in csv.DictReader(fh)] == [0, 1]
     assert "validation slices (patient-wise)" in capsys.readouterr().out
     assert (out / "experiment.toml").is_file() and (out / "best.keras").is_file()
+    # the run's preprocessor travels with its checkpoints: the Predictor prepares as training did
+    from neuroseg.data import SlicePreprocessor
+    from neuroseg.inference import Predictor
+
+    saved = SlicePreprocessor.load(out / "preprocessor.json")
+    assert saved.image_size == (32, 32) and saved.channels == 1
+    assert Predictor(out / "best.keras").preprocessor == saved
 
 
 def test_cv_two_folds(tmp_path, figshare_root, capsys):
@@ -166,7 +173,15 @@ def test_cv_two_folds(tmp_path, figshare_root, capsys):
         assert [r["val_groups"].split() for r in csv.DictReader(fh)] == held_out
     assert {"dice", "iou", "precision", "recall", "dice_pooled"} <= set(summary["summary"])
     assert (out / "fold_1" / "best.keras").is_file() and (out / "fold_2" / "eval.json").is_file()
-    assert "±" in capsys.readouterr().out
+    printed = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:1] == ["mean"] for line in printed)
+    assert any(line.split()[:1] == ["std"] for line in printed)
+    # each fold's model finds how its slices were prepared
+    from neuroseg.data import load_preprocessor
+
+    for k in (1, 2):
+        pre = load_preprocessor(out / f"fold_{k}" / "best.keras")
+        assert pre is not None and pre.image_size is not None
 
 
 def test_bad_config_is_a_clear_error(tmp_path, capsys):

@@ -62,7 +62,8 @@ def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> di
     """Evaluate a model on held-out records as ``neuroseg evaluate`` does.
 
     The model runs through a :class:`~neuroseg.inference.Predictor` (the pipeline's
-    ``crop`` and, for a model of any input size, its ``image_size``; threshold 0.5), so
+    ``preprocessor``, else its ``crop`` and, for a model of any input size, its
+    ``image_size``; threshold 0.5), so
     every mask is scored at its image's own size, and the figures come from
     :func:`neuroseg.inference.evaluate` (the evaluation core of :mod:`neuroseg.metrics`).
 
@@ -76,13 +77,18 @@ def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> di
 
     size = pipeline.get("image_size")
     fixed = all(d is not None for d in tuple(model.input_shape)[1:3])
-    predictor = Predictor(
-        model,
-        threshold=0.5,
-        crop=pipeline.get("crop") or "none",
-        image_size=None if fixed else size,
-        batch_size=16,
-    )
+    if pipeline.get("preprocessor") is not None:
+        predictor = Predictor(
+            model, threshold=0.5, preprocessor=pipeline["preprocessor"], batch_size=16
+        )
+    else:
+        predictor = Predictor(
+            model,
+            threshold=0.5,
+            crop=pipeline.get("crop") or "none",
+            image_size=None if fixed else size,
+            batch_size=16,
+        )
     summary = evaluate(predictor, val, progress=False).summary
     out: dict[str, float] = {}
     if predictor.task in ("segmentation", "multitask"):
@@ -147,6 +153,8 @@ def cross_validate(
     for k, (train_idx, val_idx) in enumerate(splits, start=1):
         train, val = dataset[train_idx], dataset[val_idx]
         fold_dir = root / f"fold_{k}"
+        if pipeline.get("preprocessor") is not None:  # inference prepares slices the same way
+            pipeline["preprocessor"].save(fold_dir / "preprocessor.json")
         make = epoch_pipeline(train, seed=config.seed, augment=augment, **pipeline)
         val_ds = val.to_tf_dataset(**pipeline)
         set_seed(config.seed + 1000 * k)  # each fold's initial weights are reproducible

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neuroseg.data.preprocessor import SlicePreprocessor
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError
 from neuroseg.train.config import DataConfig, TrainConfig
@@ -292,6 +293,32 @@ class Experiment:
             "crop": data.crop_mode,
         }
 
+    def preprocessor(self, channels: int) -> SlicePreprocessor:
+        """The slice preparation of this experiment, saved with every model it trains.
+
+        Example:
+            >>> from neuroseg.train.config import DataConfig
+            >>> data = DataConfig(format="lgg", path="x", image_size=64, crop="brain")
+            >>> exp = Experiment(data=data, model={"name": "resunet-small"})
+            >>> exp.preprocessor(1).get_config()["image_size"], exp.preprocessor(1).crop
+            ((64, 64), 'brain')
+        """
+        data = self.data_config
+        return SlicePreprocessor(
+            channels=channels,
+            image_size=data.image_size,
+            crop=data.crop_mode,
+            size_multiple=1 if data.image_size is None else 32,
+        )
+
+    def model_pipeline(self, channels: int) -> dict[str, Any]:
+        """:meth:`pipeline_kwargs` with the slice preparation as one ``preprocessor``."""
+        pipe = self.pipeline_kwargs()
+        for key in ("image_size", "channels", "crop"):
+            pipe.pop(key)
+        pipe["preprocessor"] = self.preprocessor(channels)
+        return pipe
+
     def build_model(self, channels: int) -> Any:
         """Create the ``[model]`` model for inputs of ``channels`` channels."""
         from neuroseg.models import create_model
@@ -451,9 +478,10 @@ def train_experiment(
     prepare_run_dir(exp, out, log=log)
     config = exp.train_config()
     ds, val = split_validation(exp, exp.load_data(), log=log)
-    pipe = exp.pipeline_kwargs()
     channels = input_channels(exp, ds)
-    pipe["channels"] = channels
+    pipe = exp.model_pipeline(channels)
+    # saved first: a run directory's checkpoints always find how their slices were prepared
+    pipe["preprocessor"].save(Path(out) / "preprocessor.json")
     log(
         f"neuroseg train: {len(ds)} training slices"
         + (f", {len(val)} validation slices ({split_kind(val)})" if val is not None else "")
@@ -506,9 +534,8 @@ def cross_validate_experiment(
 
     prepare_run_dir(exp, out, log=log)
     ds = exp.load_data()
-    pipe = exp.pipeline_kwargs()
     channels = input_channels(exp, ds)
-    pipe["channels"] = channels
+    pipe = exp.model_pipeline(channels)
     return cross_validate(
         lambda: exp.build_model(channels),
         ds,
