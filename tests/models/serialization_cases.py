@@ -76,6 +76,26 @@ MODEL_CASES = [
         IMG32,
     ),
     (
+        "ResUNetBackbone",
+        lambda: models.ResUNetBackbone(input_shape=(32, 32, 1), depth=2, base_filters=4),
+        IMG32,
+    ),
+    (
+        "ResUNetBackbone-resunetpp-strided-stem",
+        lambda: models.ResUNetBackbone(
+            input_shape=(32, 32, 1),
+            depth=2,
+            base_filters=4,
+            stem_stride=2,
+            stages=True,
+            squeeze_excite=True,
+            aspp=True,
+            attention="resunetpp",
+            norm="group",
+        ),
+        IMG32,
+    ),
+    (
         "MultiTaskResUNet-consistency",
         lambda: models.MultiTaskResUNet(
             input_shape=(32, 32, 1), depth=2, base_filters=4, consistency_weight=0.2

@@ -114,7 +114,8 @@ def test_kill_between_every_pair_of_writes(tmp_path):
     run = tmp_path / "run"
     done = 0
     for i, point in enumerate(WRITE_POINTS):
-        rc, err = _run(run, epochs, "--resume", kill_at=point)
+        # @N: at the commit of N finished epochs (not at a resume's re-publishing)
+        rc, err = _run(run, epochs, "--resume", kill_at=f"{point}@{done + 1}")
         assert rc == -signal.SIGKILL, f"{point}: {err[-2000:]}"
         done += i >= COMMIT
         assert _committed(run, epochs) == done, point

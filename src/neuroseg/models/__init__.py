@@ -1,4 +1,7 @@
-"""Models: the ResUNet family, classifiers, a multi-task model, blocks and the registry.
+"""Models: the ResUNet family, classifiers, a multi-task model, layers and the registry.
+
+The layers live one per module in :mod:`neuroseg.models.layers`; the ResUNet family
+shares one encoder-decoder, :class:`ResUNetBackbone`.
 
 Example:
     >>> from neuroseg.models import create_model, list_models
@@ -14,17 +17,6 @@ import neuroseg.logs
 neuroseg.logs.import_tensorflow()
 
 from neuroseg.models.batch_norm import FusedBatchNormalization
-from neuroseg.models.blocks import (
-    ASPP,
-    AttentionGate,
-    Bridge,
-    DecoderStage,
-    EncoderStage,
-    PreActResidualUnit,
-    ResidualStem,
-    SqueezeExcitation,
-    make_norm,
-)
 from neuroseg.models.classifier import (
     BACKBONES,
     ChannelAdapter,
@@ -37,6 +29,17 @@ from neuroseg.models.classifier import (
 )
 from neuroseg.models.flops import count_flops
 from neuroseg.models.fusion import fuse_for_inference
+from neuroseg.models.layers import (
+    ASPP,
+    AttentionGate,
+    Bridge,
+    DecoderStage,
+    EncoderStage,
+    PreActResidualUnit,
+    ResidualStem,
+    SqueezeExcitation,
+    make_norm,
+)
 from neuroseg.models.multitask import MultiTaskResUNet, NoTumorConsistency, no_tumor_consistency
 from neuroseg.models.pretrained import (
     PretrainedInfo,
@@ -46,6 +49,7 @@ from neuroseg.models.pretrained import (
 )
 from neuroseg.models.registry import ModelSpec, create_model, get_spec, list_models, register_model
 from neuroseg.models.resunet import AttentionResUNet, ResUNet, ResUNetPlusPlus
+from neuroseg.models.resunet_backbone import ResUNetBackbone
 from neuroseg.models.saving import load_model
 
 __all__ = [
@@ -66,6 +70,7 @@ __all__ = [
     "PretrainedInfo",
     "PreActResidualUnit",
     "ResUNet",
+    "ResUNetBackbone",
     "ResUNetPlusPlus",
     "ResidualStem",
     "SqueezeExcitation",

@@ -8,7 +8,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from neuroseg.models.blocks import PreActResidualUnit, ResidualStem
+from neuroseg.models.layers.residual_stem import ResidualStem
+from neuroseg.models.layers.residual_unit import PreActResidualUnit
 
 __all__ = ["fuse_for_inference"]
 

@@ -13,8 +13,9 @@ import keras
 from keras import layers, ops
 
 from neuroseg.errors import ConfigError
-from neuroseg.models.blocks import DecoderStage, PreActResidualUnit, ResidualStem
-from neuroseg.models.resunet import _levels, _SegmentationModel
+from neuroseg.models.config_model import ConfigModel
+from neuroseg.models.resunet import check_num_classes
+from neuroseg.models.resunet_backbone import resunet_features, resunet_levels
 
 __all__ = ["MultiTaskResUNet", "NoTumorConsistency", "no_tumor_consistency"]
 
@@ -56,7 +57,7 @@ def no_tumor_consistency(mask_probs: Any, label_probs: Any, *, no_tumor_index: i
     return ops.mean(ops.square(mask_score - label_score))
 
 
-@keras.saving.register_keras_serializable(package="neuroseg")
+@keras.saving.register_keras_serializable(package="neuroseg", name="NoTumorConsistency")
 class NoTumorConsistency(layers.Layer):
     """Adds ``weight * no_tumor_consistency(mask, label)`` to the model's losses.
 
@@ -100,12 +101,14 @@ class NoTumorConsistency(layers.Layer):
         return config
 
 
-@keras.saving.register_keras_serializable(package="neuroseg")
-class MultiTaskResUNet(_SegmentationModel):
+@keras.saving.register_keras_serializable(package="neuroseg", name="MultiTaskResUNet")
+class MultiTaskResUNet(ConfigModel):
     """ResUNet encoder shared by a segmentation decoder and a classification head.
 
-    The encoder and decoder are those of :class:`~neuroseg.models.ResUNet`; the head pools
-    the bridge features (global average), applies dropout and a dense softmax layer. The
+    The encoder and decoder are those of :class:`~neuroseg.models.ResUNet` (the graph of
+    :class:`~neuroseg.models.ResUNetBackbone`); the mask head is a 1×1 convolution of the
+    last decoder feature, the classification head pools the ``bridge`` feature (global
+    average), applies dropout and a dense softmax layer. The
     model returns ``{"mask": (B, H, W, mask_classes), "label": (B, num_classes)}``; compile
     with a loss per key, e.g. ``{"mask": DiceBCELoss(), "label":
     "sparse_categorical_crossentropy"}``.
@@ -154,26 +157,21 @@ class MultiTaskResUNet(_SegmentationModel):
         name: str = "multitask_resunet",
         **kwargs: Any,
     ) -> None:
-        levels, depth = _levels(input_shape, mask_classes, depth, base_filters, filters)
+        check_num_classes(mask_classes)
+        levels, depth = resunet_levels(input_shape, depth, base_filters, filters)
         if num_classes < 2:
             raise ConfigError(f"num_classes must be >= 2, got {num_classes}")
         if not 0 <= no_tumor_index < num_classes:
             raise ConfigError(f"no_tumor_index {no_tumor_index} is not a class index")
-        opts: dict[str, Any] = {"norm": norm, "activation": activation, "dropout": dropout}
         inputs = keras.Input(shape=tuple(input_shape), name="image")
-        x = ResidualStem(levels[0], **opts, name="stem")(inputs)
-        skips = [x]
-        for i, f in enumerate(levels[1:-1], start=1):
-            x = PreActResidualUnit(f, strides=2, **opts, name=f"encoder_{i}")(x)
-            skips.append(x)
-        x = PreActResidualUnit(levels[-1], strides=2, **opts, name="bridge")(x)
-        c = layers.GlobalAveragePooling2D(name="pool")(x)
+        features = resunet_features(
+            inputs, levels, norm=norm, activation=activation, dropout=dropout
+        )
+        c = layers.GlobalAveragePooling2D(name="pool")(features["bridge"])
         c = layers.Dropout(head_dropout, name="head_dropout")(c)
         c = layers.Dense(num_classes, name="label_logits")(c)
         label = layers.Activation("softmax", dtype="float32", name="label")(c)
-        for i, (f, skip) in enumerate(zip(reversed(levels[:-1]), reversed(skips)), start=1):
-            x = DecoderStage(f, **opts, name=f"decoder_{i}")([x, skip])
-        x = layers.Conv2D(mask_classes, 1, name="head")(x)
+        x = layers.Conv2D(mask_classes, 1, name="head")(features[f"decoder_{depth}"])
         act = "sigmoid" if mask_classes == 1 else "softmax"
         mask = layers.Activation(act, dtype="float32", name="mask")(x)
         if consistency_weight > 0:

@@ -3,6 +3,11 @@
 - :class:`ResUNet` (Zhang, Liu & Wang 2018);
 - :class:`ResUNetPlusPlus` (Jha et al. 2019: squeeze-and-excitation, ASPP and attention);
 - :class:`AttentionResUNet` (ResUNet with Oktay et al.'s additive attention gates).
+
+Each is a segmentation head (an optional refinement or ASPP, a 1×1 convolution and a
+sigmoid or softmax) on the features of
+:func:`~neuroseg.models.resunet_backbone.resunet_features`, the encoder, bridge and
+decoder that :class:`~neuroseg.models.ResUNetBackbone` also builds.
 """
 
 from __future__ import annotations
@@ -14,51 +19,22 @@ import keras
 from keras import layers
 
 from neuroseg.errors import ConfigError
-from neuroseg.models.blocks import (
-    ASPP,
-    Bridge,
-    DecoderStage,
-    EncoderStage,
-    PreActResidualUnit,
-    ResidualStem,
-    make_norm,
-)
+from neuroseg.models.config_model import ConfigModel
+from neuroseg.models.layers.aspp import ASPP
+from neuroseg.models.layers.norm import make_norm
+from neuroseg.models.resunet_backbone import resunet_features, resunet_levels
 
-__all__ = ["AttentionResUNet", "ResUNet", "ResUNetPlusPlus"]
+__all__ = ["AttentionResUNet", "ResUNet", "ResUNetPlusPlus", "check_num_classes"]
 
 
-def _levels(
-    input_shape: Sequence[int | None],
-    num_classes: int,
-    depth: int,
-    base_filters: int,
-    filters: Sequence[int] | None,
-    *,
-    extra_stride: int = 1,
-) -> tuple[list[int], int]:
-    """Validate the common options; return the per-level filters and the depth."""
-    if len(input_shape) != 3:
-        raise ConfigError(f"input_shape must be (height, width, channels), got {input_shape}")
+def check_num_classes(num_classes: int) -> None:
+    """Raise :class:`~neuroseg.errors.ConfigError` unless ``num_classes >= 1``.
+
+    Example:
+        >>> check_num_classes(1)
+    """
     if num_classes < 1:
         raise ConfigError(f"num_classes must be >= 1, got {num_classes}")
-    if filters is None:
-        if depth < 1:
-            raise ConfigError(f"depth must be >= 1, got {depth}")
-        levels = [int(base_filters) * 2**i for i in range(depth + 1)]
-    else:
-        levels = [int(f) for f in filters]
-        if len(levels) < 2:
-            raise ConfigError("filters needs at least two levels (stem and bridge)")
-        depth = len(levels) - 1
-    step = 2**depth * extra_stride
-    for size in input_shape[:2]:
-        if size is not None and size % step:
-            what = "2**depth" if extra_stride == 1 else "2**depth * stem_stride"
-            raise ConfigError(
-                f"input size {tuple(input_shape[:2])} must be divisible by {what} = {step}; "
-                "resize or pad the images, or lower depth."
-            )
-    return levels, depth
 
 
 def _head(x: Any, num_classes: int, return_logits: bool) -> Any:
@@ -69,28 +45,14 @@ def _head(x: Any, num_classes: int, return_logits: bool) -> Any:
     return x
 
 
-class _SegmentationModel(keras.Model):
-    """Shared ``get_config``/``from_config`` of the ResUNet family."""
-
-    _config: dict[str, Any]
-
-    def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments."""
-        return {"name": self.name, "trainable": self.trainable, **self._config}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Any:
-        """Rebuild the model from :meth:`get_config`."""
-        return cls(**config)
-
-
-@keras.saving.register_keras_serializable(package="neuroseg")
-class ResUNet(_SegmentationModel):
+@keras.saving.register_keras_serializable(package="neuroseg", name="ResUNet")
+class ResUNet(ConfigModel):
     """Deep residual U-Net built from pre-activation residual units.
 
-    The encoder is a :class:`ResidualStem` followed by ``depth - 1`` strided
-    :class:`PreActResidualUnit` stages; a strided unit forms the bridge; ``depth``
-    :class:`DecoderStage` blocks up-sample and fuse the skips; a 1×1 convolution gives
+    The encoder is a :class:`~neuroseg.models.ResidualStem` followed by ``depth - 1``
+    strided :class:`~neuroseg.models.PreActResidualUnit` stages; a strided unit forms the
+    bridge; ``depth`` :class:`~neuroseg.models.DecoderStage` blocks up-sample and fuse the
+    skips (the graph of :class:`~neuroseg.models.ResUNetBackbone`); a 1×1 convolution gives
     the output. Spatial sizes must be divisible by ``2 ** depth``; ``None`` sizes are
     allowed for inference on other sizes.
 
@@ -141,19 +103,20 @@ class ResUNet(_SegmentationModel):
             raise ConfigError(f"stem_stride must be 1 or 2, got {stem_stride}")
         if refine_filters < 1:
             raise ConfigError(f"refine_filters must be >= 1, got {refine_filters}")
-        levels, depth = _levels(
-            input_shape, num_classes, depth, base_filters, filters, extra_stride=stem_stride
+        check_num_classes(num_classes)
+        levels, depth = resunet_levels(
+            input_shape, depth, base_filters, filters, stem_stride=stem_stride
         )
-        opts: dict[str, Any] = {"norm": norm, "activation": activation, "dropout": dropout}
         inputs = keras.Input(shape=tuple(input_shape), name="image")
-        x = ResidualStem(levels[0], strides=stem_stride, **opts, name="stem")(inputs)
-        skips = [x]
-        for i, f in enumerate(levels[1:-1], start=1):
-            x = PreActResidualUnit(f, strides=2, **opts, name=f"encoder_{i}")(x)
-            skips.append(x)
-        x = PreActResidualUnit(levels[-1], strides=2, **opts, name="bridge")(x)
-        for i, (f, skip) in enumerate(zip(reversed(levels[:-1]), reversed(skips)), start=1):
-            x = DecoderStage(f, **opts, name=f"decoder_{i}")([x, skip])
+        features = resunet_features(
+            inputs,
+            levels,
+            norm=norm,
+            activation=activation,
+            dropout=dropout,
+            stem_stride=stem_stride,
+        )
+        x = features[f"decoder_{depth}"]
         if stem_stride == 2:
             # Back to full resolution cheaply: bilinear up-sampling, the raw image as a
             # skip (edges), one narrow 3x3 convolution.
@@ -181,40 +144,16 @@ class ResUNet(_SegmentationModel):
         }
 
 
-def _family(
-    *,
-    input_shape: Sequence[int | None],
-    levels: list[int],
-    num_classes: int,
-    return_logits: bool,
-    squeeze_excite: bool,
-    aspp: bool,
-    attention: str | None,
-    opts: dict[str, Any],
-) -> tuple[Any, Any]:
-    """Build the inputs and outputs of a ResUNet++ / attention ResUNet graph."""
-    inputs = keras.Input(shape=tuple(input_shape), name="image")
-    x = ResidualStem(levels[0], **opts, name="stem")(inputs)
-    skips = [x]
-    for i, f in enumerate(levels[1:-1], start=1):
-        x = EncoderStage(f, squeeze_excite=squeeze_excite, **opts, name=f"encoder_{i}")(x)
-        skips.append(x)
-    x = Bridge(levels[-1], squeeze_excite=squeeze_excite, aspp=aspp, **opts, name="bridge")(x)
-    for i, (f, skip) in enumerate(zip(reversed(levels[:-1]), reversed(skips)), start=1):
-        x = DecoderStage(f, attention=attention, **opts, name=f"decoder_{i}")([x, skip])
-    if aspp:
-        x = ASPP(levels[0], norm=opts["norm"], name="output_aspp")(x)
-    return inputs, _head(x, num_classes, return_logits)
-
-
-@keras.saving.register_keras_serializable(package="neuroseg")
-class ResUNetPlusPlus(_SegmentationModel):
+@keras.saving.register_keras_serializable(package="neuroseg", name="ResUNetPlusPlus")
+class ResUNetPlusPlus(ConfigModel):
     """ResUNet++ (Jha et al., IEEE ISM 2019).
 
     ResUNet plus three additions: squeeze-and-excitation before every down-sampling
-    :class:`EncoderStage`, :class:`ASPP` in the :class:`Bridge` and before the head, and
-    ResUNet++'s attention block in each :class:`DecoderStage`
-    (``attention="resunetpp"``). Same options and input-size rules as :class:`ResUNet`.
+    :class:`~neuroseg.models.EncoderStage`, :class:`~neuroseg.models.ASPP` in the
+    :class:`~neuroseg.models.Bridge` and before the head, and ResUNet++'s attention block
+    in each :class:`~neuroseg.models.DecoderStage` (``attention="resunetpp"``): the
+    graph of ``ResUNetBackbone(stages=True, squeeze_excite=True, aspp=True,
+    attention="resunetpp")``. Same options and input-size rules as :class:`ResUNet`.
 
     Args:
         input_shape: ``(height, width, channels)``; height and width may be ``None``.
@@ -254,18 +193,24 @@ class ResUNetPlusPlus(_SegmentationModel):
         name: str = "resunetpp",
         **kwargs: Any,
     ) -> None:
-        levels, depth = _levels(input_shape, num_classes, depth, base_filters, filters)
-        opts: dict[str, Any] = {"norm": norm, "activation": activation, "dropout": dropout}
-        inputs, outputs = _family(
-            input_shape=input_shape,
-            levels=levels,
-            num_classes=num_classes,
-            return_logits=return_logits,
+        check_num_classes(num_classes)
+        levels, depth = resunet_levels(input_shape, depth, base_filters, filters)
+        inputs = keras.Input(shape=tuple(input_shape), name="image")
+        features = resunet_features(
+            inputs,
+            levels,
+            norm=norm,
+            activation=activation,
+            dropout=dropout,
+            stages=True,
             squeeze_excite=self._squeeze_excite,
             aspp=self._aspp,
             attention=self._attention,
-            opts=opts,
         )
+        x = features[f"decoder_{depth}"]
+        if self._aspp:
+            x = ASPP(levels[0], norm=norm, name="output_aspp")(x)
+        outputs = _head(x, num_classes, return_logits)
         super().__init__(inputs=inputs, outputs=outputs, name=name, **kwargs)
         self._config = {
             "input_shape": tuple(input_shape),
@@ -280,13 +225,14 @@ class ResUNetPlusPlus(_SegmentationModel):
         }
 
 
-@keras.saving.register_keras_serializable(package="neuroseg")
+@keras.saving.register_keras_serializable(package="neuroseg", name="AttentionResUNet")
 class AttentionResUNet(ResUNetPlusPlus):
     """ResUNet with additive attention gates on the skip connections (Oktay et al. 2018).
 
-    Each :class:`DecoderStage` weights its skip by an :class:`AttentionGate`
-    (``attention="gate"``) driven by the coarser decoder feature; no SE and no ASPP. Same
-    arguments as :class:`ResUNetPlusPlus` (default ``name="attention_resunet"``).
+    Each :class:`~neuroseg.models.DecoderStage` weights its skip by an
+    :class:`~neuroseg.models.AttentionGate` (``attention="gate"``) driven by the coarser
+    decoder feature; no SE and no ASPP. Same arguments as :class:`ResUNetPlusPlus`
+    (default ``name="attention_resunet"``).
 
     Example:
         >>> import numpy as np
