@@ -49,7 +49,8 @@ def run_quickstart(
     """Train ``resunet-small`` on the bundled sample with a patient-wise hold-out.
 
     The held-out slices are Cheng's fold 4 (9 tumour slices) and TCIA patient 06 (2 empty
-    slices). Writes to ``out``: ``model.keras``, ``metrics.json``, the run directory
+    slices). Writes to ``out``: ``model.keras`` (with ``model.preprocessor.json``),
+    ``metrics.json``, the run directory
     ``run/`` and ``overlays/*.png`` (image with the true contour in green and the predicted
     one in red, at the original 256×256).
 
@@ -60,8 +61,10 @@ def run_quickstart(
         Compose,
         RandomFlip,
         RandomRotate90,
+        SlicePreprocessor,
         check_leakage,
         load_sample,
+        preprocessor_path,
         train_test_split,
     )
     from neuroseg.inference import Predictor, save_overlay
@@ -80,9 +83,11 @@ def run_quickstart(
         f"{', '.join(HOLDOUT_GROUPS)} -> {len(train)} train / {len(test)} test slices "
         f"(no patient or image shared)."
     )
+    # one preparation for training and inference, saved beside the model
+    preprocessor = SlicePreprocessor(channels=1, image_size=image_size)
     train_ds = train.to_tf_dataset(
         "segmentation",
-        image_size=image_size,
+        preprocessor=preprocessor,
         batch_size=4,
         shuffle=True,
         cache=True,
@@ -99,10 +104,11 @@ def run_quickstart(
         verbose=verbose,
     )
     model.save(out / "model.keras")
+    preprocessor.save(preprocessor_path(out / "model.keras"))
 
     # The Predictor maps each mask back to its slice's own size; the figures come from
     # the evaluation core (neuroseg.metrics), as `neuroseg evaluate` computes them.
-    preds = Predictor(model, threshold=0.5).predict(test)
+    preds = Predictor(model, threshold=0.5, preprocessor=preprocessor).predict(test)
     truths = [np.asarray(p.truth) > 0 for p in preds]
     masks = [np.asarray(p.mask) > 0 for p in preds]
     for record, p in zip(test, preds):
