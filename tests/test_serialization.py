@@ -9,8 +9,13 @@ import numpy as np
 import pytest
 
 from neuroseg import metrics, models
+from tests.data.serialization_cases import LAYER_CASES as DATA_LAYER_CASES
+from tests.data.serialization_cases import PREPROCESSOR_CASES
 from tests.metrics.serialization_cases import LOSS_CASES, METRIC_CASES
-from tests.models.serialization_cases import LAYER_CASES, MODEL_CASES
+from tests.models.serialization_cases import LAYER_CASES as MODEL_LAYER_CASES
+from tests.models.serialization_cases import MODEL_CASES
+
+LAYER_CASES = MODEL_LAYER_CASES + DATA_LAYER_CASES
 
 RNG = np.random.default_rng(0)
 
@@ -28,6 +33,7 @@ def _registry_cases():
 def _covered_classes():
     covered = {type(f()).__name__ for _, f, _ in LAYER_CASES + MODEL_CASES}
     covered |= {type(f()).__name__ for _, f in METRIC_CASES + LOSS_CASES}
+    covered |= {type(f()).__name__ for _, f, _ in PREPROCESSOR_CASES}
     covered |= {
         type(models.create_model(n)).__name__
         for n in models.list_models()
@@ -61,6 +67,22 @@ def test_layer_round_trip(cid, factory, inputs, tmp_path):
     loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     got = loaded.predict(inputs if len(inputs) > 1 else inputs[0], verbose=0)
     keras.tree.map_structure(np.testing.assert_array_equal, got, expected)
+
+
+@pytest.mark.parametrize(
+    ("cid", "factory", "image"), PREPROCESSOR_CASES, ids=[c[0] for c in PREPROCESSOR_CASES]
+)
+def test_preprocessor_round_trip(cid, factory, image, tmp_path):
+    import json
+
+    pre = factory()
+    data = json.loads(json.dumps(keras.saving.serialize_keras_object(pre)))
+    clone = keras.saving.deserialize_keras_object(data, safe_mode=True)
+    assert type(clone) is type(pre) and clone.get_config() == pre.get_config()
+    np.testing.assert_array_equal(clone.prepare_array(image), pre.prepare_array(image))
+    pre.save(tmp_path / "p.json")
+    again = type(pre).load(tmp_path / "p.json")
+    np.testing.assert_array_equal(again.prepare_array(image), pre.prepare_array(image))
 
 
 def _model_round_trip(model, x, tmp_path):
