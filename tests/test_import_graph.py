@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 #: Function-level imports that go up a layer on purpose: a convenience method delegating
@@ -156,10 +154,5 @@ def test_no_cycles_in_the_data_package_even_through_function_level_imports():
     assert cycles(_with_lazy("neuroseg.data")) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="function-level cycle neuroseg.models <-> models.pretrained, models.registry, "
-    "models.saving (outside issue 14's data work); remove this mark once it is gone",
-)
 def test_no_cycles_through_function_level_imports():
     assert cycles(_with_lazy()) == []

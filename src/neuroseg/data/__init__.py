@@ -96,7 +96,7 @@ from neuroseg.data.preprocessor import (
     tf_brain_box,
 )
 from neuroseg.data.problems import OnError, Problem
-from neuroseg.data.records import MaskEncoding, Record, SliceDataset, Task
+from neuroseg.data.records import MaskEncoding, Record, SliceDataset
 from neuroseg.data.sample import load_sample, sample_dir
 from neuroseg.data.slice_normalization import SliceNormalization
 from neuroseg.data.splits import (
@@ -106,6 +106,7 @@ from neuroseg.data.splits import (
     train_test_split,
     train_val_test_split,
 )
+from neuroseg.data.tasks import TASKS, Task
 from neuroseg.data.transforms import (
     Compose,
     NormalizeMinMax,
@@ -135,6 +136,7 @@ __all__ = [
     "FORMATS",
     "IMAGE_SUFFIXES",
     "NORMALIZATIONS",
+    "TASKS",
     "ArchivePart",
     "BratsRegions",
     "CheckReport",

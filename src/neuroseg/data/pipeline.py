@@ -4,23 +4,62 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import tensorflow as tf
 
 from neuroseg.data.preprocessor import SlicePreprocessor
-from neuroseg.data.records import Record, SliceDataset, Task
+from neuroseg.data.tasks import TASKS, Task
 from neuroseg.data.transforms import convert_channels
 from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
-__all__ = ["to_tf_dataset"]
+__all__ = ["SliceRecord", "SliceSource", "to_tf_dataset"]
 
-_TASKS = ("segmentation", "classification", "multitask")
+
+class SliceRecord(Protocol):
+    """What the pipeline reads of a record (:class:`~neuroseg.data.Record` has it all).
+
+    The pipeline takes any object of this shape, so it needs no import of
+    :mod:`neuroseg.data.records`, which imports this module for
+    :meth:`~neuroseg.data.SliceDataset.to_tf_dataset`.
+    """
+
+    @property
+    def image(self) -> Any: ...
+
+    @property
+    def mask(self) -> Any: ...
+
+    @property
+    def label(self) -> int | None: ...
+
+    @property
+    def source(self) -> str | None: ...
+
+    @property
+    def mask_encoding(self) -> str: ...
+
+    def load_image(self) -> np.ndarray: ...
+
+    def load_mask(self) -> np.ndarray | None: ...
+
+
+class SliceSource(Protocol):
+    """What the pipeline reads of a dataset (:class:`~neuroseg.data.SliceDataset`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def records(self) -> Sequence[SliceRecord]: ...
+
+
+_TASKS = TASKS
 
 
 def _make_reader(
-    records: Sequence[Record], channels: int, need_mask: bool
+    records: Sequence[SliceRecord], channels: int, need_mask: bool
 ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     def read(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         record = records[int(index)]
@@ -49,7 +88,7 @@ def _png_is_8bit(path: str) -> bool:
     return len(head) == 26 and head[12:16] == b"IHDR" and head[24] <= 8
 
 
-def _native_ok(records: Sequence[Record], need_mask: bool) -> bool:
+def _native_ok(records: Sequence[SliceRecord], need_mask: bool) -> bool:
     """Whether every image (and mask) is an 8-bit PNG/JPEG file tf can decode in-graph."""
     for r in records:
         if isinstance(r.image, np.ndarray) or Path(str(r.image)).suffix.lower() not in _NATIVE:
@@ -92,7 +131,7 @@ def _native_loader(channels: int, with_mask: bool) -> Callable[..., dict[str, tf
 
 
 def to_tf_dataset(
-    dataset: SliceDataset,
+    dataset: SliceSource,
     task: Task = "segmentation",
     *,
     image_size: int | Sequence[int] | None = None,
@@ -180,13 +219,13 @@ def to_tf_dataset(
                 f"({len(missing)} such record(s))."
             )
     if preprocessor is not None:
-        given = {"channels": channels, "image_size": image_size, "crop": crop}
+        size: tuple[int, ...] | None = None
+        if image_size is not None:
+            size = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
+        given: dict[str, Any] = {"channels": channels, "image_size": size, "crop": crop}
         for key, value in given.items():
-            if value is None:
-                continue
             want = preprocessor.get_config()[key]
-            value = (value, value) if key == "image_size" and isinstance(value, int) else value
-            if (tuple(value) if key == "image_size" else value) != want:
+            if value is not None and value != want:
                 raise ConfigError(
                     f"{key}={value!r} disagrees with the preprocessor's {key}={want!r}; "
                     "give one or the other."

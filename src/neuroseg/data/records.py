@@ -11,6 +11,7 @@ import numpy as np
 
 from neuroseg.data.classes import CLASS_NAMES
 from neuroseg.data.readers import read_image_file, read_mask_file
+from neuroseg.data.tasks import Task
 from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["MaskEncoding", "Record", "SliceDataset", "Task"]
 
 #: What a pipeline yields: (image, mask), (image, label) or (image, {mask, label}).
-Task = Literal["segmentation", "classification", "multitask"]
 
 ArrayOrPath = np.ndarray | str | os.PathLike[str]
 

@@ -28,8 +28,9 @@ def load_model(path: str | os.PathLike[str], *, compile: bool = True, **kwargs: 
     Raises:
         ModelError: The file is missing or is not a ``.keras`` archive.
     """
-    import neuroseg.metrics
-    import neuroseg.models  # noqa: F401  (registers the layers and models)
+    from neuroseg.registration import register_keras_objects
+
+    register_keras_objects()  # layers, models, metrics, losses and the preprocessor
 
     p = Path(path)
     if not p.is_file():

@@ -307,7 +307,7 @@ class Experiment:
         return SlicePreprocessor(
             channels=channels,
             image_size=data.image_size,
-            crop=data.crop_mode,
+            crop="brain" if data.crop_mode == "brain" else None,
             size_multiple=1 if data.image_size is None else 32,
         )
 
@@ -473,7 +473,9 @@ def train_experiment(
         ... )
         >>> train_experiment(exp, "runs/seg").best_value  # doctest: +SKIP
     """
-    from neuroseg.train import epoch_pipeline, fit, set_seed
+    from neuroseg.train.data import epoch_pipeline
+    from neuroseg.train.fit import fit
+    from neuroseg.train.seed import set_seed
 
     prepare_run_dir(exp, out, log=log)
     config = exp.train_config()
