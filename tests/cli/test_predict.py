@@ -1,9 +1,10 @@
-"""``neuroseg predict`` on real folders: class sub-folders, globs, truth masks, CSV."""
+"""``neuroseg predict`` on real folders: class sub-folders, globs, truth masks, CSV, pictures."""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -16,13 +17,21 @@ from neuroseg.cli import build_parser, main
 from neuroseg.cli.predict import expand_inputs, run
 from neuroseg.data import read_mask
 from neuroseg.errors import EmptyDatasetError, ReadError
-from neuroseg.inference import PRED_COLOUR, TRUTH_COLOUR
-from neuroseg.metrics import dice
+from neuroseg.inference import (
+    PRED_COLOUR,
+    TRUTH_COLOUR,
+    Predictor,
+    gradcam_panels,
+    overlay_contours,
+    to_rgb8,
+)
+from neuroseg.metrics import dice, evaluate_segmentation
 from neuroseg.models import pretrained_info
 
 CLASSES = ("glioma", "meningioma", "notumor", "pituitary")
 LGG_PATIENT = "TCGA_HT_7690_19960312"
 LGG_SLICES = (13, 15, 18)  # 13 has a small truth region, 15 and 18 large ones
+FIGSHARE_SIZE = 256
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +56,24 @@ def lgg_folder(shared_data, tmp_path_factory) -> Path:
         for name in (f"{LGG_PATIENT}_{k}.tif", f"{LGG_PATIENT}_{k}_mask.tif"):
             shutil.copy(src / name, dest / name)
     return dest
+
+
+@pytest.fixture(scope="module")
+def figshare_fold4(figshare_root, tmp_path_factory) -> Path:
+    """The first fold-4 Figshare slice of each class, with its mask beside it as X_mask.png."""
+    dest = tmp_path_factory.mktemp("figshare") / "fold4"
+    dest.mkdir()
+    with (figshare_root / "metadata.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["cv_fold"] == "4"]
+    for label in ("1", "2", "3"):
+        index = next(r["index"] for r in rows if r["label"] == label)
+        shutil.copy(figshare_root / "images" / f"{index}.png", dest / f"{index}.png")
+        shutil.copy(figshare_root / "masks" / f"{index}.png", dest / f"{index}_mask.png")
+    return dest
+
+
+def _rgb(path: str | Path) -> np.ndarray:
+    return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -327,3 +354,101 @@ def test_class_names_of_an_own_model(tmp_path, capsys):
     capsys.readouterr()
     assert main([*base, "--out", str(tmp_path / "c"), "--class-names", "a,b"]) == 2
     assert "2 class names (a, b) for a model with 4 classes" in capsys.readouterr().err
+
+
+@pytest.mark.data
+def test_figshare_pictures_are_titled_and_pooled_dice_is_the_cores(
+    figshare_fold4, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("NEUROSEG_PROGRESS", "0")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    out = tmp_path / "pred"
+    args = ["predict", "--model", "resunet-figshare", str(figshare_fold4), "--out", str(out)]
+    assert main([*args, "--overlay", "--gradcam"]) == 0
+    text = capsys.readouterr().out
+    preds = json.loads((out / "predictions.json").read_text())["predictions"]
+    assert len(preds) == 3
+    # The printed pooled Dice is evaluate_segmentation's on the same masks.
+    truths = [read_mask(p["truth_file"]) for p in preds]
+    masks = [read_mask(p["mask_file"]) for p in preds]
+    core = evaluate_segmentation(truths, masks, metrics=["dice"], n_bootstrap=10)
+    printed = re.search(r"pooled over their pixels (\d\.\d+)", text)
+    assert printed is not None
+    assert float(printed.group(1)) == pytest.approx(
+        core.summary["metrics"]["dice"]["pooled"], abs=5e-5
+    )
+    mean = re.search(r"per-image mean (\d\.\d+)", text)
+    assert mean is not None
+    assert float(mean.group(1)) == pytest.approx(np.mean([p["dice"] for p in preds]), abs=5e-5)
+    n = FIGSHARE_SIZE
+    for p, truth, mask in zip(preds, truths, masks):
+        image = cv2.imread(p["source"], cv2.IMREAD_GRAYSCALE)
+        plain = to_rgb8(image)
+        # Overlay: a strip of titles above the image, the image below with its contours.
+        overlay = _rgb(p["overlay"])
+        strip = overlay.shape[0] - n
+        assert overlay.shape[1:] == (n, 3) and strip > 20
+        assert (overlay[:strip] > 128).any(axis=-1).sum() > 100  # white text on black
+        below = overlay[strip:]
+        assert np.array_equal(below, overlay_contours(image, truth, mask))
+        assert (below != plain).any(axis=-1).sum() > 20  # the contours
+        assert (below == TRUTH_COLOUR).all(axis=-1).any()
+        # Side by side: image | truth | prediction under a strip with one title each.
+        pair = _rgb(p["side_by_side"])
+        line = pair.shape[0] - n
+        assert pair.shape[1:] == (3 * n, 3) and 10 < line < strip
+        assert np.array_equal(pair[line:, :n], plain)
+        assert (pair[line:, n : 2 * n] == TRUTH_COLOUR).all(axis=-1).any()
+        assert (pair[line:, 2 * n :] == PRED_COLOUR).all(axis=-1).any()
+        for k in range(3):
+            assert (pair[:line, k * n : (k + 1) * n] > 128).any(axis=-1).sum() > 30
+        # Grad-CAM: contoured image | heat, titled; the heat changes the right panel.
+        cam = _rgb(p["gradcam"])
+        assert cam.shape[0] > n and cam.shape[1:] == (2 * n, 3)
+        top = cam.shape[0] - n
+        assert (cam[:top] > 128).any(axis=-1).sum() > 100
+        assert (cam[top:, n:] != cam[top:, :n]).any(axis=-1).sum() > 50  # the heat
+    # Montage: one titled tile per slice (each 256 high plus its strip), 3 in a row.
+    tiles = _rgb(out / "montage.png")
+    assert tiles.shape[1] == 3 * n + 2 * 2
+    assert tiles.shape[0] == overlay.shape[0]  # same legend lines as the overlays
+    assert (tiles[:strip] > 128).any(axis=-1).sum() > 300
+
+
+@pytest.mark.data
+def test_classifier_gradcam_panels_name_the_call(kaggle_tree, tmp_path):
+    out = tmp_path / "pred"
+    args = ["predict", "--model", "classifier-4class", "-r", str(kaggle_tree), "--out", str(out)]
+    assert main([*args, "--gradcam", "--overlay"]) == 0
+    preds = json.loads((out / "predictions.json").read_text())["predictions"]
+    assert len(preds) == 2 * len(CLASSES)
+    assert not (out / "side_by_side").exists()  # a classifier has no masks to compare
+    predictor = Predictor("classifier-4class")
+    folder_class = {"notumor": "no_tumor"}
+    for p in preds[::3]:  # glioma/1, meningioma/2, pituitary/1: three checked in full
+        image = cv2.imread(p["source"], cv2.IMREAD_UNCHANGED)
+        h, w = image.shape[:2]
+        cam = _rgb(p["gradcam"])
+        assert cam.shape[0] > h and cam.shape[1:] == (2 * w, 3)  # image | Grad-CAM
+        strip = cam.shape[0] - h
+        assert (cam[:strip] > 128).any(axis=-1).sum() > 100
+        assert (cam[strip:, w:] != cam[strip:, :w]).any(axis=-1).mean() > 0.01  # the heat
+        # The picture is gradcam_panels' with the predicted class, its probability and the
+        # class folder's name as the truth.
+        folder = Path(p["relative_path"]).parent.name
+        expected = gradcam_panels(
+            image,
+            predictor.grad_cam(image, source=p["source"]),
+            predicted=p["label"],
+            probability=p["confidence"],
+            truth=folder_class.get(folder, folder),
+        )
+        assert np.abs(cam.astype(int) - expected.astype(int)).max() <= 1
+        # The overlay: the image under its titles (file, predicted class, truth).
+        overlay = _rgb(p["overlay"])
+        assert overlay.shape[1:] == (w, 3) and overlay.shape[0] > h
+        top = overlay.shape[0] - h
+        assert (overlay[:top] > 128).any(axis=-1).sum() > 100
+        assert np.array_equal(overlay[top:], to_rgb8(image))
+    montage = _rgb(out / "montage.png")
+    assert montage.shape[1] == 4 * 256 + 3 * 2 and montage.shape[0] > 2 * 256

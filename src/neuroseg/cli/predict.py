@@ -80,8 +80,14 @@ def register(sub: Any) -> None:
         "(default: a pretrained model's own, else class_0, class_1, ...)",
     )
     p.add_argument("--tta", action="store_true", help="average over flips and 90° rotations")
-    p.add_argument("--overlay", action="store_true", help="write overlay, side-by-side, montage")
-    p.add_argument("--gradcam", action="store_true", help="write Grad-CAM overlays")
+    p.add_argument(
+        "--overlay", action="store_true", help="write titled overlays, side-by-side, montage"
+    )
+    p.add_argument(
+        "--gradcam",
+        action="store_true",
+        help="write Grad-CAM pictures (image | Grad-CAM, titled with the predicted class)",
+    )
     p.add_argument(
         "--gradcam-layer",
         default=None,
@@ -346,6 +352,88 @@ def _terminal_summary(
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------ pictures
+#: Height (and width) of a montage tile, the picture letterboxed into it.
+TILE = 256
+
+
+def _truth_class(path: Path, true_label: int | None, names: Sequence[str] | None) -> str | None:
+    """The input's true class among the model's ``names``, when it is known.
+
+    A Figshare ``.mat`` file stores Cheng's label (1 meningioma, 2 glioma, 3 pituitary); an
+    image in a class folder (``glioma/``, ``notumor/``, ... as the folder loaders read
+    them, see :func:`neuroseg.data.canonical_class_name`) has the folder's class. ``None``
+    otherwise, or when the class is not one of the model's.
+    """
+    from neuroseg.data.classes import canonical_class_name
+    from neuroseg.data.figshare import FIGSHARE_LABELS
+    from neuroseg.errors import UnknownNameError
+
+    if names is None:
+        return None
+    name: str | None = None
+    if true_label is not None and _full_suffix(path.name) == ".mat":
+        name = FIGSHARE_LABELS.get(int(true_label))
+    else:
+        try:
+            name = canonical_class_name(path.parent.name)
+        except UnknownNameError:
+            name = None
+    return name if name in names else None
+
+
+def _titles(
+    name: str,
+    *,
+    truth: np.ndarray | None,
+    mask: np.ndarray | None,
+    dice: float | None,
+    call: Sequence[str],
+) -> list[str]:
+    """Title lines of an overlay: the file (and its Dice), the contour colours, the class."""
+    first = name if dice is None else f"{name}: Dice {dice:.3f}"
+    lines = [first]
+    if mask is not None:
+        pred = "red: prediction" + ("" if mask.any() else " (empty)")
+        if truth is None:
+            lines.append(f"{pred}; no truth mask")
+        else:
+            lines.append(f"green: truth{'' if truth.any() else ' (empty)'}, {pred}")
+    return [*lines, *call]
+
+
+def _tile(
+    image: np.ndarray, truth: np.ndarray | None, mask: np.ndarray | None, titles: Sequence[str]
+) -> np.ndarray:
+    """A montage tile: the image fitted into ``TILE`` x ``TILE``, under its titles.
+
+    The image is not stretched (black borders); its contours are drawn at the tile's size,
+    so that they stay one pixel wide.
+    """
+    import cv2
+    import numpy as np
+
+    from neuroseg.inference import overlay_contours, title_strip, to_rgb8
+
+    rgb = to_rgb8(image)
+    h, w = rgb.shape[:2]
+    f = TILE / max(h, w)
+    size = (max(round(w * f), 1), max(round(h * f), 1))
+    interp = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+
+    def fit(m: np.ndarray | None) -> np.ndarray | None:
+        if m is None:
+            return None
+        small = cv2.resize((m > 0).astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
+        return np.asarray(small)
+
+    pic = overlay_contours(cv2.resize(rgb, size, interpolation=interp), fit(truth), fit(mask))
+    canvas = np.zeros((TILE, TILE, 3), np.uint8)
+    top, left = (TILE - size[1]) // 2, (TILE - size[0]) // 2
+    canvas[top : top + size[1], left : left + size[0]] = pic
+    return title_strip(canvas, titles)
+
+
 # ------------------------------------------------------------------ run
 def run(args: argparse.Namespace) -> int:
     """Run the prediction."""
@@ -354,13 +442,18 @@ def run(args: argparse.Namespace) -> int:
 
     from neuroseg.inference import (
         Predictor,
+        gradcam_panels,
         heatmap_overlay,
         montage,
         overlay_contours,
         read_scan,
         save_png,
         side_by_side,
+        title_strip,
+        to_rgb8,
     )
+    from neuroseg.inference.pictures import MIN_TITLED_HEIGHT
+    from neuroseg.metrics import confusion_counts, scores_from_counts
     from neuroseg.progress import progress
 
     quiet = bool(getattr(args, "quiet", False))
@@ -387,9 +480,11 @@ def run(args: argparse.Namespace) -> int:
     stdout_tty = bool(getattr(sys.stdout, "isatty", lambda: False)())
     json_lines = not quiet and not stdout_tty
     results: list[dict[str, Any]] = []
-    overlays: list[np.ndarray] = []
+    tiles: list[np.ndarray] = []
     names: tuple[str, ...] | None = None
-    counts = np.zeros(3, np.int64)  # true positives, predicted pixels, truth pixels
+    # Confusion counts (tp, fp, fn, tn) summed over the inputs with a truth mask: the
+    # pooled scores come from them through the metrics core.
+    counts = np.zeros(4, np.int64)
     items = list(zip(inputs, _output_stems(inputs)))
     for item, stem in progress(
         items, total=len(items), description="predict", enabled=False if quiet else None
@@ -428,30 +523,73 @@ def run(args: argparse.Namespace) -> int:
                 cv2.imwrite(str(mpath), pred.mask * np.uint8(255))
             entry["mask_file"] = str(mpath)
         if "dice" in entry and pred.mask is not None and pred.truth is not None:
-            t, m = pred.truth > 0, pred.mask > 0
-            counts += (int((t & m).sum()), int(m.sum()), int(t.sum()))
+            # One (N, H, W) batch: a volume's slices along axis 0 (as Prediction.overlap).
+            t, m = (
+                np.moveaxis(a, -1, 0) if a.ndim == 3 else a[None] for a in (pred.truth, pred.mask)
+            )
+            counts += [int(c.sum()) for c in confusion_counts(t > 0, m > 0)]
         truth2d = None
         if scan.truth is not None:
             truth2d = scan.truth[:, :, k] if scan.is_volume else scan.truth
+        titled = image.shape[0] >= MIN_TITLED_HEIGHT
+        name = item.relative + (f", slice {k}" if scan.is_volume else "")
+        dice = float(entry["dice"]) if "dice" in entry else None
+        truth_class = _truth_class(path, pred.true_label, pred.names)
+        call: list[str] = []
+        if pred.label_name is not None and pred.confidence is not None:
+            call.append(f"predicted {pred.label_name}, p = {pred.confidence:.2f}")
+            if truth_class is not None:
+                right = "right" if truth_class == pred.label_name else "WRONG"
+                call.append(f"truth {truth_class}: {right}")
         if args.overlay:
+            lines = _titles(name, truth=truth2d, mask=mask2d, dice=dice, call=call)
             rgb = overlay_contours(image, truth2d, mask2d)
+            if titled:
+                rgb = title_strip(rgb, lines)
             entry["overlay"] = str(save_png(out / "overlays" / f"{stem}.png", rgb))
-            pair = side_by_side(image, truth2d, mask2d)
-            entry["side_by_side"] = str(save_png(out / "side_by_side" / f"{stem}.png", pair))
-            if len(overlays) < MONTAGE_MAX:
-                overlays.append(rgb)
+            if mask2d is not None:  # a classifier has no masks to set side by side
+                pred_title = "prediction (red)" + (f", Dice {dice:.3f}" if dice is not None else "")
+                titles = (name, "truth (green)", pred_title)
+                pair = side_by_side(image, truth2d, mask2d, titles=titles)
+                entry["side_by_side"] = str(save_png(out / "side_by_side" / f"{stem}.png", pair))
+            if len(tiles) < MONTAGE_MAX:
+                tiles.append(_tile(image, truth2d, mask2d, lines))
         if args.gradcam:
             heat = predictor.grad_cam(image, source=str(path), layer_name=args.gradcam_layer)
-            cam = heatmap_overlay(image, heat)
-            if mask2d is not None:
-                cam = overlay_contours(cam, truth2d, mask2d)
+            base = image if mask2d is None else overlay_contours(image, truth2d, mask2d)
+            if pred.label_name is not None and pred.confidence is not None:
+                cam = gradcam_panels(
+                    base,
+                    heat,
+                    predicted=pred.label_name,
+                    probability=pred.confidence,
+                    truth=truth_class,
+                )
+                if mask2d is not None and titled:  # a multi-task model's contours: their legend
+                    cam = title_strip(
+                        cam, _titles(name, truth=truth2d, mask=mask2d, dice=dice, call=())
+                    )
+            else:
+                left, cam = to_rgb8(base), heatmap_overlay(base, heat)
+                if titled:
+                    lines = _titles(name, truth=truth2d, mask=mask2d, dice=dice, call=())
+                    target = (
+                        "the predicted tumour"
+                        if mask2d is not None and mask2d.any()
+                        else "the whole image (nothing predicted)"
+                    )
+                    cam_lines = ["Grad-CAM of the tumour score", f"over {target}"]
+                    n = max(len(lines), len(cam_lines))  # strips of one height
+                    left = title_strip(left, [*lines, *[""] * (n - len(lines))])
+                    cam = title_strip(cam, [*cam_lines, *[""] * (n - len(cam_lines))])
+                cam = np.concatenate([left, cam], axis=1)
             entry["gradcam"] = str(save_png(out / "gradcam" / f"{stem}.png", cam))
         results.append(entry)
         if json_lines:
             print(json.dumps({k: v for k, v in entry.items() if k != "class_probabilities"}))
     written: list[Path] = []
-    if overlays:
-        written.append(save_png(out / "montage.png", montage(overlays, cols=4, size=256)))
+    if tiles:
+        written.append(save_png(out / "montage.png", montage(tiles, cols=4)))
     masks = predictor.task in ("segmentation", "multitask")
     doc: dict[str, Any] = {"model": str(args.model), "task": predictor.task, "tta": args.tta}
     if names is not None:
@@ -472,7 +610,7 @@ def run(args: argparse.Namespace) -> int:
     if json_lines:
         print(f"{len(results)} prediction(s) written to {out}", file=sys.stderr)
     else:
-        pooled = 2 * counts[0] / (counts[1] + counts[2]) if counts[1] + counts[2] else 1.0
+        pooled = scores_from_counts(*counts)["dice"]
         print(
             _terminal_summary(
                 results,

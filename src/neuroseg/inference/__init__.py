@@ -25,11 +25,18 @@ from neuroseg.inference.overlay import (
     save_overlay,
     to_rgb8,
 )
-from neuroseg.inference.pictures import heatmap_overlay, montage, save_png, side_by_side
+from neuroseg.inference.pictures import (
+    gradcam_panels,
+    heatmap_overlay,
+    montage,
+    save_png,
+    side_by_side,
+    title_strip,
+)
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.predict import predict_masks
 from neuroseg.inference.predictor import Prediction, Predictor
-from neuroseg.inference.report import write_report
+from neuroseg.inference.report import pick_cases, write_report
 from neuroseg.inference.scans import (
     IMAGE_SUFFIXES,
     NIFTI_SUFFIXES,
@@ -42,24 +49,26 @@ from neuroseg.inference.scans import (
 from neuroseg.inference.tta import TTATransform, tta_transforms
 
 __all__ = [
-    "Evaluation",
     "IMAGE_SUFFIXES",
     "NIFTI_SUFFIXES",
     "PRED_COLOUR",
+    "TRUTH_COLOUR",
+    "TRUTH_SUFFIXES",
+    "Evaluation",
     "Prediction",
     "Predictor",
     "Scan",
-    "TRUTH_COLOUR",
-    "TRUTH_SUFFIXES",
     "TTATransform",
     "default_gradcam_layer",
     "evaluate",
     "find_truth_file",
     "grad_cam",
+    "gradcam_panels",
     "heatmap_overlay",
     "is_truth_file",
     "montage",
     "overlay_contours",
+    "pick_cases",
     "postprocess_mask",
     "predict_masks",
     "read_scan",
@@ -67,6 +76,7 @@ __all__ = [
     "save_overlay",
     "save_png",
     "side_by_side",
+    "title_strip",
     "to_rgb8",
     "tta_transforms",
     "write_report",

@@ -19,6 +19,7 @@ __all__ = [
     "montage",
     "save_png",
     "side_by_side",
+    "title_strip",
 ]
 
 
@@ -26,12 +27,18 @@ __all__ = [
 MIN_TITLED_HEIGHT = 64
 
 
-def _label(rgb: np.ndarray, text: str | Sequence[str]) -> np.ndarray:
+def title_strip(rgb: np.ndarray, text: str | Sequence[str]) -> np.ndarray:
     """``rgb`` under a black title strip holding ``text`` (one line per string).
 
     The image's own pixels are not covered: the strip is added above them, so the
     picture's last ``H`` rows are the panel itself. The font scales with the height; a line
     too wide for the panel is drawn smaller so that it fits.
+
+    Example:
+        >>> import numpy as np
+        >>> pic = title_strip(np.zeros((80, 60, 3), np.uint8), ["a title", "a legend"])
+        >>> pic.shape[1:], pic.shape[0] > 80  # the strip stands above the 80 rows
+        ((60, 3), True)
     """
     lines = [text] if isinstance(text, str) else list(text)
     h, w = rgb.shape[:2]
@@ -81,7 +88,7 @@ def side_by_side(
             t if i == 0 else f"{t}: not given" if m is None else t if np.any(m) else f"{t}: empty"
             for i, (t, m) in enumerate(zip(titles, (image, truth, pred)))
         ]
-        panels = [_label(p, t) for p, t in zip(panels, shown)]
+        panels = [title_strip(p, t) for p, t in zip(panels, shown)]
     return np.concatenate(panels, axis=1)
 
 
@@ -122,8 +129,8 @@ def gradcam_panels(
         call = f"predicted {predicted}, p = {probability:.2f}"
         if truth is not None:
             call += ": right" if truth == predicted else ": WRONG"
-        left = _label(left, ["image", f"truth: {truth if truth is not None else 'not given'}"])
-        right = _label(right, [f"Grad-CAM of {predicted}", call])
+        left = title_strip(left, ["image", f"truth: {truth if truth is not None else 'not given'}"])
+        right = title_strip(right, [f"Grad-CAM of {predicted}", call])
     return np.concatenate([left, right], axis=1)
 
 
