@@ -27,8 +27,8 @@ from collections.abc import Sequence
 from types import ModuleType
 
 __all__ = [
-    "KerasImportHook",
     "REGISTERING_MODULES",
+    "KerasImportHook",
     "install_import_hook",
     "register_keras_objects",
 ]

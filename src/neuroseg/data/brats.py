@@ -92,7 +92,7 @@ def read_brats_mask(
             f"{path}: colour {bad} is not black, pure red, green or blue. Masks must not be "
             "interpolated; re-export them with nearest-neighbour resampling."
         )
-    return (on[..., 0] * 1 + on[..., 1] * 2 + on[..., 2] * 3).astype(np.uint8)
+    return np.asarray(on[..., 0] * 1 + on[..., 1] * 2 + on[..., 2] * 3, np.uint8)
 
 
 def brats_regions(mask: np.ndarray) -> np.ndarray:

@@ -97,7 +97,7 @@ def normalize_percentile(image: np.ndarray, *, low: float = 1.0, high: float = 9
     lo, hi = np.percentile(x, [low, high])
     if hi <= lo:
         return np.zeros_like(x)
-    return np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    return np.asarray(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
 def brain_bbox(image: np.ndarray, *, threshold: float = 0.05) -> tuple[int, int, int, int]:

@@ -180,7 +180,7 @@ class SlicePreprocessor:
             raise ConfigError(
                 f"channels must be 1 or 3, got {channels}; select the MRI sequence(s) first."
             )
-        if crop == "none":
+        if str(crop) == "none":  # the command line's spelling of no crop
             crop = None
         if crop not in ("brain", None):
             raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or None.")

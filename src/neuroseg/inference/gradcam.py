@@ -152,7 +152,7 @@ def grad_cam(
     cam = tf.image.resize(cam[..., None], tf.shape(x)[1:3], method="bilinear")[..., 0]
     cam = cam.numpy()
     peak = cam.reshape(len(cam), -1).max(axis=1)
-    return (cam / np.where(peak > 0, peak, 1.0)[:, None, None]).astype(np.float32)
+    return np.asarray(cam / np.where(peak > 0, peak, 1.0)[:, None, None], np.float32)
 
 
 def _target_score(

@@ -202,7 +202,7 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
     heat8 = np.rint(np.clip(heat, 0.0, 1.0) * 255).astype(np.uint8)
     colour = cv2.cvtColor(cv2.applyColorMap(heat8, cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
     weight = (alpha * np.clip(heat, 0.0, 1.0))[..., None]
-    return np.rint((1 - weight) * rgb + weight * colour).astype(np.uint8)
+    return np.asarray(np.rint((1 - weight) * rgb + weight * colour), np.uint8)
 
 
 def save_png(path: str | os.PathLike[str], rgb: np.ndarray, *, scale: int = 1) -> Path:

@@ -59,13 +59,13 @@ def postprocess_mask(
             mask, max_size=min_size - 1, connectivity=connectivity
         )
     if largest_component and mask.any():
-        labels = measure.label(mask, connectivity=connectivity)
+        labels = np.asarray(measure.label(mask, connectivity=connectivity))  # type: ignore[no-untyped-call]
         sizes = np.bincount(labels.ravel())
         sizes[0] = 0
         mask = labels == int(np.argmax(sizes))
     if fill_holes and mask.any():
         # Holes: background components that do not touch the array's border.
-        background = measure.label(~mask, connectivity=1)
+        background = np.asarray(measure.label(~mask, connectivity=1))  # type: ignore[no-untyped-call]
         border = np.zeros_like(mask)
         for axis in range(mask.ndim):
             border[(slice(None),) * axis + (0,)] = True

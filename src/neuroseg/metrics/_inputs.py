@@ -87,7 +87,7 @@ def _binary_truth(a: np.ndarray) -> np.ndarray:
             "y_true must hold only 0 and 1 labels for binary metrics; for label maps with more "
             "classes pass num_classes=."
         )
-    return a != 0
+    return np.asarray(a != 0)
 
 
 def _binary_pred(a: np.ndarray, threshold: float, from_logits: bool) -> np.ndarray:
@@ -122,7 +122,7 @@ def _labels(a: np.ndarray, num_classes: int, name: str, *, is_pred: bool) -> np.
                     f"{name} with {num_classes} channels must be one-hot (exactly one 1 per "
                     "pixel); pass a label map (N, H, W) instead."
                 )
-        return np.argmax(a, axis=-1)
+        return np.asarray(np.argmax(a, axis=-1))
     if np.issubdtype(a.dtype, np.floating):
         if np.isnan(a).any():
             raise ConfigError(f"{name} contains NaN.")

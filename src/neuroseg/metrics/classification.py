@@ -38,7 +38,7 @@ def _labels(y: Any, name: str) -> np.ndarray:
     if a.ndim == 2:
         if np.isnan(a).any():
             raise ConfigError(f"{name} contains NaN.")
-        return np.argmax(a, axis=1)
+        return np.asarray(np.argmax(a, axis=1))
     if a.ndim != 1:
         raise ConfigError(f"{name}: expected (N,) labels or (N, C) scores, got shape {a.shape}")
     if np.issubdtype(a.dtype, np.floating) and np.any(a != np.round(a)):

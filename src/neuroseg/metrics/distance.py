@@ -72,7 +72,7 @@ def _diagonal(shape: Sequence[int], spacing: Sequence[float]) -> float:
 
 def _surface(mask: np.ndarray, structure: np.ndarray) -> np.ndarray:
     eroded = _ndi().binary_erosion(mask, structure=structure, border_value=0)
-    return mask & ~eroded
+    return np.asarray(mask & ~eroded)
 
 
 def _bbox(mask: np.ndarray) -> tuple[slice, ...]:

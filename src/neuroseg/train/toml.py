@@ -22,7 +22,7 @@ def loads(text: str) -> dict[str, Any]:
     # tomllib is in the standard library from Python 3.11; tomli is its 3.10 backport.
     tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
-        return tomllib.loads(text)
+        return dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Invalid TOML: {exc}") from exc
 
