@@ -18,6 +18,7 @@ neuroseg.logs.import_tensorflow()
 from neuroseg.inference.evaluate import Evaluation, evaluate
 from neuroseg.inference.gradcam import default_gradcam_layer, grad_cam
 from neuroseg.inference.loading import resolve_model
+from neuroseg.inference.localisation import Localisation, feret_diameter, localise
 from neuroseg.inference.overlay import (
     PRED_COLOUR,
     TRUTH_COLOUR,
@@ -55,17 +56,20 @@ __all__ = [
     "TRUTH_COLOUR",
     "TRUTH_SUFFIXES",
     "Evaluation",
+    "Localisation",
     "Prediction",
     "Predictor",
     "Scan",
     "TTATransform",
     "default_gradcam_layer",
     "evaluate",
+    "feret_diameter",
     "find_truth_file",
     "grad_cam",
     "gradcam_panels",
     "heatmap_overlay",
     "is_truth_file",
+    "localise",
     "montage",
     "overlay_contours",
     "pick_cases",

@@ -13,6 +13,7 @@ from neuroseg.data.preprocessor import PreparedSlice, SlicePreprocessor, load_pr
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import ConfigError, ModelError
 from neuroseg.inference.loading import resolve_model
+from neuroseg.inference.localisation import ORIENTATIONS, Localisation, localise
 from neuroseg.inference.outputs import foreground, split_outputs
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.scans import Scan, read_scan
@@ -46,6 +47,9 @@ class Prediction:
         meta: Free-form extra fields of the input (e.g. ``"truth_file"``).
         class_names: The names of the classes of ``class_probabilities``, in order; ``None``
             when the model has none (:attr:`names` then gives ``class_0``, ``class_1``, ...).
+        orientation: How the image shows the patient: ``"radiological"`` (patient's left on
+            the image's right, as Figshare and neuroseg's NIfTI slices), ``"neurological"``
+            or ``None`` (unknown); it gives :attr:`localisation`'s ``side``.
     """
 
     source: str
@@ -63,6 +67,26 @@ class Prediction:
     group: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     class_names: tuple[str, ...] | None = None
+    orientation: str | None = None
+
+    @property
+    def localisation(self) -> Localisation | None:
+        """Where the predicted tumour is (:func:`~neuroseg.inference.localise` of :attr:`mask`).
+
+        Bounding box, centroid (in mm with :attr:`spacing`), largest diameter, components
+        and side (with :attr:`orientation`); ``None`` for a classifier. An empty mask gives
+        a :class:`~neuroseg.inference.Localisation` whose ``found`` is ``False``.
+
+        Example:
+            >>> import numpy as np
+            >>> m = np.zeros((8, 8), np.uint8); m[1:3, 1:4] = 1
+            >>> p = Prediction("x.png", np.zeros((8, 8, 1)), mask=m, spacing=(0.5, 0.5))
+            >>> p.localisation.bbox, p.localisation.centroid_mm
+            ((1, 1, 3, 4), (0.75, 1.0))
+        """
+        if self.mask is None:
+            return None
+        return localise(self.mask, spacing=self.spacing, orientation=self.orientation)
 
     @property
     def names(self) -> tuple[str, ...] | None:
@@ -126,7 +150,12 @@ class Prediction:
         model's class order; a volume's are the mean over its slices; names are
         ``class_0``, ... when the model has none); for masks ``area_px``, ``area_mm2``,
         ``volume_mm3``, and ``dice`` and ``iou`` against :attr:`truth` when the input came
-        with one; then ``true_label``, ``group`` and ``spacing_mm``.
+        with one, then the :attr:`localisation` columns
+        (:meth:`~neuroseg.inference.Localisation.as_dict`: ``tumour_found``,
+        ``bbox_top``, ``bbox_left``, ``bbox_bottom``, ``bbox_right``, ``centroid_row``,
+        ``centroid_col``, ``centroid_row_mm``, ``centroid_col_mm``, ``diameter_px``,
+        ``diameter_mm``, ``components``, ``side``; ``None`` where unknown); then
+        ``true_label``, ``group`` and ``spacing_mm``.
 
         Example:
             >>> import numpy as np
@@ -154,6 +183,9 @@ class Prediction:
         scores = self.overlap()
         if scores is not None:
             out.update({k: round(v, 6) for k, v in scores.items()})
+        loc = self.localisation
+        if loc is not None:
+            out.update(loc.as_dict())
         for key in ("true_label", "group"):
             value = getattr(self, key)
             if value is not None:
@@ -205,6 +237,10 @@ class Predictor:
             trained with.
         preprocessor: The :class:`~neuroseg.data.SlicePreprocessor` to use; ``None``:
             the one saved with the model (see above).
+        orientation: How the inputs show the patient (``"radiological"``,
+            ``"neurological"`` or ``None``: unknown, except for NIfTI volumes, which are
+            read as radiological slices), for each prediction's
+            :attr:`Prediction.localisation` side.
 
     Raises:
         ModelError: The model cannot be loaded, or its outputs are neither masks nor class
@@ -236,6 +272,7 @@ class Predictor:
         class_names: Sequence[str] | None = None,
         crop: str | None = None,
         preprocessor: SlicePreprocessor | None = None,
+        orientation: str | None = None,
     ) -> None:
         self.info = _pretrained_card(model)
         saved = preprocessor
@@ -259,6 +296,11 @@ class Predictor:
         self.min_size = int(min_size)
         self.largest_component = bool(largest_component)
         self.fill_holes = bool(fill_holes)
+        self.orientation = None if orientation in (None, "unknown") else orientation
+        if self.orientation is not None and self.orientation not in ORIENTATIONS:
+            raise ConfigError(
+                f"Unknown orientation={orientation!r}; use 'radiological', 'neurological' or None."
+            )
         shape = tuple(self.model.input_shape)
         if len(shape) != 4:
             raise ModelError(
@@ -508,6 +550,9 @@ class Predictor:
             group=scan.patient_id,
             meta=dict(scan.meta),
             class_names=self.class_names,
+            # A NIfTI volume is read reoriented to radiological slices (meta "orientation").
+            orientation=self.orientation
+            or ("radiological" if "orientation" in scan.meta else None),
         )
         if "mask" in raw:
             probs = [self.invert(p, prep) for p, prep in zip(raw["mask"], prepared)]
