@@ -35,9 +35,12 @@ from neuroseg.tables import format_table
 __all__ = ["Evaluation", "evaluate"]
 
 # The segmentation metrics evaluate() reports.
-_SEG_METRICS = ("dice", "iou", "precision", "recall", "hd95")
+_SEG_METRICS = ("dice", "iou", "precision", "recall", "hd95", "box_iou", "centroid_distance")
 
-_EMPTY_MASK_RULE = "both empty -> 1.0 (HD95 0); only one empty -> 0.0 (HD95: the image diagonal)"
+_EMPTY_MASK_RULE = (
+    "both empty -> 1.0 (HD95 and centroid distance 0); only one empty -> 0.0 (HD95 and "
+    "centroid distance: the image diagonal)"
+)
 
 
 @dataclass
@@ -204,6 +207,7 @@ def _score(
             summary["n_patients"] = seg_result.summary["n_patients"]
         summary["empty_mask_rule"] = _EMPTY_MASK_RULE
         summary["hd95_units"] = "pixels" if spacing is None else "mm"
+        summary["centroid_distance_units"] = summary["hd95_units"]
         summary["segmentation"] = seg_result.summary
     if cls:
         scores = [items.scores[i] for i in keep]
@@ -309,7 +313,11 @@ def evaluate(
     patient's slices as one volume) with the interval resampling patients. HD95 is in
     millimetres when all records share a known pixel spacing, else in pixels. Empty-mask
     rule: truth and prediction both empty score 1.0 (HD95 0); only one empty scores 0.0
-    (HD95: the image diagonal).
+    (HD95: the image diagonal). Beside them, the localisation metrics
+    :func:`~neuroseg.metrics.box_iou` (IoU of the two masks' bounding boxes) and
+    :func:`~neuroseg.metrics.centroid_distance` (in mm with a known spacing, else pixels)
+    per image, with their own empty rule (both empty: 1.0 and 0; only one: 0.0 and the
+    image diagonal); per patient the mean of its images, no pooled value.
 
     Classification is scored by :func:`~neuroseg.metrics.evaluate_classification` from the
     class probabilities: per-class precision, recall, F1, support and ROC AUC, the
@@ -317,8 +325,8 @@ def evaluate(
     ROC AUC with intervals. A multi-task model gets both.
 
     The summary keeps the headline figures at the top level (``dice``, ``iou``,
-    ``precision``, ``recall``, ``hd95``, ``pooled``, and with patients
-    ``dice_per_patient`` and ``n_patients``; ``accuracy``, ``balanced_accuracy``,
+    ``precision``, ``recall``, ``hd95``, ``box_iou``, ``centroid_distance``, ``pooled``,
+    and with patients ``dice_per_patient`` and ``n_patients``; ``accuracy``, ``balanced_accuracy``,
     ``macro_f1``, ``roc_auc_macro``, ``confusion_matrix``, ``class_names``) and the full
     results with intervals under ``segmentation`` and ``classification``.
 

@@ -1,7 +1,8 @@
 """Metrics and losses for segmentation and classification.
 
 Functional segmentation metrics (:func:`dice`, :func:`iou`, :func:`precision`,
-:func:`recall`, :func:`specificity`, :func:`hd95`, :func:`assd`) take NumPy arrays or
+:func:`recall`, :func:`specificity`, :func:`hd95`, :func:`assd`, and the localisation
+metrics :func:`box_iou` and :func:`centroid_distance`) take NumPy arrays or
 tensors, binary or multi-class, and make aggregation and empty-mask handling explicit. The
 Keras classes (:class:`Dice`, :class:`IoU`, :class:`Precision`, :class:`Recall`) stream the
 pooled value during training. Losses have a pure function and a Keras class each.
@@ -38,6 +39,7 @@ from neuroseg.metrics.evaluation import (
     evaluate_segmentation,
     jsonable,
 )
+from neuroseg.metrics.localisation import BoxIoU, CentroidDistance, box_iou, centroid_distance
 from neuroseg.metrics.losses import (
     DiceBCELoss,
     DiceLoss,
@@ -63,6 +65,8 @@ from neuroseg.metrics.result import MetricResult
 from neuroseg.metrics.streaming import Dice, IoU, Precision, Recall, Specificity
 
 __all__ = [
+    "BoxIoU",
+    "CentroidDistance",
     "ClassificationReport",
     "Dice",
     "DiceBCELoss",
@@ -79,6 +83,8 @@ __all__ = [
     "accuracy",
     "assd",
     "balanced_accuracy",
+    "box_iou",
+    "centroid_distance",
     "classification_report",
     "confusion_counts",
     "confusion_matrix",

@@ -39,6 +39,7 @@ from neuroseg.metrics.classification import (
     roc_auc,
 )
 from neuroseg.metrics.distance import assd, hd95
+from neuroseg.metrics.localisation import box_iou, centroid_distance
 from neuroseg.metrics.overlap import EmptyRule, confusion_counts, scores_from_counts
 from neuroseg.tables import format_table
 
@@ -46,7 +47,9 @@ __all__ = ["EvaluationResult", "evaluate_classification", "evaluate_segmentation
 
 _OVERLAP = ("dice", "iou", "precision", "recall", "specificity")
 _DISTANCE: dict[str, Any] = {"hd95": hd95, "assd": assd}
-_SEG_METRICS = (*_OVERLAP, *_DISTANCE)
+# Localisation metrics: per image; per patient the mean of its images; no pooled value.
+_LOCALISATION: dict[str, Any] = {"box_iou": box_iou, "centroid_distance": centroid_distance}
+_SEG_METRICS = (*_OVERLAP, *_DISTANCE, *_LOCALISATION)
 _LABELS = {
     "dice": "Dice",
     "iou": "IoU",
@@ -55,7 +58,20 @@ _LABELS = {
     "specificity": "specificity",
     "hd95": "HD95",
     "assd": "ASSD",
+    "box_iou": "box IoU",
+    "centroid_distance": "centroid distance",
 }
+
+
+def _split_key(key: str) -> tuple[str, str]:
+    """A table key's metric name and class (``"box_iou_2"`` -> ``("box_iou", "2")``)."""
+    for name in sorted(_SEG_METRICS, key=len, reverse=True):
+        if key == name:
+            return name, ""
+        if key.startswith(name + "_"):
+            return name, key[len(name) + 1 :]
+    name, _, cls = key.partition("_")
+    return name, cls
 
 
 def jsonable(x: Any) -> Any:
@@ -105,9 +121,9 @@ def _bootstrap_line(summary: dict[str, Any], unit_plural: str) -> str:
 
 
 def _metric_label(key: str, summary: dict[str, Any]) -> str:
-    name, _, cls = key.partition("_")
+    name, cls = _split_key(key)
     label = _LABELS.get(name, name)
-    if name in _DISTANCE:
+    if name in _DISTANCE or name == "centroid_distance":
         label += " (px)" if summary.get("spacing") is None else ""
     return f"{label} class {cls}" if cls else label
 
@@ -158,8 +174,17 @@ def _format_segmentation(summary: dict[str, Any]) -> str:
             "empty masks: a value that is undefined (0/0, or HD95 with an empty mask) is "
             "left out of the mean (counted under 'excluded')"
         )
+    if any(_split_key(k)[0] in _LOCALISATION for k in metrics):
+        lines.append(
+            "box IoU, centroid distance: per image (both empty: 1 and 0; only one empty: 0 "
+            "and the image diagonal); per patient the mean of its images; no pooled value"
+            if summary["empty_rule"] == "one"
+            else "box IoU, centroid distance: per image; per patient the mean of its images; "
+            "no pooled value"
+        )
     spacing = summary.get("spacing")
-    if spacing is not None and any(k.split("_")[0] in _DISTANCE for k in metrics):
+    distances = (*_DISTANCE, "centroid_distance")
+    if spacing is not None and any(_split_key(k)[0] in distances for k in metrics):
         lines.append(f"distances in the units of the pixel spacing {tuple(spacing)}")
     if int(summary.get("n_image_sizes", 1)) > 1 and any(k in _DISTANCE for k in metrics):
         lines.append(
@@ -457,14 +482,20 @@ def evaluate_segmentation(
     patient's slices to share one size (else NaN, counted in ``n_excluded``), and pooled
     HD95/ASSD is only computed when all images share one size (else NaN).
 
+    The localisation metrics ``box_iou`` and ``centroid_distance``
+    (:mod:`neuroseg.metrics.localisation`, with its empty-mask rule) are per image; a
+    patient's value is the mean of its images' values, and they have no pooled value (NaN).
+
     Args:
         y_true: Truth masks, as for :func:`~neuroseg.metrics.dice`, or a list of per-image
             arrays ``(H, W)`` (or ``(H, W, C)``) of any sizes.
         y_pred: Predictions of the same layout.
         groups: One patient ID per image; patients are the bootstrap unit.
         ids: One name per image for the table (default ``0..N-1``).
-        metrics: Names among dice, iou, precision, recall, specificity, hd95, assd.
-        spacing: Pixel spacing for HD95/ASSD (see :func:`~neuroseg.metrics.hd95`).
+        metrics: Names among dice, iou, precision, recall, specificity, hd95, assd,
+            box_iou and centroid_distance.
+        spacing: Pixel spacing for HD95/ASSD (see :func:`~neuroseg.metrics.hd95`) and
+            the centroid distance (its last two values, ``(row, col)``).
         threshold: Foreground threshold for probabilities (binary).
         from_logits: Predictions are logits (binary).
         empty: Empty-mask rule, ``"one"`` or ``"nan"``.
@@ -608,6 +639,8 @@ def _metric_values(
     opts: dict[str, Any],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Per-image ``(n, k)``, pooled ``(k,)`` and per-patient ``(P, k)`` values of a metric."""
+    if name in _LOCALISATION:
+        return _localisation_values(name, parts, units, n=n, k=k, opts=opts)
     if name in _OVERLAP:
         per_patient = None
         if units is not None:
@@ -642,6 +675,37 @@ def _metric_values(
             )
             per_patient[j] = np.asarray(value).reshape(k)
     return per_image, pooled, per_patient
+
+
+def _localisation_values(
+    name: str,
+    parts: list[_Part],
+    units: list[np.ndarray] | None,
+    *,
+    n: int,
+    k: int,
+    opts: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per-image, pooled (NaN: not defined) and per-patient (mean of its images) values."""
+    fn = _LOCALISATION[name]
+    kwargs = {key: v for key, v in opts.items() if name == "centroid_distance" or key != "spacing"}
+    if name == "centroid_distance" and kwargs.get("spacing") is not None:
+        kwargs["spacing"] = tuple(kwargs["spacing"])[-2:]
+    per_image = np.empty((n, k))
+    for part in parts:
+        values = fn(part.truth, part.pred, reduction="none", **kwargs)
+        per_image[part.index] = np.asarray(values).reshape(len(part.index), k)
+    per_patient = None
+    if units is not None:
+        per_patient = np.full((len(units), k), np.nan)
+        for j, rows in enumerate(units):
+            values = per_image[rows]
+            ok = ~np.isnan(values)
+            counts = ok.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(ok, values, 0.0).sum(axis=0) / counts
+            per_patient[j] = np.where(counts > 0, mean, np.nan)
+    return per_image, np.full(k, np.nan), per_patient
 
 
 def _as_labels(y: Any) -> np.ndarray:
