@@ -60,10 +60,24 @@ def test_predict_files_with_pictures(seg_model_path, figshare_root, shared_data,
     assert by_name["9.mat"]["group"] == "42" and by_name["9.mat"]["true_label"] == 3
     vol = by_name["Pre_Scan_T1.nii.gz"]
     assert "volume_mm3" in vol and (out / "masks" / "Pre_Scan_T1_mask.nii.gz").is_file()
+    # the NIfTI mask is in the source file's voxel order, under its affine: the Predictor's
+    # mask (training frame) mapped back with the scan's orientation
+    import nibabel as nib
+
+    from neuroseg.inference import Predictor, read_scan
+
+    written = nib.load(str(out / "masks" / "Pre_Scan_T1_mask.nii.gz"))
+    source = nib.load(str(nii))
+    np.testing.assert_array_equal(written.affine, source.affine)
+    scan = read_scan(nii)
+    predicted = Predictor(seg_model_path, tta=True, largest_component=True).predict(scan)[0]
+    np.testing.assert_array_equal(
+        np.asarray(written.dataobj), scan.meta["orientation"].to_source(predicted.mask)
+    )
     for sub in ("overlays", "side_by_side", "gradcam"):
         assert len(list((out / sub).glob("*.png"))) == 3
     side = cv2.imread(str(out / "side_by_side" / "9.png"))
-    assert side.shape == (256, 768, 3)
+    assert side.shape[1:] == (768, 3) and side.shape[0] > 256  # panels under a title strip
     assert (out / "montage.png").is_file()
 
 

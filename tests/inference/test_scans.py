@@ -30,6 +30,31 @@ def test_nifti_volume(shared_data):
     assert len(scan.slices) == img.shape[2] and scan.slices[0].shape == (*img.shape[:2], 1)
 
 
+def test_nifti_volume_slices_are_the_training_slices(shared_data):
+    # TCIA stores LPS; training cuts the RAS+ canonical volume (load_nifti), and so must
+    # prediction, or a model sees its training data mirrored.
+    import nibabel as nib
+
+    from neuroseg.data import load_nifti
+
+    folder = shared_data / "tcia-brain-tumor-progression"
+    path = folder / "01" / "Pre_Scan_T1.nii.gz"
+    img = nib.load(str(path))
+    assert nib.aff2axcodes(img.affine) != ("R", "A", "S")  # the reorientation matters here
+    scan = read_scan(path)
+    train = load_nifti(folder, image_glob="01/Pre_Scan_T1.nii.gz", slices="all")
+    assert len(train) == len(scan.slices)
+    for k in (0, len(train) // 2, len(train) - 1):
+        record = train[k]
+        np.testing.assert_array_equal(
+            scan.slices[record.meta["slice"]][..., 0], record.load_image()[..., 0]
+        )
+    # and a mask in that frame goes back to the file's voxel order exactly
+    raw = np.asarray(img.dataobj)
+    back = scan.meta["orientation"].to_source(scan.image)
+    np.testing.assert_array_equal(back, raw.astype(back.dtype))
+
+
 def test_figshare_mat_written_in_matlab_layout(tmp_path, figshare_root):
     image = read_image(figshare_root / "images" / "5.png")[..., 0].astype(np.int16) * 7
     mask = read_mask(figshare_root / "masks" / "5.png")

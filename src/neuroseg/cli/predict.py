@@ -514,9 +514,12 @@ def run(args: argparse.Namespace) -> int:
 
                 nib = require("nibabel", extra="nifti", purpose="writing NIfTI masks")
                 affine = scan.meta.get("affine", np.eye(4))
+                volume = pred.mask.astype(np.uint8)
+                if "orientation" in scan.meta:  # back in the file's own voxel order
+                    volume = scan.meta["orientation"].to_source(volume)
                 mpath = out / "masks" / f"{stem}_mask.nii.gz"
                 mpath.parent.mkdir(parents=True, exist_ok=True)
-                nib.save(nib.Nifti1Image(pred.mask.astype(np.uint8), affine), str(mpath))
+                nib.save(nib.Nifti1Image(volume, affine), str(mpath))
             else:
                 mpath = out / "masks" / f"{stem}.png"
                 mpath.parent.mkdir(parents=True, exist_ok=True)

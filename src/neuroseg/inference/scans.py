@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from neuroseg.data.io import read_image, read_mask
-from neuroseg.errors import MaskError, ReadError
+from neuroseg.data.orientation import VolumeOrientation
+from neuroseg.errors import DataError, MaskError, ReadError
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -36,8 +37,10 @@ class Scan:
     """An input to predict on: one 2-D image or one 3-D volume.
 
     Attributes:
-        image: ``(H, W, C)`` for a 2-D image; ``(X, Y, Z)`` for a volume (slices along the
-            last axis, in the file's own voxel order).
+        image: ``(H, W, C)`` for a 2-D image; ``(H, W, D)`` for a volume (slices along the
+            last axis; a NIfTI volume is reoriented to the training frame: RAS+ canonical,
+            axial slices in radiological convention, as :func:`neuroseg.data.load_nifti`
+            cuts them).
         is_volume: ``True`` for a 3-D volume.
         spacing: Pixel spacing ``(row, col)`` in mm, when the file records it.
         slice_thickness: Distance between slices in mm (volumes), when known.
@@ -47,7 +50,10 @@ class Scan:
         label: A class label stored with the image (Figshare's 1/2/3), else ``None``.
         patient_id: The patient, when the file records it.
         source: Where the scan came from.
-        meta: Free-form extra fields (``"truth_file"``: the mask file read as ``truth``).
+        meta: Free-form extra fields (``"truth_file"``: the mask file read as ``truth``;
+            for a NIfTI volume ``"affine"``, the file's affine, and ``"orientation"``, the
+            :class:`~neuroseg.data.orientation.VolumeOrientation` whose ``to_source`` puts a
+            predicted ``(H, W, D)`` mask back in the file's voxel order).
     """
 
     image: np.ndarray
@@ -92,13 +98,20 @@ def _read_nifti(path: Path) -> Scan:
             f"{path}: expected a 2-D or 3-D NIfTI image, got shape {data.shape}. Split 4-D "
             "series into one file per volume."
         )
+    # the training frame: RAS+ canonical, axial slices in radiological convention (as
+    # neuroseg.data.load_nifti cuts them); meta["orientation"] maps masks back to the file
+    try:
+        orientation = VolumeOrientation.from_affine(img.affine, data.shape)
+    except DataError as exc:
+        raise ReadError(f"{path}: {exc}") from exc
+    row, col, thickness = orientation.slice_spacing(tuple(zooms[:3]))
     return Scan(
-        data,
+        orientation.to_slices(data),
         is_volume=True,
-        spacing=(zooms[0], zooms[1]),
-        slice_thickness=zooms[2],
+        spacing=(row, col),
+        slice_thickness=thickness,
         source=str(path),
-        meta={"affine": np.asarray(img.affine)},
+        meta={"affine": np.asarray(img.affine), "orientation": orientation},
     )
 
 
