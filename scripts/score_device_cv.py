@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data import brain_bbox, load_figshare, load_lgg
+from neuroseg.data import SlicePreprocessor, load_figshare, load_lgg
 from neuroseg.data.classes import CLASS_NAMES
-from neuroseg.data.transforms import resize_image
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.metrics import evaluate_classification, evaluate_segmentation
 
@@ -32,12 +31,16 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def to_frame(prob: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """A crop-resolution probability map (0-255) back onto ``image``'s frame."""
-    top, left, bottom, right = brain_bbox(image)
-    out = np.zeros(image.shape[:2], np.float32)
-    p = prob.astype(np.float32)[..., None] / 255.0
-    out[top:bottom, left:right] = resize_image(p, (bottom - top, right - left))[..., 0]
-    return out
+    """A crop-resolution probability map (0-255) back onto ``image``'s frame.
+
+    Through the same SlicePreprocessor (brain crop) that packed the slices, so the box is
+    the pipeline's own.
+    """
+    pre = SlicePreprocessor(
+        channels=image.shape[-1] if image.ndim == 3 else 1, image_size=prob.shape[:2], crop="brain"
+    )
+    prepared = pre.prepare(image)
+    return pre.invert(prob.astype(np.float32) / 255.0, prepared)
 
 
 def _seg_variants(

@@ -171,11 +171,8 @@ def gradcam_shares(predictor, val, names) -> tuple[dict, list]:
         if r.source in masks:
             # the tumour mask through the same crop and resize as the image
             m = masks[r.source].load_mask().astype("float32")
-            if predictor.crop == "brain":
-                from neuroseg.data import brain_bbox
-
-                t, left, b, rr = brain_bbox(predictor._convert(r.load_image(), "x"))
-                m = m[t:b, left:rr]
+            t, left, b, rr = predictor.prepare(r.load_image()).box  # the crop it made
+            m = m[t:b, left:rr]
             import cv2
 
             m = cv2.resize(m, cam.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0
