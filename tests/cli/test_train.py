@@ -44,6 +44,21 @@ def test_a_failed_run_leaves_no_run_directory(tmp_path, capsys, command):
     assert not out.exists() and (tmp_path / "runs").is_dir()  # only what the run made
 
 
+@pytest.mark.parametrize("where", ["", "fold_2/"])
+def test_an_epoch_committed_before_its_state_json_counts_as_finished(tmp_path, capsys, where):
+    # killed between the commit (checkpoints/manifest.json) and the top-level state.json:
+    # the failed-run clean-up must keep the folder and say how to resume
+    cfg = _config(tmp_path, tmp_path / "no-such-data")
+    out = tmp_path / "run"
+    manifest = out / f"{where}checkpoints" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(json.dumps({"completed_epochs": 1, "folder": "epoch-0001"}))
+    assert main(["train", "--config", str(cfg), "--out", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "finished epochs are kept" in err and "1 epoch(s)" in err
+    assert manifest.is_file()
+
+
 def test_a_failed_run_keeps_a_folder_that_was_there(tmp_path, capsys):
     cfg = _config(tmp_path, tmp_path / "no-such-data")
     out = tmp_path / "mine"

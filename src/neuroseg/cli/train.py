@@ -102,14 +102,18 @@ def _finished_epochs(out: Path) -> dict[str, int]:
     import json
 
     found: dict[str, int] = {}
-    # neuroseg.train.fit.STATE_FILE, named here so that a failure needs no TensorFlow import
-    for state in [out / "state.json", *sorted(out.glob("fold_*/state.json"))]:
-        try:
-            done = int(json.loads(state.read_text()).get("completed_epochs", 0))
-        except (OSError, ValueError, AttributeError):
-            continue
+    # The committed set's manifest (neuroseg.train.rundir: checkpoints/manifest.json) is the
+    # commit; the top-level state.json is copied from it just after, so a stop between the
+    # two must still count the epoch. Both are named here so a failure needs no TensorFlow.
+    for run in [out, *sorted(p for p in out.glob("fold_*") if p.is_dir())]:
+        done = 0
+        for record in (run / "checkpoints" / "manifest.json", run / "state.json"):
+            try:
+                done = max(done, int(json.loads(record.read_text()).get("completed_epochs", 0)))
+            except (OSError, ValueError, TypeError, AttributeError):
+                continue
         if done > 0:
-            found[state.parent.name if state.parent != out else str(out)] = done
+            found[run.name if run != out else str(out)] = done
     return found
 
 
