@@ -452,3 +452,35 @@ def test_classifier_gradcam_panels_name_the_call(kaggle_tree, tmp_path):
         assert np.array_equal(overlay[top:], to_rgb8(image))
     montage = _rgb(out / "montage.png")
     assert montage.shape[1] == 4 * 256 + 3 * 2 and montage.shape[0] > 2 * 256
+
+
+@pytest.mark.data
+def test_figshare_localisation_columns_and_boxes(figshare_fold4, tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROSEG_PROGRESS", "0")
+    out = tmp_path / "pred"
+    args = ["predict", "--model", "resunet-figshare", str(figshare_fold4), "--out", str(out)]
+    assert main([*args, "--overlay", "--show-box", "--orientation", "radiological", "-q"]) == 0
+    preds = json.loads((out / "predictions.json").read_text())["predictions"]
+    rows = {r["relative_path"]: r for r in _csv(out / "predictions.csv")}
+    assert len(preds) == 3
+    for p in preds:
+        mask = read_mask(p["mask_file"])
+        assert mask.any()  # every held-out Figshare slice here has a predicted tumour
+        rs, cs = np.nonzero(mask)
+        box = (p["bbox_top"], p["bbox_left"], p["bbox_bottom"], p["bbox_right"])
+        assert box == (rs.min(), cs.min(), rs.max() + 1, cs.max() + 1)
+        assert (p["centroid_row"], p["centroid_col"]) == pytest.approx(
+            (rs.mean(), cs.mean()), abs=1e-3
+        )
+        assert p["side"] == ("left" if cs.mean() > 127.5 else "right")
+        assert p["components"] >= 1 and p["diameter_px"] > 0
+        row = rows[p["relative_path"]]
+        assert int(row["bbox_top"]) == p["bbox_top"] and row["side"] == p["side"]
+        assert row["centroid_row_mm"] == "" and row["diameter_mm"] == ""  # no spacing in PNGs
+        # The overlay (below its title strip) is overlay_contours with the boxes drawn.
+        image = cv2.imread(p["source"], cv2.IMREAD_GRAYSCALE)
+        truth = read_mask(p["truth_file"])
+        overlay = _rgb(p["overlay"])
+        below = overlay[overlay.shape[0] - FIGSHARE_SIZE :]
+        assert np.array_equal(below, overlay_contours(image, truth, mask, box=True, centroid=True))
+        assert (below[box[0], box[1] : box[3]] == PRED_COLOUR).all()  # the box's top edge

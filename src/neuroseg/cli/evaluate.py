@@ -23,10 +23,13 @@ Run a model over a labelled dataset and print the figures as tables.
 
 Segmentation: Dice, IoU, precision, recall and HD95, each per image (mean with a
 bootstrap 95 % confidence interval), pooled over all pixels and, when the data has patient
-IDs (e.g. lgg), per patient. Classification: per-class precision, recall, F1 and support,
-the confusion matrix, and accuracy, balanced accuracy, macro F1 and macro ROC AUC with
-intervals. --json writes the full summary (all digits); --csv one row per item (with the
-class probabilities p_<class>, and HD95 per image)."""
+IDs (e.g. lgg), per patient. Beside them the localisation metrics: box IoU (the IoU of the
+truth's and the prediction's bounding boxes) and centroid distance (mm with a known pixel
+spacing, else pixels), per image and per patient (the mean of its images). Classification:
+per-class precision, recall, F1 and support, the confusion matrix, and accuracy, balanced
+accuracy, macro F1 and macro ROC AUC with intervals. --json writes the full summary (all
+digits); --csv one row per item (with the class probabilities p_<class>, and HD95, box_iou
+and centroid_distance per image)."""
 
 _EPILOG = """\
 examples:

@@ -36,8 +36,25 @@ examples:
 Outputs keep each input's path below the folder (or the pattern's folder) it was found
 in: scans/glioma/1.jpg gives masks/glioma/1.png and the row "glioma/1.jpg" in
 predictions.csv. predictions.json holds every measurement; predictions.csv one row per
-input (label, confidence, p_<class>, area, dice against a truth mask, mask file).
+input (label, confidence, p_<class>, area, dice against a truth mask, the tumour's
+bounding box, centroid, largest diameter, components and side, mask file).
 """
+
+#: Localisation columns of predictions.csv (see neuroseg.inference.Localisation.as_dict).
+LOCALISATION_COLUMNS = (
+    "bbox_top",
+    "bbox_left",
+    "bbox_bottom",
+    "bbox_right",
+    "centroid_row",
+    "centroid_col",
+    "centroid_row_mm",
+    "centroid_col_mm",
+    "diameter_px",
+    "diameter_mm",
+    "components",
+    "side",
+)
 
 
 def register(sub: Any) -> None:
@@ -82,6 +99,19 @@ def register(sub: Any) -> None:
     p.add_argument("--tta", action="store_true", help="average over flips and 90° rotations")
     p.add_argument(
         "--overlay", action="store_true", help="write titled overlays, side-by-side, montage"
+    )
+    p.add_argument(
+        "--show-box",
+        action="store_true",
+        help="draw each mask's bounding box and centroid on the overlays (with --overlay)",
+    )
+    p.add_argument(
+        "--orientation",
+        choices=("radiological", "neurological", "unknown"),
+        default="unknown",
+        help="how the images show the patient, for the tumour's side (left/right): "
+        "radiological = patient's left on the image's right, as Figshare slices "
+        "(default: unknown; NIfTI volumes are read as radiological slices)",
     )
     p.add_argument(
         "--gradcam",
@@ -276,13 +306,17 @@ def _csv_rows(
     if names is not None:
         header += ["label", "confidence", *(f"p_{n}" for n in names)]
     if masks:
-        header += ["area_px", "area_mm2", "volume_mm3", "dice", "iou", "truth_file", "mask_file"]
+        header += ["area_px", "area_mm2", "volume_mm3", "dice", "iou", *LOCALISATION_COLUMNS]
+        header += ["truth_file", "mask_file"]
     rows = []
     for e in results:
         row: dict[str, Any] = {"file": e["source"], "relative_path": e["relative_path"]}
         row["task"] = task
         for key in ("label", "confidence", "area_px", "area_mm2", "volume_mm3", "dice", "iou"):
             row[key] = e.get(key, "")
+        for key in LOCALISATION_COLUMNS:
+            value = e.get(key)
+            row[key] = "" if value is None else value
         for n in names or ():
             row[f"p_{n}"] = e.get("class_probabilities", {}).get(n, "")
         row["truth_file"] = e.get("truth_file", "")
@@ -471,7 +505,9 @@ def run(args: argparse.Namespace) -> int:
         largest_component=args.largest_component,
         fill_holes=args.fill_holes,
         class_names=class_names,
+        orientation=getattr(args, "orientation", None),
     )
+    show_box = bool(getattr(args, "show_box", False))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     # Standard output on a terminal gets a table at the end (the bar, on standard error,
@@ -546,7 +582,7 @@ def run(args: argparse.Namespace) -> int:
                 call.append(f"truth {truth_class}: {right}")
         if args.overlay:
             lines = _titles(name, truth=truth2d, mask=mask2d, dice=dice, call=call)
-            rgb = overlay_contours(image, truth2d, mask2d)
+            rgb = overlay_contours(image, truth2d, mask2d, box=show_box, centroid=show_box)
             if titled:
                 rgb = title_strip(rgb, lines)
             entry["overlay"] = str(save_png(out / "overlays" / f"{stem}.png", rgb))

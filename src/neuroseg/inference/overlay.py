@@ -44,8 +44,32 @@ def _draw(canvas: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) ->
     cv2.drawContours(canvas, contours, -1, colour, 1)
 
 
+def _draw_box(canvas: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> None:
+    from neuroseg.inference.localisation import localise
+
+    loc = localise(np.squeeze(mask))
+    if loc.bbox is not None:
+        top, left, bottom, right = loc.bbox
+        cv2.rectangle(canvas, (left, top), (right - 1, bottom - 1), colour, 1)
+
+
+def _draw_centroid(canvas: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int]) -> None:
+    from neuroseg.inference.localisation import localise
+
+    loc = localise(np.squeeze(mask))
+    if loc.centroid is not None:
+        row, col = (round(c) for c in loc.centroid)
+        size = max(3, min(canvas.shape[:2]) // 40)
+        cv2.drawMarker(canvas, (col, row), colour, cv2.MARKER_CROSS, 2 * size + 1, 1)
+
+
 def overlay_contours(
-    image: np.ndarray, truth: np.ndarray | None = None, pred: np.ndarray | None = None
+    image: np.ndarray,
+    truth: np.ndarray | None = None,
+    pred: np.ndarray | None = None,
+    *,
+    box: bool = False,
+    centroid: bool = False,
 ) -> np.ndarray:
     """Draw the truth (green) and predicted (red) contours on an image.
 
@@ -53,6 +77,9 @@ def overlay_contours(
         image: ``(H, W)`` or ``(H, W, C)`` image, any dtype (scaled to 8 bits by its range).
         truth: ``(H, W)`` ground-truth mask, or ``None``.
         pred: ``(H, W)`` predicted mask, or ``None``.
+        box: Also draw each mask's bounding box (see :func:`~neuroseg.inference.localise`)
+            in its colour.
+        centroid: Also mark each mask's centroid with a cross in its colour.
 
     Returns:
         An ``(H, W, 3)`` RGB ``uint8`` picture.
@@ -62,12 +89,19 @@ def overlay_contours(
         >>> m = np.zeros((8, 8), np.uint8); m[2:6, 2:6] = 1
         >>> overlay_contours(np.zeros((8, 8)), truth=m).shape
         (8, 8, 3)
+        >>> boxed = overlay_contours(np.zeros((8, 8)), pred=m, box=True, centroid=True)
+        >>> tuple(int(v) for v in boxed[2, 2]), boxed.shape
+        ((255, 40, 40), (8, 8, 3))
     """
     canvas = to_rgb8(image)
-    if truth is not None:
-        _draw(canvas, truth, TRUTH_COLOUR)
-    if pred is not None:
-        _draw(canvas, pred, PRED_COLOUR)
+    for mask, colour in ((truth, TRUTH_COLOUR), (pred, PRED_COLOUR)):
+        if mask is None:
+            continue
+        _draw(canvas, mask, colour)
+        if box:
+            _draw_box(canvas, mask, colour)
+        if centroid:
+            _draw_centroid(canvas, mask, colour)
     return canvas
 
 
@@ -78,9 +112,15 @@ def save_overlay(
     pred: np.ndarray | None = None,
     *,
     scale: int = 1,
+    box: bool = False,
+    centroid: bool = False,
 ) -> Path:
-    """Write :func:`overlay_contours` as a PNG (optionally enlarged ``scale`` times)."""
-    rgb = overlay_contours(image, truth, pred)
+    """Write :func:`overlay_contours` as a PNG (optionally enlarged ``scale`` times).
+
+    ``box`` and ``centroid`` draw the masks' bounding boxes and centroids as
+    :func:`overlay_contours` does.
+    """
+    rgb = overlay_contours(image, truth, pred, box=box, centroid=centroid)
     if scale > 1:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
     p = Path(path)
