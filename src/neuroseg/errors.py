@@ -11,10 +11,14 @@ __all__ = [
     "ConfigError",
     "DataError",
     "EmptyDatasetError",
+    "FolderLayoutError",
     "MaskError",
+    "MetadataError",
     "MissingDependencyError",
     "ModelError",
+    "MultiPageError",
     "NeurosegError",
+    "PixelValueError",
     "ReadError",
     "RunDirError",
     "UnknownNameError",
@@ -43,6 +47,29 @@ class ChannelError(DataError):
 
 class EmptyDatasetError(DataError):
     """A folder or selection holds no usable item."""
+
+class PixelValueError(DataError):
+    """An image holds NaN or infinite pixel values, which no model can use."""
+
+
+class MultiPageError(DataError):
+    """A file holds several pages or frames (a multi-page TIFF) where one slice is expected."""
+
+
+class MetadataError(DataError):
+    """A row of a metadata table (``metadata.csv``) is missing, malformed or contradictory.
+
+    Also a duplicated row or an invalid fold; the message names the file and the line.
+    """
+
+
+class FolderLayoutError(DataError):
+    """A dataset folder holds something the loader would otherwise skip or merge silently.
+
+    Two class folders that are aliases of one class (``no_tumor/`` and ``notumor/``), a
+    nested sub-folder, a non-image file or a dangling link; the message names them.
+    """
+
 
 
 class UnknownNameError(NeurosegError, KeyError):

@@ -70,8 +70,13 @@ def test_native_decoding_names_a_bad_mask(tmp_path, figshare_root):
     m[0, 0] = 128
     cv2.imwrite(str(tmp_path / "masks" / "7.png"), m)
     ds = load_dataset("pairs", tmp_path)
+    # validated up front: the strict reader's MaskError, naming the file, on either path
+    for decode in ("native", "python"):
+        with pytest.raises(MaskError, match=r"7\.png.*\{128\}"):
+            ds.to_tf_dataset(decode=decode)
+    # unvalidated, the in-graph check still names the file
     with pytest.raises(tf.errors.InvalidArgumentError, match="7.png"):
-        list(ds.to_tf_dataset(decode="native"))
+        list(ds.to_tf_dataset(decode="native", validate=False))
 
 
 def test_16bit_png_takes_the_strict_path(tmp_path):

@@ -26,8 +26,10 @@ FORMAT_NAMES = (
 
 _CHECK_DESCRIPTION = """\
 Read every file of a dataset folder; print counts per class and patient, image sizes,
-mask values and every problem (unreadable or truncated files, masks of the wrong size or
-with unexpected values, missing pairs, duplicates). Exit 0 without problems, 1 with."""
+mask values and every problem (unreadable, truncated or damaged files, NaN pixels,
+multi-page TIFFs, masks of the wrong size or with unexpected values, missing pairs, bad
+metadata rows, colliding or nested folders, stray files, duplicates). Exit 0 without
+problems, 1 with problems, 2 when the check cannot run (no such folder, bad option)."""
 
 _CHECK_EPILOG = """\
 examples:
@@ -58,16 +60,34 @@ def register(sub: Any) -> None:
     c.add_argument("--format", required=True, choices=FORMAT_NAMES, help="dataset layout")
     c.add_argument("path", help="dataset folder")
     c.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
+    c.add_argument(
+        "--recursive",
+        action="store_true",
+        help="class-folders: read images in sub-folders of the class folders too (by default "
+        "a sub-folder is reported as a problem)",
+    )
     c.set_defaults(handler=run_check)
     p.set_defaults(handler=lambda args: (p.print_help(), 2)[1])
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Run ``neuroseg data check``; returns 0 (clean) or 1 (problems)."""
+    """Run ``neuroseg data check``; returns 0 (clean) or 1 (problems).
+
+    A :class:`~neuroseg.errors.NeurosegError` raised here (no such folder, a bad option)
+    means the check could not run; the command line turns it into exit code 2.
+    """
     from neuroseg.data.check import check
 
+    kwargs = {"recursive": True} if getattr(args, "recursive", False) else {}
+    if kwargs and args.format != "class-folders":
+        from neuroseg.errors import ConfigError
+
+        raise ConfigError(f"--recursive applies to --format class-folders, not {args.format}.")
     report = check(
-        args.format, args.path, progress=False if getattr(args, "quiet", False) else None
+        args.format,
+        args.path,
+        progress=False if getattr(args, "quiet", False) else None,
+        **kwargs,
     )
     d = report.to_dict()
     patients = (

@@ -10,9 +10,15 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.formats import load_dataset
+from neuroseg.data.formats import FORMATS, load_dataset
 from neuroseg.data.problems import Problem
-from neuroseg.errors import NeurosegError
+from neuroseg.errors import (
+    ConfigError,
+    MaskError,
+    MissingDependencyError,
+    NeurosegError,
+    ReadError,
+)
 from neuroseg.progress import progress as progress_bar
 
 __all__ = ["CheckReport", "check"]
@@ -81,6 +87,20 @@ def _file(x: Any) -> str:
     return str(x) if isinstance(x, (str, os.PathLike)) else ""
 
 
+def _named(exc: Exception, default: str) -> str:
+    """The path an error message starts with (``"<path>: ..."``), else ``default``."""
+    head = str(exc).split(": ", 1)[0]
+    return head if head and os.path.exists(head.split(", line")[0]) else default
+
+
+def _unexpected(path: str, exc: Exception) -> Problem:
+    return Problem(
+        path=path,
+        problem=f"{path}: cannot be read ({type(exc).__name__}: {exc}). The file is damaged "
+        "or of an unexpected kind; replace or remove it.",
+    )
+
+
 def check(
     format: str,
     path: str | os.PathLike[str],
@@ -90,11 +110,15 @@ def check(
 ) -> CheckReport:
     """Check a dataset folder: read every file and report what is there and what is wrong.
 
-    Nothing raises for a data problem: each faulty file becomes a
-    :class:`~neuroseg.data.Problem` naming it. Found: unreadable or truncated images and
-    masks, masks whose size differs from their image, mask values outside the expected set,
-    images without a mask and masks without an image, unknown class folders, empty
-    folders, and pixel-identical duplicate images.
+    Nothing raises for a data problem, and nothing crashes: each faulty file becomes a
+    :class:`~neuroseg.data.Problem` naming it, an unforeseen exception while reading a
+    file included. Found: empty, unreadable, truncated or damaged images and masks
+    (JPEGs decoded fully), multi-page or 2-channel TIFFs, NaN/inf pixels, masks whose size
+    differs from their image, mask values outside the expected set (float and 16-bit
+    masks too), images without a mask and masks without an image, malformed, duplicated
+    or contradictory ``metadata.csv`` rows, unknown or colliding class folders, sub-folders,
+    non-image files, dangling links, empty folders, NIfTI masks whose affine differs from
+    their image's, and pixel-identical duplicate images.
 
     Args:
         format: A layout name from :data:`~neuroseg.data.FORMATS`.
@@ -106,18 +130,31 @@ def check(
     Returns:
         The :class:`CheckReport`; ``report.ok`` is true when there is no problem.
 
+    Raises:
+        UnknownNameError: ``format`` is not a layout name.
+        ReadError: ``path`` does not exist (the check cannot run at all).
+        ConfigError: A loader option in ``kwargs`` is invalid.
+        MissingDependencyError: The layout needs an extra that is not installed.
+
     Example:
         >>> from neuroseg.data import check, sample_dir
         >>> report = check("figshare", sample_dir())  # doctest: +SKIP
     """
+    if format not in FORMATS:
+        load_dataset(format, path)  # raises UnknownNameError listing the formats
+    if not os.path.exists(path):
+        raise ReadError(f"{path}: no such file or folder; give the dataset's folder.")
     report = CheckReport(format=format, path=str(path))
     problems: list[Problem] = []
     try:
         ds = load_dataset(format, path, on_error=problems, **kwargs)
+    except (ConfigError, MissingDependencyError):
+        raise  # the command itself cannot run (bad option, missing extra): not a data problem
     except NeurosegError as exc:
-        if "Unknown data format" in str(exc):
-            raise
-        report.problems = [*problems, Problem(path=str(path), problem=str(exc))]
+        report.problems = [*problems, Problem(path=_named(exc, str(path)), problem=str(exc))]
+        return report
+    except Exception as exc:  # never crash on data: an unexpected error is a problem too
+        report.problems = [*problems, _unexpected(str(path), exc)]
         return report
     report.n_items = len(ds)
     ids = [None if r.meta.get("patient_id_assumed") else r.patient_id for r in ds]
@@ -142,6 +179,9 @@ def check(
         except NeurosegError as exc:
             problems.append(Problem(path=_file(r.image) or name, problem=str(exc)))
             continue
+        except Exception as exc:  # a reader's bug or an unforeseen damage: reported
+            problems.append(_unexpected(_file(r.image) or name, exc))
+            continue
         sizes[f"{image.shape[0]}x{image.shape[1]}"] += 1
         chans[str(image.shape[-1])] += 1
         dtypes[str(image.dtype)] += 1
@@ -152,8 +192,16 @@ def check(
             continue
         try:
             mask = r.load_mask()
+            if mask is not None and tuple(mask.shape[:2]) != tuple(image.shape[:2]):
+                raise MaskError(
+                    f"{_file(r.mask) or name}: mask is {mask.shape[0]}x{mask.shape[1]} but "
+                    f"its image is {image.shape[0]}x{image.shape[1]}."
+                )
         except NeurosegError as exc:
             problems.append(Problem(path=_file(r.mask) or name, problem=str(exc)))
+            continue
+        except Exception as exc:
+            problems.append(_unexpected(_file(r.mask) or name, exc))
             continue
         assert mask is not None
         n_masks += 1

@@ -18,11 +18,20 @@ import csv
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from neuroseg.data.classes import CLASS_NAMES, canonical_class_name
 from neuroseg.data.problems import OnError, _report, _validate
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import DataError, EmptyDatasetError, MaskError, ReadError
+from neuroseg.errors import (
+    DataError,
+    EmptyDatasetError,
+    FolderLayoutError,
+    MaskError,
+    MetadataError,
+    ReadError,
+    UnknownNameError,
+)
 
 __all__ = ["FIGSHARE_LABELS", "load_figshare"]
 
@@ -30,6 +39,59 @@ __all__ = ["FIGSHARE_LABELS", "load_figshare"]
 FIGSHARE_LABELS: dict[int, str] = {1: "meningioma", 2: "glioma", 3: "pituitary"}
 
 _REQUIRED = ("index", "label", "cv_fold")
+_COLUMNS = ("index", "label", "label_name", "cv_fold")
+
+
+def _parse_row(
+    row: dict[str | Any, Any], meta: Path, line: int, seen: dict[int, int]
+) -> tuple[int, int, int]:
+    """Check one ``metadata.csv`` row: ``(index, label, fold)``; raise a MetadataError."""
+    where = f"{meta}, line {line}"
+    if None in row or any(row.get(c) is None for c in _REQUIRED):
+        raise MetadataError(
+            f"{where}: {'too many' if None in row else 'too few'} fields for the header "
+            f"{','.join(k for k in row if k is not None)}. Fix the row."
+        )
+    values = {}
+    for column in _REQUIRED:
+        text = str(row[column]).strip()
+        if not text:
+            raise MetadataError(f"{where}: empty {column!r}. Fill it in or remove the row.")
+        try:
+            values[column] = int(text)
+        except ValueError:
+            raise MetadataError(
+                f"{where}: {column} {text!r} is not an integer. Fix the row."
+            ) from None
+    index, label, fold = values["index"], values["label"], values["cv_fold"]
+    if index < 0:
+        raise MetadataError(f"{where}: index {index} is negative; it names images/<index>.png.")
+    if label not in FIGSHARE_LABELS:
+        raise MetadataError(
+            f"{where}: label {label} is not one of {sorted(FIGSHARE_LABELS)} "
+            "(1 meningioma, 2 glioma, 3 pituitary)."
+        )
+    if fold < 1:
+        raise MetadataError(
+            f"{where}: cv_fold {fold} is not a fold; folds are numbered from 1 (Cheng's are 1-5)."
+        )
+    name = str(row.get("label_name") or "").strip()
+    if name:
+        try:
+            given = canonical_class_name(name)
+        except UnknownNameError:
+            given = name
+        if given != FIGSHARE_LABELS[label]:
+            raise MetadataError(
+                f"{where}: label {label} is {FIGSHARE_LABELS[label]} but label_name says "
+                f"{name!r}. Fix one of them."
+            )
+    if index in seen:
+        raise MetadataError(
+            f"{where}: index {index} is listed again (first on line {seen[index]}); one "
+            "slice must have one row (one label, one fold). Remove the duplicate."
+        )
+    return index, label, fold
 
 
 def load_figshare(
@@ -51,7 +113,11 @@ def load_figshare(
 
     Raises:
         ReadError: ``metadata.csv`` or a listed image or mask is missing.
-        DataError: A malformed metadata row.
+        MetadataError: A malformed ``metadata.csv`` row: too few or too many fields, an
+            empty or non-integer field, an unknown label, a ``label_name`` that
+            contradicts the label, a fold below 1, or an index listed twice (with
+            ``on_error`` other than ``"raise"``, the row is reported and skipped; the
+            first row of a duplicated index is kept).
         EmptyDatasetError: No row is left.
 
     Example:
@@ -65,53 +131,79 @@ def load_figshare(
         raise ReadError(f"{meta}: not found. Expected the Figshare PNG layout (see the docs).")
     keep = None if folds is None else {int(f) for f in folds}
     records = []
-    with meta.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError(f"{meta}: missing column(s) {missing}; expected {list(_REQUIRED)}.")
-        for line, row in enumerate(reader, start=2):
-            try:
-                index, label, fold = int(row["index"]), int(row["label"]), int(row["cv_fold"])
-            except ValueError as exc:
-                raise DataError(f"{meta}, line {line}: not an integer ({exc}).") from exc
-            if label not in FIGSHARE_LABELS:
-                raise DataError(
-                    f"{meta}, line {line}: label {label} is not one of {sorted(FIGSHARE_LABELS)}."
+    try:
+        text = meta.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReadError(f"{meta}: cannot read it as UTF-8 text ({exc}).") from exc
+    reader = csv.DictReader(text.splitlines())
+    missing = [c for c in _REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise MetadataError(
+            f"{meta}: missing column(s) {missing}; expected the header "
+            f"{','.join(_COLUMNS)} (label_name optional)."
+        )
+    seen: dict[int, int] = {}
+    for line, row in enumerate(reader, start=2):
+        try:
+            index, label, fold = _parse_row(row, meta, line, seen)
+        except MetadataError as exc:
+            _report(on_error, exc, f"{meta}:{line}")
+            continue
+        seen[index] = line
+        if keep is not None and fold not in keep:
+            continue
+        image = root / "images" / f"{index}.png"
+        mask = root / "masks" / f"{index}.png"
+        absent = [p for p in (image, mask) if not p.is_file()]
+        for p in absent:
+            if p == mask and image.is_file():
+                err: DataError = MaskError(
+                    f"{image}: image without a mask ({mask} is missing; listed in "
+                    f"{meta.name}, line {line})."
                 )
-            if keep is not None and fold not in keep:
-                continue
-            image = root / "images" / f"{index}.png"
-            mask = root / "masks" / f"{index}.png"
-            absent = [p for p in (image, mask) if not p.is_file()]
-            for p in absent:
-                if p == mask and image.is_file():
-                    err: DataError = MaskError(
-                        f"{image}: image without a mask ({mask} is missing; listed in "
-                        f"{meta.name}, line {line})."
-                    )
-                    _report(on_error, err, str(image))
-                else:
-                    err = ReadError(f"{p}: listed in {meta.name} (line {line}) but missing.")
-                    _report(on_error, err, str(p))
-            if absent:
-                continue
-            name = canonical_class_name(FIGSHARE_LABELS[label])
-            records.append(
-                Record(
-                    image=str(image),
-                    mask=str(mask),
-                    label=CLASS_NAMES.index(name),
-                    fold=fold,
-                    source=str(image),
-                    meta={"index": index},
-                )
+                _report(on_error, err, str(image))
+            else:
+                what = "a dangling link" if p.is_symlink() else "missing"
+                err = ReadError(f"{p}: listed in {meta.name} (line {line}) but {what}.")
+                _report(on_error, err, str(p))
+        if absent:
+            continue
+        name = canonical_class_name(FIGSHARE_LABELS[label])
+        records.append(
+            Record(
+                image=str(image),
+                mask=str(mask),
+                label=CLASS_NAMES.index(name),
+                fold=fold,
+                source=str(image),
+                meta={"index": index},
             )
-    listed = {Path(str(r.image)).name for r in records}
-    if keep is None and (root / "images").is_dir():
+        )
+    if keep is None:
         for d in ("images", "masks"):
-            for p in sorted((root / d).glob("*.png")):
-                if p.name not in listed and p.stem.isdigit() and not _listed(meta, p.stem):
+            folder = root / d
+            for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+                if p.name.startswith("."):
+                    continue
+                if p.is_dir():
+                    _report(
+                        on_error,
+                        FolderLayoutError(
+                            f"{p}: a sub-folder inside {d}/; the Figshare layout has none. "
+                            "Move or remove it."
+                        ),
+                        str(p),
+                    )
+                elif p.suffix.lower() != ".png" or not p.stem.isdigit():
+                    _report(
+                        on_error,
+                        FolderLayoutError(
+                            f"{p}: not a Figshare slice (expected {d}/<index>.png). Remove "
+                            "or rename it."
+                        ),
+                        str(p),
+                    )
+                elif int(p.stem) not in seen:
                     _report(
                         on_error,
                         ReadError(f"{p}: not listed in {meta.name}; add a row or remove it."),
@@ -120,9 +212,3 @@ def load_figshare(
     if not records:
         raise EmptyDatasetError(f"{meta}: no slice selected (folds={sorted(keep or [])}).")
     return SliceDataset(records, name="figshare")
-
-
-def _listed(meta: Path, stem: str) -> bool:
-    """True when ``metadata.csv`` has a row for ``stem`` (a row whose files were reported)."""
-    with meta.open(newline="") as fh:
-        return any(row.get("index") == stem for row in csv.DictReader(fh))

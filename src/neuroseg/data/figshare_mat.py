@@ -21,7 +21,7 @@ import numpy as np
 from neuroseg.data.classes import CLASS_NAMES
 from neuroseg.data.problems import OnError, _report, _validate
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import DataError, EmptyDatasetError, MaskError, ReadError
+from neuroseg.errors import DataError, EmptyDatasetError, MaskError, PixelValueError, ReadError
 
 __all__ = ["MatSlice", "load_figshare_mat", "read_mat_slice"]
 
@@ -50,6 +50,20 @@ def _char(dataset: Any) -> str:
     """Decode a MATLAB char array (uint16 code units, any orientation) to a string."""
     codes = np.asarray(dataset[()]).ravel()
     return "".join(chr(int(c)) for c in codes if int(c) != 0).strip()
+
+
+def _label(p: Path, dataset: Any) -> int:
+    """``cjdata.label`` as an int; an empty, multi-valued or fractional label raises."""
+    values = np.asarray(dataset[()]).ravel()
+    if values.size != 1:
+        raise ReadError(
+            f"{p}: cjdata.label holds {values.size} values; expected one (1 meningioma, "
+            "2 glioma, 3 pituitary). The file is damaged; re-download it."
+        )
+    value = values[0]
+    if values.dtype.kind not in "iuf" or not np.isfinite(value) or value != int(value):
+        raise ReadError(f"{p}: cjdata.label is {value!r}; expected an integer 1, 2 or 3.")
+    return int(value)
 
 
 def read_mat_slice(path: str | os.PathLike[str], *, require_annotations: bool = True) -> MatSlice:
@@ -91,15 +105,17 @@ def read_mat_slice(path: str | os.PathLike[str], *, require_annotations: bool = 
             # MATLAB writes column-major arrays, so h5py sees the transpose.
             image = np.asarray(cj["image"][()]).T
             mask = np.asarray(cj["tumorMask"][()]).T if "tumorMask" in cj else None
-            label = int(np.asarray(cj["label"][()]).ravel()[0]) if "label" in cj else None
+            label = _label(p, cj["label"]) if "label" in cj else None
             pid = _char(cj["PID"]) if "PID" in cj else None
-    except OSError as exc:
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReadError(
             f"{p}: cannot read it as a MATLAB v7.3 (HDF5) file ({exc}). Older MAT versions "
             "are not supported; re-save it with save(..., '-v7.3')."
         ) from exc
-    if image.ndim != 2:
+    if image.ndim != 2 or image.size == 0:
         raise ReadError(f"{p}: cjdata.image has shape {image.shape}; expected a 2-D slice.")
+    if image.dtype.kind not in "iuf":
+        raise ReadError(f"{p}: cjdata.image has dtype {image.dtype}; expected numbers.")
     if mask is not None and mask.shape != image.shape:
         raise MaskError(f"{p}: cjdata.tumorMask is {mask.shape} but the image is {image.shape}.")
     if mask is not None and not np.all(np.isin(mask, (0, 1))):
@@ -108,7 +124,7 @@ def read_mat_slice(path: str | os.PathLike[str], *, require_annotations: bool = 
         raise DataError(f"{p}: cjdata.label is {label}; expected one of {sorted(_LABELS)}.")
     if image.dtype.kind == "f":
         if not np.isfinite(image).all():
-            raise DataError(f"{p}: cjdata.image holds NaN or inf.")
+            raise PixelValueError(f"{p}: cjdata.image holds NaN or inf; fix or drop the file.")
         image = image.astype(np.float32)
     return MatSlice(
         image=np.ascontiguousarray(image)[..., None],
@@ -147,9 +163,9 @@ def _read_meta(p: Path) -> tuple[int, str]:
                 raise ReadError(
                     f"{p}: no cjdata.label/PID; expected a file of Cheng's Figshare release."
                 )
-            label = int(np.asarray(cj["label"][()]).ravel()[0])
+            label = _label(p, cj["label"])
             pid = _char(cj["PID"])
-    except OSError as exc:
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReadError(
             f"{p}: cannot read it as a MATLAB v7.3 (HDF5) file ({exc}). Re-save it with "
             "save(..., '-v7.3') or re-download it."

@@ -1,62 +1,175 @@
 """Reading images and masks from disk with strict checks.
 
 Every reader raises a :class:`~neuroseg.errors.DataError` subclass naming the file when
-the file is missing, truncated, corrupt, or holds unexpected values. Nothing is coerced
-silently.
+the file is missing, empty, truncated, corrupt, or holds unexpected values. Nothing is
+coerced silently:
+
+* the format is told from the file's signature (PNG, JPEG, TIFF, BMP; anything else is
+  refused), and a file whose name claims another format is refused;
+* PNGs must end in their ``IEND`` chunk and JPEGs in their end-of-image marker, and JPEGs
+  are decoded fully: a decoder warning (libjpeg's "Corrupt JPEG data", "Premature end of
+  JPEG file", ...), which a JPEG with a part cut out of its middle gives, refuses the file;
+* a TIFF must hold one page with 1, 3 or 4 samples per pixel (multi-page TIFFs and 2- or
+  5-channel images are refused, never reduced to their first page or channels);
+* float images must be finite (no NaN or inf).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import struct
+import sys
+import tempfile
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from neuroseg.errors import ChannelError, MaskError, ReadError
+from neuroseg.errors import ChannelError, MaskError, MultiPageError, PixelValueError, ReadError
 
-__all__ = ["check_mask_values", "read_image", "read_mask"]
+__all__ = ["check_mask_values", "image_format", "read_image", "read_mask"]
 
 PathLike = str | os.PathLike[str]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_END = b"IEND\xaeB`\x82"
+_SUFFIX_FORMAT = {
+    ".png": "png",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".bmp": "bmp",
+}
+#: libjpeg's warnings about damaged data (jerror.h); any of them refuses a JPEG.
+_JPEG_WARNING = re.compile(
+    r"Corrupt JPEG data|Premature end of JPEG file|Invalid SOS parameters|"
+    r"Inconsistent progression sequence|bad Huffman code|bad arithmetic code|"
+    r"Application transferred too many scanlines"
+)
+_STDERR_LOCK = threading.Lock()
 
 
-def _check_complete(path: Path) -> None:
-    """Detect truncation that OpenCV may decode silently (PNG and JPEG).
+def image_format(head: bytes) -> str | None:
+    """The image format told from a file's first bytes: ``png``, ``jpeg``, ``tiff``, ``bmp``.
 
-    The format is told from the file's signature, not its name: real datasets hold PNGs
-    named ``.jpg`` (Br35H has five), which are read as the PNGs they are.
+    Example:
+        >>> image_format(b"II*" + bytes(5)), image_format(b"GIF89a")  # GIF: not read
+        ('tiff', None)
     """
-    suffix = path.suffix.lower()
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        head = fh.read(8)
-        fh.seek(max(size - 16, 0))
-        tail = fh.read()
-    if head == _PNG_SIGNATURE:
-        if _PNG_END not in tail:
-            raise ReadError(
-                f"{path}: truncated PNG (no IEND chunk at the end). Re-download or re-export it."
-            )
-    elif head[:2] == b"\xff\xd8":
-        if b"\xff\xd9" not in tail:
-            raise ReadError(
-                f"{path}: truncated JPEG (no end-of-image marker). Re-download or re-export it."
-            )
-    elif suffix == ".png":
-        raise ReadError(f"{path}: not a PNG file (bad signature). Re-export or re-download it.")
-    elif suffix in {".jpg", ".jpeg"}:
-        raise ReadError(f"{path}: not a JPEG file (bad signature). Re-export or re-download it.")
+    if head.startswith(_PNG_SIGNATURE):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head.startswith(b"BM"):
+        return "bmp"
+    return None
+
+
+def _sniff(path: Path, data: bytes) -> str:
+    """Check the signature, the suffix and the end of the file; return the format."""
+    if not data:
+        raise ReadError(f"{path}: empty file (0 bytes). Re-download or re-export it.")
+    fmt = image_format(data[:8])
+    claimed = _SUFFIX_FORMAT.get(path.suffix.lower())
+    if fmt is None:
+        what = f"not a {claimed.upper()} file" if claimed else "not a supported image"
+        raise ReadError(
+            f"{path}: {what} (unknown signature {data[:8]!r}; neuroseg reads PNG, JPEG, TIFF "
+            "and BMP). Re-export or re-download it."
+        )
+    # real datasets hold PNGs named .jpg (Br35H has five): PNG/JPEG are read as what they are
+    if claimed is not None and claimed != fmt and {claimed, fmt} != {"png", "jpeg"}:
+        raise ReadError(
+            f"{path}: named {path.suffix} but its content is {fmt.upper()}. Rename or re-export it."
+        )
+    if fmt == "png" and _PNG_END not in data[-16:]:
+        raise ReadError(
+            f"{path}: truncated PNG (no IEND chunk at the end). Re-download or re-export it."
+        )
+    if fmt == "jpeg" and b"\xff\xd9" not in data[-16:]:
+        raise ReadError(
+            f"{path}: truncated JPEG (no end-of-image marker). Re-download or re-export it."
+        )
+    return fmt
+
+
+def _tiff_layout(path: Path, data: bytes) -> tuple[int, int]:
+    """``(pages, samples per pixel of the first page)`` from a TIFF's IFD chain."""
+    order = "<" if data[:2] == b"II" else ">"
+    big = data[2:4] in (b"+\x00", b"\x00+")
+
+    def unpack(fmt: str, at: int) -> int:
+        size = struct.calcsize(order + fmt)
+        if at < 0 or at + size > len(data):
+            raise ReadError(f"{path}: corrupt TIFF (a directory points past the end).")
+        return int(struct.unpack_from(order + fmt, data, at)[0])
+
+    offset = unpack("Q", 8) if big else unpack("I", 4)
+    pages, samples, seen = 0, 1, set()
+    while offset:
+        if offset in seen or pages > 10_000:
+            raise ReadError(f"{path}: corrupt TIFF (its directories form a loop).")
+        seen.add(offset)
+        n = unpack("Q", offset) if big else unpack("H", offset)
+        first = offset + (8 if big else 2)
+        step = 20 if big else 12
+        if pages == 0:
+            for i in range(n):
+                at = first + i * step
+                if unpack("H", at) == 277:  # SamplesPerPixel, a SHORT
+                    samples = unpack("H", at + (12 if big else 8))
+        pages += 1
+        offset = unpack("Q", first + n * step) if big else unpack("I", first + n * step)
+    return pages, samples
+
+
+def _decode_jpeg(path: Path, buffer: np.ndarray) -> np.ndarray | None:
+    """Decode a JPEG with OpenCV and refuse it when libjpeg warns about damaged data.
+
+    libjpeg prints its warnings on standard error (file descriptor 2) and decodes on,
+    so the descriptor is pointed at a temporary file for the decode (under a lock; text
+    of other threads caught meanwhile is written back).
+    """
+    with _STDERR_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):  # no stderr: decode unchecked
+            return cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            tmp.seek(0)
+            text = tmp.read().decode("utf-8", "replace")
+    warnings = [line for line in text.splitlines() if _JPEG_WARNING.search(line)]
+    others = [line for line in text.splitlines() if not _JPEG_WARNING.search(line)]
+    if others:
+        os.write(2, ("\n".join(others) + "\n").encode())
+    if warnings:
+        raise ReadError(
+            f"{path}: damaged JPEG data (the decoder warns: {warnings[0].strip()}). Part of "
+            "the file is missing or corrupt; re-download or re-export it."
+        )
+    return image
 
 
 def read_image(path: PathLike, *, channels: int | None = None) -> np.ndarray:
     """Read an image file (PNG, JPEG, TIFF, BMP) as an ``(H, W, C)`` array.
 
     Colour images are returned in RGB order (OpenCV's BGR is converted). The dtype of the
-    file is kept (``uint8`` or ``uint16``).
+    file is kept (``uint8``, ``uint16`` or ``float32``). The file is checked as described
+    in :mod:`neuroseg.data.io`: signature, completeness, full JPEG decoding without
+    warnings, one TIFF page, 1, 3 or 4 channels and finite values.
 
     Args:
         path: The image file.
@@ -68,8 +181,11 @@ def read_image(path: PathLike, *, channels: int | None = None) -> np.ndarray:
         The image, shape ``(H, W, C)``.
 
     Raises:
-        ReadError: The file is missing, truncated or cannot be decoded.
-        ChannelError: The image does not have ``channels`` channels.
+        ReadError: The file is missing, empty, truncated, damaged, not an image of a
+            supported format, or named as another format.
+        MultiPageError: A TIFF with more than one page.
+        ChannelError: A channel count other than 1, 3 or 4, or not ``channels``.
+        PixelValueError: NaN or infinite pixel values.
 
     Example:
         >>> import numpy as np, cv2, tempfile, os
@@ -80,21 +196,56 @@ def read_image(path: PathLike, *, channels: int | None = None) -> np.ndarray:
     """
     p = Path(path)
     if not p.is_file():
-        raise ReadError(f"{p}: no such file.")
-    _check_complete(p)
-    data = np.fromfile(p, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        what = "dangling link" if p.is_symlink() else "no such file"
+        raise ReadError(f"{p}: {what}.")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{p}: cannot read the file ({exc.strerror or exc}).") from exc
+    fmt = _sniff(p, raw)
+    samples = None
+    if fmt == "tiff":
+        pages, samples = _tiff_layout(p, raw)
+        if pages > 1:
+            raise MultiPageError(
+                f"{p}: a TIFF with {pages} pages; neuroseg reads one 2-D slice per file. "
+                "Save each page as its own file."
+            )
+        if samples not in (1, 3, 4):
+            raise ChannelError(
+                f"{p}: the TIFF has {samples} samples (channels) per pixel; neuroseg reads "
+                "1 (grey), 3 (RGB) or 4 (RGBA). Select the channels you need and re-save it."
+            )
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    try:
+        if fmt == "jpeg":
+            image = _decode_jpeg(p, buffer)
+        else:
+            image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+    except cv2.error as exc:
+        raise ReadError(f"{p}: cannot decode the image ({exc.msg.strip()}).") from exc
     if image is None or image.size == 0:
-        raise ReadError(f"{p}: cannot decode the image (corrupt or unsupported format).")
+        raise ReadError(f"{p}: cannot decode the image (corrupt or unsupported variant).")
     if image.ndim == 2:
         image = image[..., None]
-    elif image.shape[-1] == 3:
+    if samples is not None and image.shape[-1] != samples:
+        raise ChannelError(
+            f"{p}: the TIFF declares {samples} channel(s) but decodes to {image.shape[-1]}. "
+            "Re-save it as plain grey, RGB or RGBA."
+        )
+    if image.shape[-1] == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    elif image.shape[-1] == 4 and p.suffix.lower() in {".jpg", ".jpeg"}:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
     elif image.shape[-1] == 4:
-        # PNG with 4 channels: OpenCV returns BGRA; undo the swap of the first three.
-        image = image[..., [2, 1, 0, 3]]
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+    elif image.shape[-1] != 1:
+        raise ChannelError(
+            f"{p}: the image has {image.shape[-1]} channels; neuroseg reads 1, 3 or 4."
+        )
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        n = int((~np.isfinite(image)).sum())
+        raise PixelValueError(
+            f"{p}: {n} pixel(s) are NaN or infinite. Replace them (e.g. with 0) and re-save."
+        )
     if channels is not None and image.shape[-1] != channels:
         grey_as_rgb = (
             image.shape[-1] == 3
@@ -133,6 +284,15 @@ def check_mask_values(
         [[0, 1]]
     """
     present = np.unique(mask)
+    if present.dtype.kind == "f":
+        fractional = [float(v) for v in present if not np.isfinite(v) or v != np.round(v)]
+        if fractional:
+            shown = ", ".join(f"{v:g}" for v in fractional[:10])
+            raise MaskError(
+                f"{source}: float mask holds values {{{shown}}} that are not labels "
+                f"{sorted(values)}. A mask is never rounded or truncated; threshold it "
+                "yourself (e.g. mask > 0.5) and save it as 8-bit labels."
+            )
     unexpected = [int(v) for v in present if int(v) not in values]
     if unexpected:
         shown = ", ".join(str(v) for v in unexpected[:10])

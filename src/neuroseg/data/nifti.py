@@ -23,18 +23,35 @@ import numpy as np
 from neuroseg._optional import require
 from neuroseg.data.problems import OnError, _report, _validate
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import ConfigError, DataError, EmptyDatasetError, MaskError, ReadError
+from neuroseg.errors import (
+    ConfigError,
+    DataError,
+    EmptyDatasetError,
+    MaskError,
+    PixelValueError,
+    ReadError,
+)
 
 __all__ = ["load_nifti", "volume_to_slices"]
 
 SliceSelection = Literal["all", "tumour"] | float
 
 
-def _load_volume(path: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
+def _load_volume(path: Path) -> tuple[np.ndarray, tuple[float, float, float], np.ndarray]:
+    """The canonical (RAS+) volume, its voxel sizes and the file's own affine."""
     nib = require("nibabel", extra="nifti", purpose="reading NIfTI volumes")
     try:
-        img = nib.as_closest_canonical(nib.load(str(path)))
+        raw = nib.load(str(path))
+        affine = np.asarray(raw.affine, dtype=np.float64)
+        if not np.isfinite(affine).all():
+            raise DataError(
+                f"{path}: the NIfTI affine (voxel-to-world matrix) holds NaN or inf; fix the "
+                "header (qform/sform) before use."
+            )
+        img = nib.as_closest_canonical(raw)
         data = np.asarray(img.dataobj, dtype=np.float32)
+    except DataError:
+        raise
     except Exception as exc:  # nibabel raises many types for corrupt files
         raise ReadError(f"{path}: cannot read the NIfTI volume ({exc}). Re-download it.") from exc
     if data.ndim == 4 and data.shape[3] == 1:
@@ -43,9 +60,16 @@ def _load_volume(path: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
         raise DataError(f"{path}: expected a 3-D volume, got shape {data.shape}.")
     if not np.isfinite(data).all():
         n = int((~np.isfinite(data)).sum())
-        raise DataError(f"{path}: the volume holds {n} NaN/inf voxel(s). Fix or mask them first.")
+        raise PixelValueError(
+            f"{path}: the volume holds {n} NaN/inf voxel(s). Fix or mask them first."
+        )
     zooms = tuple(float(z) for z in img.header.get_zooms()[:3])
-    return data, (zooms[0], zooms[1], zooms[2])
+    if not all(np.isfinite(z) and z > 0 for z in zooms):
+        raise DataError(
+            f"{path}: voxel spacing {zooms} is not finite and positive; fix the header's "
+            "pixdim before use (volumes in mm would be wrong)."
+        )
+    return data, (zooms[0], zooms[1], zooms[2]), affine
 
 
 def _cut(volume: np.ndarray, axis: int, k: int) -> np.ndarray:
@@ -98,7 +122,10 @@ def load_nifti(
     Raises:
         MissingDependencyError: nibabel is not installed.
         EmptyDatasetError: No image volume found.
-        DataError: NaN/inf in a volume, a mask whose shape differs, or non-binary mask.
+        DataError: An unreadable volume (:class:`~neuroseg.errors.ReadError`), NaN/inf
+            voxels (:class:`~neuroseg.errors.PixelValueError`), NaN/inf or non-positive
+            voxel spacing or affine, or a mask whose shape, affine or values (not 0/1)
+            differ (:class:`~neuroseg.errors.MaskError`).
 
     Example:
         >>> from neuroseg.data import load_nifti
@@ -129,11 +156,17 @@ def load_nifti(
             )
             continue
         try:
-            volume, zooms = _load_volume(path)
-            mvol, _ = _load_volume(mask_path)
+            volume, zooms, affine = _load_volume(path)
+            mvol, _, maffine = _load_volume(mask_path)
             if mvol.shape != volume.shape:
                 raise MaskError(
                     f"{mask_path}: mask volume is {mvol.shape} but its image is {volume.shape}."
+                )
+            if not np.allclose(affine, maffine, rtol=1e-4, atol=1e-3):
+                raise MaskError(
+                    f"{mask_path}: the mask's affine (voxel-to-world matrix) differs from its "
+                    f"image's {path.name}, so its voxels would lie elsewhere (e.g. mirrored). "
+                    "Resample or re-save the mask in the image's space."
                 )
             if not np.isin(mvol, (0.0, 1.0)).all():
                 raise MaskError(f"{mask_path}: mask volume holds values other than 0/1.")

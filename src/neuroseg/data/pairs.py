@@ -20,14 +20,30 @@ import os
 import re
 from pathlib import Path
 
-from neuroseg.data.folders import IMAGE_SUFFIXES
+from neuroseg.data.folders import _scan
 from neuroseg.data.problems import OnError, _report, _validate
 from neuroseg.data.records import MaskEncoding, Record, SliceDataset
-from neuroseg.errors import EmptyDatasetError, MaskError
+from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
 __all__ = ["load_lgg", "load_pairs"]
 
 _LGG_SLICE = re.compile(r"^(?P<case>.+)_(?P<n>\d+)$")
+
+
+def _check_mask_name(mask_name: str) -> None:
+    """Refuse a ``mask_name`` pattern other than a format string of ``{stem}``/``{ext}``."""
+    try:
+        name = mask_name.format(stem="x", ext=".png")
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        raise ConfigError(
+            f"mask_name {mask_name!r} is not a file name pattern ({type(exc).__name__}: "
+            f"{exc}); use {{stem}} and {{ext}}, e.g. '{{stem}}_mask.png'."
+        ) from None
+    if not name or "/" in name or "\\" in name or name in (".", ".."):
+        raise ConfigError(
+            f"mask_name {mask_name!r} must give a file name inside the mask folder, e.g. "
+            "'{stem}_mask.png'."
+        )
 
 
 def _numbered(stem: str) -> tuple[str, int] | None:
@@ -43,7 +59,8 @@ def load_lgg(root: str | os.PathLike[str], *, on_error: OnError = "raise") -> Sl
             top-level files are ignored).
         on_error: ``"raise"``, ``"skip"`` or a list collecting
             :class:`~neuroseg.data.Problem` entries (a slice without a mask, a mask
-            without a slice).
+            without a slice, a non-image file, a sub-folder or a dangling link in a
+            patient folder: :class:`~neuroseg.errors.FolderLayoutError`).
 
     Returns:
         Records with ``patient_id`` = the folder name, ``meta["slice"]`` = the slice
@@ -68,7 +85,7 @@ def load_lgg(root: str | os.PathLike[str], *, on_error: OnError = "raise") -> Sl
         raise EmptyDatasetError(f"{root}: no patient folder (expected TCGA_* folders).")
     records: list[Record] = []
     for folder in patients:
-        files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+        files = _scan(folder, False, on_error)
         masks = {p.stem[: -len("_mask")]: p for p in files if p.stem.endswith("_mask")}
         images = {p.stem: p for p in files if not p.stem.endswith("_mask")}
         if not images and not masks:
@@ -132,7 +149,8 @@ def load_pairs(
             with ``{stem}`` and ``{ext}`` (e.g. ``"{stem}_mask.png"``).
         mask_encoding: How the mask files store labels (see :class:`Record`).
         on_error: ``"raise"``, ``"skip"`` or a list collecting
-            :class:`~neuroseg.data.Problem` entries.
+            :class:`~neuroseg.data.Problem` entries (missing pairs; non-image files,
+            sub-folders and dangling links: :class:`~neuroseg.errors.FolderLayoutError`).
 
     Returns:
         Records sorted by file name (numerically where names are numbers), no patient ID.
@@ -140,6 +158,7 @@ def load_pairs(
     Raises:
         EmptyDatasetError: A missing or empty image folder.
         MaskError: An image without a mask, or a mask without an image.
+        ConfigError: ``mask_name`` is not a pattern of ``{stem}`` and ``{ext}``.
 
     Example:
         >>> from neuroseg.data import load_pairs
@@ -151,7 +170,8 @@ def load_pairs(
     for d in (image_dir, mask_dir):
         if not d.is_dir():
             raise EmptyDatasetError(f"{d}: folder not found (expected {images}/ and {masks}/).")
-    files = [p for p in image_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    _check_mask_name(mask_name)
+    files = _scan(image_dir, False, on_error)
     if not files:
         raise EmptyDatasetError(f"{image_dir}: empty folder (no image).")
     files.sort(key=lambda p: (0, int(p.stem), "") if p.stem.isdigit() else (1, 0, p.name))
@@ -166,8 +186,8 @@ def load_pairs(
         records.append(
             Record(image=str(f), mask=str(m), source=str(f), mask_encoding=mask_encoding)
         )
-    for m in sorted(mask_dir.iterdir()):
-        if m.is_file() and m.suffix.lower() in IMAGE_SUFFIXES and m.name not in expected:
+    for m in _scan(mask_dir, False, on_error):
+        if m.name not in expected:
             _report(on_error, MaskError(f"{m}: mask without an image."), str(m))
     if not records:
         raise EmptyDatasetError(f"{root}: no image/mask pair found.")
