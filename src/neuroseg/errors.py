@@ -10,6 +10,7 @@ __all__ = [
     "ChannelError",
     "ConfigError",
     "DataError",
+    "DicomError",
     "EmptyDatasetError",
     "FolderLayoutError",
     "MaskError",
@@ -35,6 +36,15 @@ class DataError(NeurosegError, ValueError):
 
 class ReadError(DataError):
     """A file could not be read or decoded: missing, truncated or corrupt."""
+
+
+class DicomError(DataError):
+    """A DICOM file or series cannot be read as an image volume, or written back.
+
+    Mixed series in one folder, missing or duplicated slice positions, slices of different
+    sizes, spacing or orientation, non-image objects (SR, SEG, presentation states), no
+    pixel data or an undecodable transfer syntax; the message names the file and the fix.
+    """
 
 
 class MaskError(DataError):

@@ -50,6 +50,7 @@ from neuroseg.data.combine import (
     load_four_class,
     load_four_class_combined,
 )
+from neuroseg.data.dicom import DicomVolume, load_dicom, read_dicom_series
 from neuroseg.data.download import FIGSHARE_PARTS, ArchivePart, download_figshare, safe_extract
 from neuroseg.data.figshare import FIGSHARE_LABELS, load_figshare
 from neuroseg.data.figshare_mat import MatSlice, load_figshare_mat, read_mat_slice
@@ -141,6 +142,7 @@ __all__ = [
     "BratsRegions",
     "CheckReport",
     "Compose",
+    "DicomVolume",
     "LeakageReport",
     "MaskEncoding",
     "MatSlice",
@@ -189,6 +191,7 @@ __all__ = [
     "load_brats_slices",
     "load_class_folders",
     "load_dataset",
+    "load_dicom",
     "load_figshare",
     "load_figshare_mat",
     "load_four_class",
@@ -208,6 +211,7 @@ __all__ = [
     "perceptual_hash",
     "preprocessor_path",
     "read_brats_mask",
+    "read_dicom_series",
     "read_image",
     "read_mask",
     "read_mat_slice",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from neuroseg.data.brats import load_brats_slices
+from neuroseg.data.dicom import load_dicom
 from neuroseg.data.figshare import load_figshare
 from neuroseg.data.figshare_mat import load_figshare_mat
 from neuroseg.data.folders import load_class_folders
@@ -43,6 +44,7 @@ FORMATS: dict[str, Loader] = {
     "pairs": load_pairs,
     "brats-slices": load_brats_slices,
     "nifti": load_nifti,
+    "dicom": load_dicom,
     "four-class": _load_four_class,
 }
 

@@ -115,6 +115,29 @@ def _read_nifti(path: Path) -> Scan:
     )
 
 
+def _is_dicom(path: Path) -> bool:
+    from neuroseg.data.dicom import is_dicom_file
+
+    return not _is_nifti(path) and is_dicom_file(path)
+
+
+def _read_dicom(path: Path) -> Scan:
+    """A DICOM series folder or file, in the same slice frame as a NIfTI volume."""
+    from neuroseg.data.dicom import read_dicom_series
+
+    vol = read_dicom_series(path)
+    row, col, thickness = vol.slice_spacing()
+    return Scan(
+        vol.to_slices(),
+        is_volume=True,
+        spacing=(row, col),
+        slice_thickness=thickness,
+        patient_id=vol.patient_id,
+        source=str(path),
+        meta={"affine": vol.affine, "orientation": vol.orientation, "dicom": vol},
+    )
+
+
 def _read_mat(path: Path) -> Scan:
     from neuroseg.data.figshare_mat import read_mat_slice
 
@@ -189,7 +212,10 @@ def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
     Supported: PNG/JPEG/TIFF/BMP (via :func:`neuroseg.data.read_image`), NIfTI
     ``.nii``/``.nii.gz`` (3-D volumes; needs the ``nifti`` extra) and the original Figshare
     MATLAB v7.3 ``.mat`` files (struct ``cjdata`` with ``image``, ``tumorMask``,
-    ``label`` and ``PID``; arrays are transposed back from MATLAB's column-major layout).
+    ``label`` and ``PID``; arrays are transposed back from MATLAB's column-major layout),
+    and DICOM: a series folder or a ``.dcm`` file (needs the ``dicom`` extra; read with
+    :func:`neuroseg.data.dicom.read_dicom_series` into the same slice frame as NIfTI;
+    ``meta["dicom"]`` holds the :class:`~neuroseg.data.dicom.DicomVolume`).
 
     A 2-D image with a truth mask beside it (``X_mask.tif`` for ``X.tif``, as in the LGG
     ``kaggle_3m`` layout, or ``X_mask.png`` / ``X_seg.png``; see :func:`find_truth_file`)
@@ -214,6 +240,8 @@ def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
         (256, 256, 1)
     """
     p = Path(path)
+    if p.is_dir() or (p.is_file() and _is_dicom(p)):
+        return _read_dicom(p)
     if not p.is_file():
         raise ReadError(f"{p}: no such file.")
     suffix = p.suffix.lower()
