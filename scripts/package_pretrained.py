@@ -3,7 +3,8 @@
 Copies the run's ``best.keras`` weights into a fresh, uncompiled instance of the
 architecture (no optimiser state), saves it as ``src/neuroseg/models/weights/NAME.keras``,
 evaluates it on the validation data (per image with bootstrap intervals, pooled, HD95), and
-writes the model card ``NAME.json`` with the file's SHA-256.
+writes the model card ``NAME.json`` with the file's SHA-256 and the run's preprocessing
+contract (``RUN/preprocessor.json``) as its machine-readable ``preprocessor`` field.
 
     python scripts/package_pretrained.py --run runs/resunet-figshare --name resunet-figshare \
         --card-template examples/configs/cards/resunet-figshare.json \
@@ -61,7 +62,9 @@ def main() -> None:
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
 
-    from neuroseg.data import load_dataset, parse_data_spec
+    import keras
+
+    from neuroseg.data import SlicePreprocessor, load_dataset, load_preprocessor, parse_data_spec
     from neuroseg.inference import Predictor
     from neuroseg.metrics import accuracy, evaluate_classification, evaluate_segmentation
     from neuroseg.models import create_model, load_model
@@ -77,10 +80,24 @@ def main() -> None:
     data = load_dataset(*parse_data_spec(args.data), **dict(args.option))
     if args.groups:
         data = data.filter(lambda r: r.group in set(args.groups))
+    # the preprocessing contract the run trained with (RUN/preprocessor.json); a run from
+    # before it existed gets one from the card template's input shape and crop
+    preprocessor = load_preprocessor(args.run / "best.keras")
+    if preprocessor is None:
+        h, w, c = card["input_shape"]
+        preprocessor = SlicePreprocessor(channels=c, image_size=(h, w), crop=card.get("crop"))
+    names = card.pop("channel_names", None)  # what the channels hold, e.g. MRI sequences
+    if names is not None:
+        preprocessor = SlicePreprocessor.from_config(
+            {**preprocessor.get_config(), "channel_names": names}
+        )
+    card.pop("preprocessing", None)  # prose is generated from the preprocessor
+    card["preprocessor"] = keras.saving.serialize_keras_object(preprocessor)
+    card["crop"] = preprocessor.crop
     predictor = Predictor(
         model,
         threshold=card.get("threshold", 0.5),
-        crop=card.get("crop") or "none",
+        preprocessor=preprocessor,
         class_names=card.get("class_names"),
     )
     start = time.perf_counter()
