@@ -128,6 +128,18 @@ def register(sub: Any) -> None:
     p.add_argument("--largest-component", action="store_true", help="keep the largest only")
     p.add_argument("--fill-holes", action="store_true", help="fill holes in the masks")
     p.add_argument("--batch-size", type=int, default=8, help="images per model call")
+    p.add_argument(
+        "--format",
+        choices=("auto", "dicom-seg"),
+        default="auto",
+        help="masks: auto (PNG for images, NIfTI for volumes) or dicom-seg (also a DICOM "
+        "Segmentation of each DICOM series input, in seg/; needs neuroseg[dicom])",
+    )
+    p.add_argument(
+        "--dicom-overlay",
+        action="store_true",
+        help="with --format dicom-seg: also a Secondary Capture overlay series, in overlay/",
+    )
     p.set_defaults(handler=run)
 
 
@@ -171,6 +183,12 @@ def _readable(name: str) -> bool:
     from neuroseg.inference.scans import IMAGE_SUFFIXES, NIFTI_SUFFIXES
 
     return _full_suffix(name) in (*IMAGE_SUFFIXES, *NIFTI_SUFFIXES, ".mat")
+
+
+def _dicom_folder(path: Path) -> bool:
+    from neuroseg.data.dicom import is_dicom_series_folder
+
+    return is_dicom_series_folder(path)
 
 
 def _walk(folder: Path, *, recursive: bool) -> Iterator[Path]:
@@ -240,7 +258,9 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
 
     for item in inputs:
         p = Path(item)
-        if p.is_dir():
+        if _dicom_folder(p):  # a DICOM series folder is one input (a volume)
+            add(p, PurePosixPath(p.name))
+        elif p.is_dir():
             if add_folder(p, p) == 0:
                 hint = (
                     " It has sub-folders: add --recursive to walk them."
@@ -561,6 +581,14 @@ def run(args: argparse.Namespace) -> int:
                 mpath.parent.mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(mpath), pred.mask * np.uint8(255))
             entry["mask_file"] = str(mpath)
+        if args.format == "dicom-seg":
+            from neuroseg.inference.dicom_seg import write_dicom_outputs
+
+            entry.update(
+                write_dicom_outputs(
+                    pred, out, stem, algorithm_name=str(args.model), overlay=args.dicom_overlay
+                )
+            )
         if "dice" in entry and pred.mask is not None and pred.truth is not None:
             # One (N, H, W) batch: a volume's slices along axis 0 (as Prediction.overlap).
             t, m = (

@@ -15,6 +15,7 @@ import neuroseg.logs
 
 neuroseg.logs.import_tensorflow()
 
+from neuroseg.inference.dicom_seg import write_dicom_outputs, write_dicom_overlay, write_dicom_seg
 from neuroseg.inference.evaluate import Evaluation, evaluate
 from neuroseg.inference.gradcam import default_gradcam_layer, grad_cam
 from neuroseg.inference.loading import resolve_model
@@ -83,5 +84,8 @@ __all__ = [
     "title_strip",
     "to_rgb8",
     "tta_transforms",
+    "write_dicom_outputs",
+    "write_dicom_overlay",
+    "write_dicom_seg",
     "write_report",
 ]
