@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from neuroseg.models import pretrained_info
+
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHTS = ROOT / "src" / "neuroseg" / "models" / "weights"
 OUT = ROOT / "docs" / "pretrained.md"
@@ -146,9 +148,10 @@ def render(card: dict) -> str:
         f"| class names | {card.get('class_names') or '—'} |",
         f"| file | `{card['file']}`, SHA-256 `{card['sha256'][:16]}…` |",
         "",
-        "**Preprocessing** (applied by `Predictor` and the command line):",
+        "**Preprocessing** (the card's machine-readable `preprocessor`, applied by `Predictor`,",
+        "export and the command line; see [the preprocessing contract](preprocessing.md)):",
         "",
-        *[f"- {k}: {v}" for k, v in card.get("preprocessing", {}).items()],
+        *[f"- {k}: {v}" for k, v in pretrained_info(card["name"]).preprocessing.items()],
         "",
         "**Training:**",
         "",

@@ -297,7 +297,7 @@ class SlicePreprocessor:
             else f"own size rounded up to a multiple of {self.size_multiple}"
         )
         crop = (
-            f"cropped to the brain's bounding box (pixels above {self.crop_threshold:g} of "
+            f"cropped to the brain's bounding box (pixels above {self.crop_threshold * 100:g} % of "
             "the slice's range) before resizing; outputs are pasted back into the box"
             if self.crop == "brain"
             else "none (whole slice)"
