@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from neuroseg.data.transforms import _size, resize_image, resize_mask
+from neuroseg.data.transforms import resize_image, resize_mask, size_pair
 from neuroseg.errors import ChannelError, ConfigError
 
 __all__ = [
@@ -48,7 +48,7 @@ def resize_pad(
         >>> img.shape, float(img[0, 0, 0]), float(img[4, 4, 0])
         ((8, 8, 1), 0.0, 1.0)
     """
-    h, w = _size(size)
+    h, w = size_pair(size)
     ih, iw = image.shape[:2]
     scale = min(h / ih, w / iw)
     nh, nw = max(1, round(ih * scale)), max(1, round(iw * scale))
@@ -178,7 +178,7 @@ def tf_resize_pad(
     image: tf.Tensor, size: int | Sequence[int], mask: tf.Tensor | None = None
 ) -> tuple[tf.Tensor, tf.Tensor | None]:
     """Tensor version of :func:`resize_pad` (``tf.image.resize_with_pad``)."""
-    h, w = _size(size)
+    h, w = size_pair(size)
     img = tf.image.resize_with_pad(
         tf.cast(image, tf.float32), h, w, method="bilinear", antialias=True
     )

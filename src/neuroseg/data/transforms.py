@@ -35,6 +35,7 @@ __all__ = [
     "normalize_minmax",
     "resize_image",
     "resize_mask",
+    "size_pair",
     "tf_normalize_minmax",
     "tf_random_flip",
     "tf_random_flip_rot90",
@@ -47,7 +48,16 @@ __all__ = [
 Sample = dict[str, Any]
 
 
-def _size(size: int | Sequence[int]) -> tuple[int, int]:
+def size_pair(size: int | Sequence[int]) -> tuple[int, int]:
+    """``(height, width)`` from an int (square) or a pair.
+
+    Raises:
+        ConfigError: Neither an int nor two numbers.
+
+    Example:
+        >>> size_pair(64), size_pair((32, 48))
+        ((64, 64), (32, 48))
+    """
     if isinstance(size, int):
         return size, size
     if len(size) != 2:
@@ -64,7 +74,7 @@ def resize_image(image: np.ndarray, size: int | Sequence[int]) -> np.ndarray:
         >>> resize_image(np.zeros((8, 8, 1), np.uint8), 4).shape
         (4, 4, 1)
     """
-    h, w = _size(size)
+    h, w = size_pair(size)
     if image.shape[:2] == (h, w):
         return image
     shrink = h < image.shape[0] or w < image.shape[1]
@@ -80,7 +90,7 @@ def resize_mask(mask: np.ndarray, size: int | Sequence[int]) -> np.ndarray:
         >>> sorted(set(resize_mask(np.eye(8, dtype=np.uint8), 5).ravel().tolist()))
         [0, 1]
     """
-    h, w = _size(size)
+    h, w = size_pair(size)
     if mask.shape[:2] == (h, w):
         return mask
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST_EXACT)
@@ -178,13 +188,13 @@ def flip(
 # ---------------------------------------------------------------- tensor level
 def tf_resize_image(image: tf.Tensor, size: int | Sequence[int]) -> tf.Tensor:
     """Resize an ``(H, W, C)`` float tensor (bilinear with antialiasing)."""
-    h, w = _size(size)
+    h, w = size_pair(size)
     return tf.image.resize(image, (h, w), method="bilinear", antialias=True)
 
 
 def tf_resize_mask(mask: tf.Tensor, size: int | Sequence[int]) -> tf.Tensor:
     """Resize an ``(H, W, 1)`` label tensor with nearest neighbour."""
-    h, w = _size(size)
+    h, w = size_pair(size)
     return tf.cast(tf.image.resize(mask, (h, w), method="nearest"), mask.dtype)
 
 
@@ -322,7 +332,7 @@ class Resize:
     """
 
     def __init__(self, size: int | Sequence[int]) -> None:
-        self.size = _size(size)
+        self.size = size_pair(size)
 
     def __call__(self, sample: Sample, seed: tf.Tensor | None = None) -> Sample:
         out = dict(sample)
