@@ -82,6 +82,38 @@ class CheckReport:
             "problems": [p.to_dict() for p in self.problems],
         }
 
+    def to_pandas(self) -> Any:
+        """One row per problem file as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Columns: ``kind`` (``"problem"`` for each of :attr:`problems`, ``"duplicate"`` for
+        each file of a :attr:`duplicates` group after its first), ``path`` and ``problem``
+        (what is wrong and how to fix it; a duplicate names the file it copies). A clean
+        dataset gives an empty frame with these columns.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+
+        Example:
+            >>> r = CheckReport("figshare", "data/", duplicates=[["a.png", "b.png"]])
+            >>> df = r.to_pandas()
+            >>> tuple(df.columns), tuple(df["path"])
+            (('kind', 'path', 'problem'), ('b.png',))
+        """
+        from neuroseg._optional import require
+
+        pd = require("pandas", extra="pandas", purpose="CheckReport.to_pandas")
+        rows = [{"kind": "problem", "path": p.path, "problem": p.problem} for p in self.problems]
+        for group in self.duplicates:
+            rows += [
+                {
+                    "kind": "duplicate",
+                    "path": path,
+                    "problem": f"{path}: pixel-identical to {group[0]}; keep one of them.",
+                }
+                for path in group[1:]
+            ]
+        return pd.DataFrame(rows, columns=["kind", "path", "problem"])
+
 
 def _file(x: Any) -> str:
     return str(x) if isinstance(x, (str, os.PathLike)) else ""

@@ -37,7 +37,7 @@ from neuroseg.inference.pictures import (
 )
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.predict import predict_masks
-from neuroseg.inference.predictor import Prediction, Predictor
+from neuroseg.inference.predictor import Prediction, Predictor, predictions_to_pandas
 from neuroseg.inference.report import pick_cases, write_report
 from neuroseg.inference.scans import (
     IMAGE_SUFFIXES,
@@ -76,6 +76,7 @@ __all__ = [
     "pick_cases",
     "postprocess_mask",
     "predict_masks",
+    "predictions_to_pandas",
     "read_scan",
     "resolve_model",
     "save_overlay",

@@ -19,7 +19,7 @@ from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.scans import Scan, read_scan
 from neuroseg.inference.tta import _apply_tta, tta_transforms
 
-__all__ = ["Prediction", "Predictor"]
+__all__ = ["Prediction", "Predictor", "predictions_to_pandas"]
 
 _TASKS = ("segmentation", "classification", "multitask")
 
@@ -193,6 +193,44 @@ class Prediction:
         if self.spacing is not None:
             out["spacing_mm"] = list(self.spacing)
         return out
+
+
+def predictions_to_pandas(predictions: Iterable[Prediction]) -> Any:
+    """One row per prediction as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+    The columns are the keys of :meth:`Prediction.summary`, with the class probabilities
+    spread into ``p_<class>`` columns and ``spacing_mm`` into ``spacing_row_mm`` and
+    ``spacing_col_mm``: ``source``; ``label``, ``label_index``, ``confidence``,
+    ``p_<class>`` (classifiers); ``area_px``, ``area_mm2``, ``volume_mm3``, ``dice``,
+    ``iou`` and the localisation columns ``tumour_found``, ``bbox_top``, ``bbox_left``,
+    ``bbox_bottom``, ``bbox_right``, ``centroid_row``, ``centroid_col``,
+    ``centroid_row_mm``, ``centroid_col_mm``, ``diameter_px``, ``diameter_mm``,
+    ``components``, ``side`` (masks); ``true_label``, ``group``. A column that applies to
+    none of the predictions is absent; a missing value is ``None``/NaN.
+
+    Raises:
+        MissingDependencyError: pandas is not installed.
+
+    Example:
+        >>> import numpy as np
+        >>> m = np.zeros((8, 8), np.uint8); m[2:4, 2:4] = 1
+        >>> df = predictions_to_pandas([Prediction("a.png", np.zeros((8, 8, 1)), mask=m)])
+        >>> int(df.loc[0, "bbox_bottom"]), df.loc[0, "side"]
+        (4, 'unknown')
+    """
+    from neuroseg._optional import require
+
+    pd = require("pandas", extra="pandas", purpose="predictions_to_pandas")
+    rows = []
+    for p in predictions:
+        row = p.summary()
+        for name, value in row.pop("class_probabilities", {}).items():
+            row[f"p_{name}"] = value
+        spacing = row.pop("spacing_mm", None)
+        if spacing is not None:
+            row["spacing_row_mm"], row["spacing_col_mm"] = spacing[0], spacing[1]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _pretrained_card(model: Any) -> Any:

@@ -248,6 +248,8 @@ class EvaluationResult:
             JSON).
         report: The full :class:`~neuroseg.metrics.ClassificationReport` (classification
             only).
+        patients: Column name -> one value per patient (segmentation with ``groups=``:
+            ``group`` and each metric's per-patient value), else ``None``.
 
     Example:
         >>> import numpy as np
@@ -263,6 +265,45 @@ class EvaluationResult:
     table: dict[str, list[Any]]
     summary: dict[str, Any]
     report: ClassificationReport | None = None
+    patients: dict[str, list[Any]] | None = None
+
+    def to_pandas(self, level: str = "image") -> Any:
+        """The per-item (or per-patient) table as a ``pandas.DataFrame``.
+
+        Needs the ``pandas`` extra. ``level="image"``: one row per image or case, the
+        columns of :attr:`table` (segmentation: ``id``, ``group`` with groups,
+        ``truth_pixels``, ``pred_pixels`` and one column per metric, e.g. ``dice``,
+        ``box_iou``, ``centroid_distance``, or ``<metric>_<class>``; classification:
+        ``id``, ``group``, ``true``, ``pred``, ``correct``, ``confidence``,
+        ``p_<class>``). ``level="patient"``: one row per patient, ``group`` and each
+        metric's per-patient value (segmentation evaluated with ``groups=``). NaN stays
+        NaN.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+            ConfigError: An unknown level, or ``"patient"`` without per-patient values.
+
+        Example:
+            >>> import numpy as np
+            >>> t = np.zeros((2, 4, 4)); t[0, :2] = 1
+            >>> r = evaluate_segmentation(t, t, groups=["a", "b"], metrics=["dice"],
+            ...                           n_bootstrap=5)
+            >>> r.to_pandas().shape, tuple(r.to_pandas("patient").columns)
+            ((2, 5), ('group', 'dice'))
+        """
+        from neuroseg._optional import require
+
+        pd = require("pandas", extra="pandas", purpose="EvaluationResult.to_pandas")
+        if level == "image":
+            return pd.DataFrame(self.table)
+        if level == "patient":
+            if self.patients is None:
+                raise ConfigError(
+                    "no per-patient values: evaluate a segmentation with groups= (one "
+                    "patient ID per image) for to_pandas('patient'), or use level='image'."
+                )
+            return pd.DataFrame(self.patients)
+        raise ConfigError(f"Unknown level {level!r}; use 'image' or 'patient'.")
 
     @property
     def task(self) -> str:
@@ -582,6 +623,9 @@ def evaluate_segmentation(
         local[part.index] = np.arange(len(part.index))
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
+    patient_table: dict[str, list[Any]] | None = None
+    if groups is not None:
+        patient_table = {"group": group_index(groups)[0]}
     for name in metrics:
         per_image, pooled, per_patient = _metric_values(
             name,
@@ -605,6 +649,8 @@ def evaluate_segmentation(
                 "pooled": float(pooled[j]),
             }
             if per_patient is not None:
+                if patient_table is not None:
+                    patient_table[key] = [float(v) for v in per_patient[:, j]]
                 block["per_patient"] = _summary_block(
                     per_patient[:, j], None, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
                 )
@@ -623,7 +669,7 @@ def evaluate_segmentation(
         },
         "metrics": out,
     }
-    return EvaluationResult(table=table, summary=summary)
+    return EvaluationResult(table=table, summary=summary, patients=patient_table)
 
 
 def _metric_values(

@@ -57,6 +57,36 @@ class CVResult:
         rows += [[stat, *(self.summary[n][stat] for n in names)] for stat in ("mean", "std")]
         return format_table(rows, header=["fold", *names])
 
+    def to_pandas(self) -> Any:
+        """One row per fold as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Columns: ``fold``, ``n_train``, ``n_val``, ``val_groups`` (the held-out patients or
+        publisher folds, joined with ``", "``), then one column per metric (e.g. ``dice``,
+        ``iou``, ``hd95``, ``box_iou``, ``accuracy``), as :attr:`folds` holds them. The
+        mean and standard deviation are ``df.mean()`` / :attr:`summary`.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+
+        Example:
+            >>> r = CVResult(folds=[{"fold": 1, "val_groups": ["a", "b"], "dice": 0.8},
+            ...                     {"fold": 2, "val_groups": ["c"], "dice": 0.6}])
+            >>> df = r.to_pandas()
+            >>> tuple(df["val_groups"]), round(float(df["dice"].mean()), 4)
+            (('a, b', 'c'), 0.7)
+        """
+        from neuroseg._optional import require
+
+        pd = require("pandas", extra="pandas", purpose="CVResult.to_pandas")
+        rows = [
+            {
+                k: ", ".join(str(g) for g in v) if isinstance(v, (list, tuple)) else v
+                for k, v in fold.items()
+            }
+            for fold in self.folds
+        ]
+        return pd.DataFrame(rows)
+
 
 def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> dict[str, float]:
     """Evaluate a model on held-out records as ``neuroseg evaluate`` does.

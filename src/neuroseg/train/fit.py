@@ -60,6 +60,31 @@ class FitResult:
     stopped_early: bool = False
     run_dir: Path | None = None
 
+    def to_pandas(self) -> Any:
+        """The history as a ``pandas.DataFrame``, one row per epoch (``pandas`` extra).
+
+        Columns: ``epoch`` (0-based, as :attr:`best_epoch`), then one per metric of
+        :attr:`history` (e.g. ``loss``, ``dice``, ``val_loss``, ``val_dice``), as the
+        run's ``history.csv`` holds them.
+
+        Raises:
+            MissingDependencyError: pandas is not installed.
+
+        Example:
+            >>> r = FitResult(history={"loss": [0.9, 0.5], "val_dice": [0.4, 0.7]})
+            >>> df = r.to_pandas()
+            >>> tuple(df.columns), float(df["val_dice"].iloc[-1])
+            (('epoch', 'loss', 'val_dice'), 0.7)
+        """
+        from neuroseg._optional import require
+
+        pd = require("pandas", extra="pandas", purpose="FitResult.to_pandas")
+        n = max((len(v) for v in self.history.values()), default=0)
+        columns: dict[str, list[Any]] = {"epoch": list(range(n))}
+        for key, values in self.history.items():
+            columns[key] = [*values, *[float("nan")] * (n - len(values))]
+        return pd.DataFrame(columns)
+
 
 def make_loss(name: str) -> keras.losses.Loss:
     """Return the loss called ``name``: ``dice_bce``, ``dice``, ``bce`` or ``crossentropy``."""
