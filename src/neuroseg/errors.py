@@ -23,6 +23,7 @@ __all__ = [
     "ReadError",
     "RunDirError",
     "UnknownNameError",
+    "UnverifiedDownloadWarning",
 ]
 
 
@@ -58,6 +59,7 @@ class ChannelError(DataError):
 class EmptyDatasetError(DataError):
     """A folder or selection holds no usable item."""
 
+
 class PixelValueError(DataError):
     """An image holds NaN or infinite pixel values, which no model can use."""
 
@@ -79,7 +81,6 @@ class FolderLayoutError(DataError):
     Two class folders that are aliases of one class (``no_tumor/`` and ``notumor/``), a
     nested sub-folder, a non-image file or a dangling link; the message names them.
     """
-
 
 
 class UnknownNameError(NeurosegError, KeyError):
@@ -107,4 +108,12 @@ class RunDirError(NeurosegError):
     A checkpoint file is missing, corrupt or inconsistent with the others, or the run has
     finished more epochs than the config asks for; the message names the file and says
     how to go on.
+    """
+
+
+class UnverifiedDownloadWarning(UserWarning):
+    """A download was accepted without a checksum, so its integrity was not verified.
+
+    The message names the file and its SHA-256 (also written to ``SHA256SUMS``): compare
+    it with a trusted source and pin it (``ArchivePart(sha256=...)``) to silence this.
     """

@@ -9,6 +9,9 @@ After the modules register, :func:`build_parser` gives every parser
 options ``-q/--quiet`` (``args.quiet``: no progress bars) and ``-v/--verbose``
 (``args.verbose``: TensorFlow's logs, by setting ``NEUROSEG_LOG_LEVEL=info`` before the
 handler runs; see :mod:`neuroseg.logs`).
+
+:func:`main` turns every :class:`~neuroseg.errors.NeurosegError` into one line,
+``neuroseg: error: ...``, and exit code 2; the global ``--debug`` flag shows the traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import pkgutil
 import sys
 import textwrap
+import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -160,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"neuroseg {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="on an error, show the full traceback instead of the one-line message",
+    )
     parser.set_defaults(quiet=False, verbose=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
@@ -175,13 +184,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (continuation lines joined with ``; ``)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return "; ".join(lines) if lines else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 success, 1 findings, 2 errors)."""
+    """Run the command line; returns the exit code (0 success, 1 findings, 2 errors).
+
+    Every :class:`~neuroseg.errors.NeurosegError` (and an operating-system error such as a
+    full disk or a folder without write permission) is printed as one line,
+    ``neuroseg: error: ...``, on standard error, and the exit code is 2; ``--debug``
+    (before the subcommand: ``neuroseg --debug predict ...``) shows the traceback instead.
+
+    Example:
+        >>> main(["predict", "--model", "missing.keras", "x.png", "--out", "out"])
+        2
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    debug = bool(getattr(args, "debug", False))
     try:
         level = log_level()  # an unknown NEUROSEG_LOG_LEVEL fails here, naming the values
         if getattr(args, "verbose", False) and level == "quiet":
@@ -205,6 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             warnings.showwarning = show
             return int(args.handler(args))
-    except NeurosegError as exc:
-        print(f"neuroseg: error: {exc}", file=sys.stderr)
+    except (NeurosegError, OSError) as exc:
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        print(f"neuroseg: error: {_one_line(exc)}", file=sys.stderr)
         return 2

@@ -212,7 +212,9 @@ def _glob_base(pattern: str) -> Path:
     return Path(*parts) if parts else Path(".")
 
 
-def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[list[Input], int]:
+def expand_inputs(
+    inputs: Sequence[str], *, recursive: bool = False, ignored: list[Path] | None = None
+) -> tuple[list[Input], int]:
     """Expand files, folders and glob patterns into the files to predict on.
 
     A folder gives its image, NIfTI and ``.mat`` files (with ``recursive``, also those of
@@ -220,7 +222,9 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
     folders are skipped. An argument that is not an existing path and holds ``*``, ``?``
     or ``[`` is a glob pattern (``**`` matches any depth). Files named ``*_mask.*`` or
     ``*_seg.*`` are truth masks, not inputs, when a folder or pattern is expanded; a file
-    named on its own is always an input. Each file is listed once.
+    named on its own is always an input. Each file is listed once. Other files found in a
+    folder or by a pattern (``.gif``, ``.txt``, ...) are not inputs: they are
+    appended to ``ignored`` when it is given (``neuroseg predict`` names them).
 
     Returns:
         The inputs and the number of mask files skipped.
@@ -247,6 +251,8 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
         files: list[tuple[PurePosixPath, Path]] = []
         for f in _walk(folder, recursive=recursive):
             if not _readable(f.name):
+                if ignored is not None:
+                    ignored.append(f)
                 continue
             if is_truth_file(f.name):
                 skipped += 1
@@ -283,6 +289,9 @@ def expand_inputs(inputs: Sequence[str], *, recursive: bool = False) -> tuple[li
             for m in matches:
                 if m.is_dir():
                     n += add_folder(m, base)
+                elif not _readable(m.name):
+                    if ignored is not None:
+                        ignored.append(m)
                 elif _readable(m.name):
                     if is_truth_file(m.name):
                         skipped += 1
@@ -511,7 +520,17 @@ def run(args: argparse.Namespace) -> int:
     from neuroseg.progress import progress
 
     quiet = bool(getattr(args, "quiet", False))
-    inputs, skipped = expand_inputs(args.inputs, recursive=args.recursive)
+    ignored: list[Path] = []
+    inputs, skipped = expand_inputs(args.inputs, recursive=args.recursive, ignored=ignored)
+    if ignored:  # said even with --quiet: these files get no prediction
+        shown = ", ".join(str(f) for f in ignored[:10])
+        more = f" and {len(ignored) - 10} more" if len(ignored) > 10 else ""
+        print(
+            f"neuroseg: warning: skipped {len(ignored)} file(s) that are not images, NIfTI or "
+            f".mat files neuroseg can read: {shown}{more} (listed in predictions.json as "
+            "skipped_files). Convert them (e.g. to PNG or NIfTI) to predict on them.",
+            file=sys.stderr,
+        )
     class_names = (
         [n.strip() for n in args.class_names.split(",")] if args.class_names is not None else None
     )
@@ -665,6 +684,7 @@ def run(args: argparse.Namespace) -> int:
         doc["threshold"] = predictor.threshold
     doc["n_inputs"] = len(results)
     doc["skipped_mask_files"] = skipped
+    doc["skipped_files"] = [str(f) for f in ignored]
     doc["predictions"] = results
     json_path = out / "predictions.json"
     json_path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -10,14 +10,19 @@ from neuroseg.errors import ModelError, UnknownNameError
 
 __all__ = ["resolve_model"]
 
+#: Suffixes that make a MODEL argument a file name (refused with a named error when it is
+#: not a ``.keras`` archive) rather than a pretrained model's name.
+_FILE_SUFFIXES = (".keras", ".h5", ".hdf5", ".pb", ".zip", ".json")
+
 
 def resolve_model(model: Any) -> Any:
     """Return a Keras model from a ``.keras`` path, a pretrained model name or a model.
 
-    A string or path naming an existing file (or ending in ``.keras``) is loaded with
-    :func:`neuroseg.models.load_model` (``safe_mode=True``). Any other string is looked up
-    as a pretrained model (:func:`neuroseg.models.load_pretrained`, offline); an untrained
-    architecture name is refused, because it cannot predict anything.
+    A string or path naming an existing file or folder (or ending in ``.keras``, ``.h5``,
+    ...) is loaded with :func:`neuroseg.models.load_model` (``safe_mode=True``), which
+    refuses missing, empty, truncated, legacy and unsafe model files by name. Any other
+    string is looked up as a pretrained model (:func:`neuroseg.models.load_pretrained`,
+    offline); an untrained architecture name is refused, because it cannot predict anything.
 
     Args:
         model: A ``keras.Model``, a path, or a pretrained model name.
@@ -26,7 +31,8 @@ def resolve_model(model: Any) -> Any:
         The ``keras.Model``.
 
     Raises:
-        ModelError: Missing file, not a ``.keras`` archive, or a name with no weights.
+        ModelError: Missing, empty, truncated or corrupt file, not a ``.keras`` archive,
+            layers refused by ``safe_mode``, or a name with no weights.
         UnknownNameError: A name that is not in the registry.
 
     Example:
@@ -47,7 +53,10 @@ def resolve_model(model: Any) -> Any:
         )
     path = Path(model)
     text = str(model)
-    if path.suffix == ".keras" or path.exists() or os.sep in text or "/" in text:
+    if not text.strip():
+        raise ModelError("The model is an empty string; pass a .keras path or a model name.")
+    looks_like_file = path.suffix.lower() in _FILE_SUFFIXES
+    if looks_like_file or path.exists() or os.sep in text or "/" in text:
         return models.load_model(path, compile=False)
     if text in models.list_pretrained():
         return models.load_pretrained(text)

@@ -11,7 +11,7 @@ import numpy as np
 
 from neuroseg.data.preprocessor import PreparedSlice, SlicePreprocessor, load_preprocessor
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import ConfigError, ModelError
+from neuroseg.errors import ConfigError, DataError, EmptyDatasetError, ModelError
 from neuroseg.inference.loading import resolve_model
 from neuroseg.inference.localisation import ORIENTATIONS, Localisation, localise
 from neuroseg.inference.outputs import foreground, split_outputs
@@ -425,9 +425,16 @@ class Predictor:
 
         Raises:
             ChannelError: The channel count cannot be converted to the model's.
-            DataError: The slice is empty or holds NaN/inf pixels.
+            DataError: The slice is empty, holds NaN/inf pixels, or its pixels are not
+                real numbers (complex, strings, objects).
             ModelError: ``resize=False`` and the size differs from the model's input.
         """
+        kind = np.asarray(image).dtype.kind
+        if kind not in "biuf":  # bool, integers, floats; not complex, strings, objects
+            raise DataError(
+                f"{source}: pixels of type {np.asarray(image).dtype} are not real numbers; "
+                "pass a numeric image (e.g. uint8 or float32)."
+            )
         prepared = self.preprocessor.prepare(image, source=source)
         if not self.resize:
             top, left, bottom, right = prepared.box
@@ -529,8 +536,22 @@ class Predictor:
 
         Returns:
             One :class:`Prediction` per input (a volume gives one prediction).
+
+        Raises:
+            EmptyDatasetError: ``inputs`` holds no image (an empty list, a ``(0, H, W, C)``
+                array, an empty dataset).
+            DataError: An empty or zero-size image, NaN/inf pixels, pixels that are not
+                numbers, or a NaN, infinite or non-positive pixel spacing (the message
+                names the input).
+            ChannelError: An image whose channel count cannot become the model's.
         """
-        return [self._predict_scan(s) for s in self._scans(inputs)]
+        predictions = [self._predict_scan(s) for s in self._scans(inputs)]
+        if not predictions:
+            raise EmptyDatasetError(
+                f"Nothing to predict on: the {type(inputs).__name__} holds no image. Pass at "
+                "least one image, file or scan."
+            )
+        return predictions
 
     def _scans(self, inputs: Any) -> Iterable[Scan]:
         if isinstance(inputs, (str, os.PathLike)):
@@ -549,8 +570,9 @@ class Predictor:
                 for i, img in enumerate(inputs):
                     yield Scan(img, source=f"array[{i}]")
             else:
-                raise ModelError(
-                    f"Expected an (H, W), (H, W, C) or (N, H, W, C) array, got {inputs.shape}."
+                raise DataError(
+                    f"array of shape {inputs.shape}: expected an (H, W), (H, W, C) or "
+                    "(N, H, W, C) image array."
                 )
         elif hasattr(inputs, "element_spec") and hasattr(inputs, "as_numpy_iterator"):
             i = 0
@@ -579,6 +601,13 @@ class Predictor:
         prepared = [self.prepare(s, source=scan.source) for s in slices]
         batch = np.stack([p.array for p in prepared])
         raw = self.predict_batch(batch)
+        for key, value in raw.items():
+            if not np.isfinite(value).all():
+                raise ModelError(
+                    f"{scan.source}: {self.model.name} gave NaN/inf outputs ({key}) for this "
+                    "finite input; its weights are probably corrupt (e.g. a diverged "
+                    "training). Use another checkpoint."
+                )
         pred = Prediction(
             source=scan.source,
             image=scan.image,

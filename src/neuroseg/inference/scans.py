@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,19 @@ NIFTI_SUFFIXES = (".nii", ".nii.gz")
 #: Name endings of a truth mask stored beside its image: ``X_mask.tif`` (LGG
 #: ``kaggle_3m``) or ``X_seg.png`` for the image ``X.tif`` / ``X.png``.
 TRUTH_SUFFIXES = ("_mask", "_seg")
+
+
+_SPACING_FIX = (
+    "Fix the file's header (NIfTI pixdim), or give no spacing (spacing=None) to measure "
+    "in pixels only."
+)
+
+
+def _positive(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value)) and float(value) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +79,22 @@ class Scan:
     patient_id: str | None = None
     source: str = "array"
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A NaN, infinite, zero or negative spacing would give NaN (invalid JSON) or
+        # negative areas and volumes: refuse it by name.
+        if self.spacing is not None and (
+            len(self.spacing) != 2 or not all(_positive(v) for v in self.spacing)
+        ):
+            raise DataError(
+                f"{self.source}: pixel spacing {tuple(self.spacing)} mm is not two finite "
+                f"positive numbers, so areas cannot be measured. {_SPACING_FIX}"
+            )
+        if self.slice_thickness is not None and not _positive(self.slice_thickness):
+            raise DataError(
+                f"{self.source}: slice thickness {self.slice_thickness} mm is not a finite "
+                f"positive number, so volumes cannot be measured. {_SPACING_FIX}"
+            )
 
     @property
     def slices(self) -> list[np.ndarray]:

@@ -175,8 +175,13 @@ def load_pretrained(name: str, *, compile: bool = False) -> Any:
 
     info = pretrained_info(name)
     path = _weights_dir() / info.file
-    actual = _sha256(path)
-    if actual != info.sha256:
+    try:
+        actual = _sha256(path)
+    except OSError as exc:
+        raise ModelError(
+            f"{path}: the pretrained model file cannot be read ({exc}); reinstall neuroseg."
+        ) from exc
+    if actual != info.sha256.lower():
         raise ModelError(
             f"{path}: SHA-256 {actual} does not match the model card's {info.sha256}; the "
             "file is corrupt or was replaced. Reinstall neuroseg."
