@@ -175,13 +175,13 @@ def _format_segmentation(summary: dict[str, Any]) -> str:
             "left out of the mean (counted under 'excluded')"
         )
     if any(_split_key(k)[0] in _LOCALISATION for k in metrics):
-        lines.append(
-            "box IoU, centroid distance: per image (both empty: 1 and 0; only one empty: 0 "
-            "and the image diagonal); per patient the mean of its images; no pooled value"
+        rule = (
+            " (both empty: 1 and 0; only one empty: 0 and the image diagonal)"
             if summary["empty_rule"] == "one"
-            else "box IoU, centroid distance: per image; per patient the mean of its images; "
-            "no pooled value"
+            else ""
         )
+        patients = "; per patient the mean of its images" if has_patient else ""
+        lines.append(f"box IoU, centroid distance: per image{rule}{patients}; no pooled value")
     spacing = summary.get("spacing")
     distances = (*_DISTANCE, "centroid_distance")
     if spacing is not None and any(_split_key(k)[0] in distances for k in metrics):
