@@ -71,10 +71,14 @@ def test_figshare_mat_written_in_matlab_layout(tmp_path, figshare_root):
 def test_errors(tmp_path):
     with pytest.raises(ReadError, match="no such file"):
         read_scan(tmp_path / "missing.png")
-    bad = tmp_path / "x.dcm"
-    bad.write_bytes(b"0")
-    with pytest.raises(ReadError, match="unsupported"):
+    bad = tmp_path / "x.gif"
+    bad.write_bytes(b"GIF89a")
+    with pytest.raises(ReadError, match=r"unsupported file type '\.gif'.*DICOM"):
         read_scan(bad)
+    dcm = tmp_path / "x.dcm"
+    dcm.write_bytes(b"0")
+    with pytest.raises(ReadError, match="not a readable DICOM file"):
+        read_scan(dcm)
     mat = tmp_path / "old.mat"
     mat.write_bytes(b"MATLAB 5.0 MAT-file")
     with pytest.raises(ReadError, match="v7.3"):

@@ -45,8 +45,10 @@ def test_toml_dump_load_and_overrides():
     assert data["train"]["epochs"] == 5  # the input is not modified
     with pytest.raises(ConfigError, match="section.key=value"):
         apply_overrides(data, ["nonsense"])
-    with pytest.raises(ConfigError, match="Invalid TOML"):
+    with pytest.raises(ConfigError, match="invalid TOML"):
         loads("a = ")
+    with pytest.raises(ConfigError, match=r"^run\.toml: invalid TOML"):
+        loads("a = ", source="run.toml")
 
 
 def test_experiment_validation(tmp_path):

@@ -288,5 +288,6 @@ def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
         return Scan(image, truth=truth, source=str(p), meta={"truth_file": str(truth_file)})
     raise ReadError(
         f"{p}: unsupported file type {suffix!r}. Supported: "
-        f"{', '.join(IMAGE_SUFFIXES + NIFTI_SUFFIXES)}, .mat (Figshare v7.3)."
+        f"{', '.join(IMAGE_SUFFIXES + NIFTI_SUFFIXES)}, .mat (Figshare v7.3), DICOM (.dcm "
+        "files or a series folder)."
     )

@@ -636,7 +636,11 @@ def load_experiment(path: str | os.PathLike[str], overrides: list[str] | None = 
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"{p}: config file not found.")
-    raw = apply_overrides(loads(p.read_text()), overrides or [])
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read the config ({exc}).") from exc
+    raw = apply_overrides(loads(text, source=str(p)), overrides or [])
     try:
         return Experiment.from_dict(raw, source=str(p))
     except ConfigError as exc:

@@ -13,18 +13,31 @@ from neuroseg.errors import ConfigError
 __all__ = ["apply_overrides", "dumps", "loads"]
 
 
-def loads(text: str) -> dict[str, Any]:
+def loads(text: str, *, source: str | None = None) -> dict[str, Any]:
     """Parse TOML text.
 
+    Args:
+        text: The TOML.
+        source: Where it came from (a file name) for error messages.
+
     Raises:
-        ConfigError: The text is not valid TOML (the message gives the position).
+        ConfigError: The text is not valid TOML (the message names ``source`` and gives
+            the position).
+
+    Example:
+        >>> loads("train = {epochs = 3}")
+        {'train': {'epochs': 3}}
     """
     # tomllib is in the standard library from Python 3.11; tomli is its 3.10 backport.
     tomllib = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
     try:
         return dict(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Invalid TOML: {exc}") from exc
+        where = f"{source}: " if source else ""
+        raise ConfigError(
+            f"{where}invalid TOML ({exc}); fix the syntax (strings need quotes, "
+            "tables are [section])."
+        ) from exc
 
 
 def _value(v: Any) -> str:
