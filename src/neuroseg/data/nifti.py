@@ -41,15 +41,16 @@ def _load_volume(path: Path) -> tuple[np.ndarray, tuple[float, float, float], np
     """The canonical (RAS+) volume, its voxel sizes and the file's own affine."""
     nib = require("nibabel", extra="nifti", purpose="reading NIfTI volumes")
     try:
-        raw = nib.load(str(path))
-        affine = np.asarray(raw.affine, dtype=np.float64)
-        if not np.isfinite(affine).all():
-            raise DataError(
-                f"{path}: the NIfTI affine (voxel-to-world matrix) holds NaN or inf; fix the "
-                "header (qform/sform) before use."
-            )
-        img = nib.as_closest_canonical(raw)
-        data = np.asarray(img.dataobj, dtype=np.float32)
+        with np.errstate(invalid="ignore", divide="ignore"):  # NaN affines: refused
+            raw = nib.load(str(path))
+            affine = np.asarray(raw.affine, dtype=np.float64)
+            if not np.isfinite(affine).all():
+                raise DataError(
+                    f"{path}: the NIfTI affine (voxel-to-world matrix) holds NaN or inf; fix the "
+                    "header (qform/sform) before use."
+                )
+            img = nib.as_closest_canonical(raw)
+            data = np.asarray(img.dataobj, dtype=np.float32)
     except DataError:
         raise
     except Exception as exc:  # nibabel raises many types for corrupt files
