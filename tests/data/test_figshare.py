@@ -21,6 +21,11 @@ def test_loads_real_figshare(figshare_root):
 def test_fold_filter(figshare_root):
     ds = load_figshare(figshare_root, folds=[2])
     assert {r.fold for r in ds} == {2}
+    # one fold as an int, as `--data-option folds=4` passes it
+    from neuroseg.data import load_dataset
+
+    one = load_dataset("figshare", figshare_root, folds=4)
+    assert {r.fold for r in one} == {4} and len(one) == len(load_figshare(figshare_root, folds=[4]))
 
 
 def test_missing_metadata_and_files(tmp_path, figshare_root):

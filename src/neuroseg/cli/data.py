@@ -15,6 +15,7 @@ __all__ = ["FORMAT_NAMES", "register"]
 FORMAT_NAMES = (
     "brats-slices",
     "class-folders",
+    "dicom",
     "figshare",
     "figshare-mat",
     "four-class",

@@ -97,14 +97,15 @@ def _parse_row(
 def load_figshare(
     root: str | os.PathLike[str],
     *,
-    folds: Iterable[int] | None = None,
+    folds: int | Iterable[int] | None = None,
     on_error: OnError = "raise",
 ) -> SliceDataset:
     """Load the Figshare (Cheng) PNG layout.
 
     Args:
         root: The folder holding ``images/``, ``masks/`` and ``metadata.csv``.
-        folds: Keep only these ``cv_fold`` values.
+        folds: Keep only these ``cv_fold`` values (one int for one fold, as
+            ``--data-option folds=4`` gives).
         on_error: ``"raise"``, ``"skip"`` (log and skip) or a list collecting
             :class:`~neuroseg.data.Problem` entries for missing files.
 
@@ -129,6 +130,8 @@ def load_figshare(
     meta = root / "metadata.csv"
     if not meta.is_file():
         raise ReadError(f"{meta}: not found. Expected the Figshare PNG layout (see the docs).")
+    if isinstance(folds, int):
+        folds = [folds]
     keep = None if folds is None else {int(f) for f in folds}
     records = []
     try:
