@@ -46,6 +46,12 @@ LAYER_CASES = [
     ("ChannelAdapter-learned", lambda: models.ChannelAdapter(3, mode="learned"), [X16]),
     ("ImageNetPreprocessing", lambda: models.ImageNetPreprocessing("caffe"), [RGB]),
     ("NoTumorConsistency", lambda: models.NoTumorConsistency(weight=0.5), [MASK, PROBS]),
+    ("TemperatureScaling", lambda: models.TemperatureScaling(1.7), [PROBS]),
+    (
+        "TemperatureScaling-sigmoid",
+        lambda: models.TemperatureScaling(0.8, activation="sigmoid"),
+        [MASK],
+    ),
 ]
 
 MODEL_CASES = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -17,6 +18,7 @@ __all__ = [
     "gradcam_panels",
     "heatmap_overlay",
     "montage",
+    "reliability_picture",
     "save_png",
     "side_by_side",
     "title_strip",
@@ -203,6 +205,85 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
     colour = cv2.cvtColor(cv2.applyColorMap(heat8, cv2.COLORMAP_JET), cv2.COLOR_BGR2RGB)
     weight = (alpha * np.clip(heat, 0.0, 1.0))[..., None]
     return np.asarray(np.rint((1 - weight) * rgb + weight * colour), np.uint8)
+
+
+_CURVE_COLOURS = ((90, 90, 90), (40, 120, 220), (230, 120, 30), (40, 170, 90))
+
+
+def reliability_picture(
+    curves: Any,
+    *,
+    names: Sequence[str] | None = None,
+    title: str | None = None,
+    size: int = 360,
+) -> np.ndarray:
+    """A reliability diagram: accuracy per confidence bin against the diagonal.
+
+    One group of bars per bin (one bar per curve, its height the bin's accuracy), a cross
+    at each bin's mean confidence, the diagonal of perfect calibration, axes from 0 to 1
+    and a legend with each curve's ECE. Empty bins have no bar.
+
+    Args:
+        curves: A :class:`~neuroseg.metrics.ReliabilityCurve` or a list of them (same
+            bins), e.g. before and after calibration.
+        names: A legend name per curve.
+        title: A line above the plot.
+        size: Width and height of the plot area in pixels.
+
+    Returns:
+        ``(H, W, 3)`` ``uint8``.
+
+    Example:
+        >>> from neuroseg.metrics import reliability_curve
+        >>> c = reliability_curve([0, 1, 1, 0], [0.9, 0.8, 0.6, 0.3], n_bins=5)
+        >>> pic = reliability_picture([c], names=["model"], title="test")
+        >>> pic.dtype, pic.shape[2], pic.shape[0] > 360
+        (dtype('uint8'), 3, True)
+    """
+    items = list(curves) if isinstance(curves, (list, tuple)) else [curves]
+    if not items:
+        raise ConfigError("reliability_picture needs at least one curve")
+    labels = list(names) if names is not None else [f"curve {k + 1}" for k in range(len(items))]
+    if len(labels) != len(items):
+        raise ConfigError(f"{len(labels)} names for {len(items)} curves")
+    if size < 100:
+        raise ConfigError(f"size must be at least 100 pixels, got {size}")
+    pad_l, pad_b, pad_t, pad_r = 48, 40, 10, 12
+    w, h = size + pad_l + pad_r, size + pad_b + pad_t
+    pic = np.full((h, w, 3), 255, np.uint8)
+    font, grey = cv2.FONT_HERSHEY_SIMPLEX, (60, 60, 60)
+
+    def xy(cx: float, cy: float) -> tuple[int, int]:
+        return round(pad_l + cx * size), round(pad_t + (1 - cy) * size)
+
+    for v in np.linspace(0, 1, 6):
+        cv2.line(pic, xy(v, 0), xy(v, 1), (225, 225, 225), 1)
+        cv2.line(pic, xy(0, v), xy(1, v), (225, 225, 225), 1)
+        cv2.putText(pic, f"{v:.1f}", (xy(v, 0)[0] - 10, h - pad_b + 15), font, 0.35, grey, 1)
+        cv2.putText(pic, f"{v:.1f}", (8, xy(0, v)[1] + 4), font, 0.35, grey, 1)
+    n_bins = items[0].n_bins
+    width = 1.0 / n_bins / (len(items) + 0.5)
+    for k, (curve, colour) in enumerate(zip(items, _CURVE_COLOURS * len(items))):
+        if curve.n_bins != n_bins:
+            raise ConfigError("all curves need the same bins")
+        acc, conf = curve.accuracy, curve.confidence
+        for b in range(n_bins):
+            if curve.counts[b] == 0:
+                continue
+            x0 = curve.edges[b] + (0.25 + k) * width
+            cv2.rectangle(pic, xy(x0, 0), xy(x0 + width, float(acc[b])), colour, -1)
+            cx, cy = xy(x0 + width / 2, float(conf[b]))
+            cv2.drawMarker(pic, (cx, cy), (0, 0, 0), cv2.MARKER_CROSS, 7, 1)
+    cv2.line(pic, xy(0, 0), xy(1, 1), (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.rectangle(pic, xy(0, 0), xy(1, 1), grey, 1)
+    cv2.putText(pic, "confidence", (pad_l + size // 2 - 35, h - 8), font, 0.4, grey, 1)
+    for k, (label, colour) in enumerate(zip(labels, _CURVE_COLOURS * len(items))):
+        y = pad_t + 16 + 16 * k
+        cv2.rectangle(pic, (pad_l + 8, y - 9), (pad_l + 18, y), colour, -1)
+        text = f"{label}: ECE {items[k].ece:.4f}"
+        cv2.putText(pic, text, (pad_l + 24, y), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    lines = ([title] if title else []) + ["bars: accuracy per bin, +: mean confidence"]
+    return title_strip(pic, lines)
 
 
 def save_png(path: str | os.PathLike[str], rgb: np.ndarray, *, scale: int = 1) -> Path:

@@ -7,7 +7,9 @@ tensors, binary or multi-class, and make aggregation and empty-mask handling exp
 Keras classes (:class:`Dice`, :class:`IoU`, :class:`Precision`, :class:`Recall`) stream the
 pooled value during training. Losses have a pure function and a Keras class each.
 Classification metrics and the evaluation reports (:func:`evaluate_segmentation`,
-:func:`evaluate_classification`) are NumPy-based.
+:func:`evaluate_classification`) are NumPy-based; so are the calibration metrics
+(:func:`expected_calibration_error`, :func:`maximum_calibration_error`, :func:`brier_score`,
+:func:`negative_log_likelihood`, :func:`reliability_curve`).
 
 Example:
     >>> import numpy as np
@@ -22,13 +24,20 @@ import neuroseg.logs
 
 neuroseg.logs.import_tensorflow()
 
+from neuroseg.metrics.calibration import (
+    ReliabilityCurve,
+    brier_score,
+    expected_calibration_error,
+    maximum_calibration_error,
+    negative_log_likelihood,
+    reliability_curve,
+)
 from neuroseg.metrics.classification import (
     ClassificationReport,
     accuracy,
     balanced_accuracy,
     classification_report,
     confusion_matrix,
-    expected_calibration_error,
     precision_recall_f1,
     roc_auc,
 )
@@ -78,12 +87,14 @@ __all__ = [
     "MetricResult",
     "Precision",
     "Recall",
+    "ReliabilityCurve",
     "Specificity",
     "TverskyLoss",
     "accuracy",
     "assd",
     "balanced_accuracy",
     "box_iou",
+    "brier_score",
     "centroid_distance",
     "classification_report",
     "confusion_counts",
@@ -99,9 +110,12 @@ __all__ = [
     "hd95",
     "iou",
     "jsonable",
+    "maximum_calibration_error",
+    "negative_log_likelihood",
     "precision",
     "precision_recall_f1",
     "recall",
+    "reliability_curve",
     "roc_auc",
     "scores_from_counts",
     "specificity",

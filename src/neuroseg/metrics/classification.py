@@ -1,4 +1,4 @@
-"""Classification metrics: accuracy, per-class precision/recall/F1, ROC-AUC and calibration.
+"""Classification metrics: accuracy, per-class precision/recall/F1 and ROC-AUC.
 
 All functions take NumPy arrays (or tensors): ``y_true`` is ``(N,)`` integer labels
 ``0..C-1``; ``y_pred`` is ``(N,)`` labels or ``(N, C)`` scores (turned into labels by
@@ -6,6 +6,8 @@ All functions take NumPy arrays (or tensors): ``y_true`` is ``(N,)`` integer lab
 class 1 for a binary problem. The figures equal scikit-learn's (tested):
 ``precision_recall_fscore_support(..., labels=range(C), zero_division=0)``,
 ``balanced_accuracy_score``, ``confusion_matrix`` and ``roc_auc_score(multi_class="ovr")``.
+The calibration metrics live in :mod:`neuroseg.metrics.calibration`;
+:func:`expected_calibration_error` is importable from here too, as before.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from neuroseg.errors import ConfigError
 from neuroseg.metrics._inputs import to_numpy
+from neuroseg.metrics.calibration import expected_calibration_error
 from neuroseg.tables import format_table
 
 __all__ = [
@@ -184,27 +187,6 @@ def roc_auc(y_true: Any, y_score: Any, *, average: str = "macro") -> float | np.
         return float(np.mean(aucs[ok]))
     support = np.bincount(t, minlength=c)[ok]
     return float(np.sum(aucs[ok] * support) / support.sum())
-
-
-def expected_calibration_error(y_true: Any, y_score: Any, *, n_bins: int = 15) -> float:
-    """Expected calibration error of the top-class confidence (Guo et al. 2017).
-
-    Items fall in ``n_bins`` equal-width confidence bins ``(k/n, (k+1)/n]`` (a confidence
-    of 0 in the first); ECE = ``Σ_b (|b| / N) · |accuracy(b) - mean confidence(b)|``.
-
-    Example:
-        >>> round(expected_calibration_error([0, 1], [[0.9, 0.1], [0.8, 0.2]], n_bins=10), 4)
-        0.45
-    """
-    if n_bins < 1:
-        raise ConfigError(f"n_bins must be at least 1, got {n_bins}")
-    t, s = _scores(y_true, y_score)
-    conf = s.max(axis=1)
-    correct = (s.argmax(axis=1) == t).astype(np.float64)
-    idx = np.clip(np.ceil(conf * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
-    acc = np.bincount(idx, weights=correct, minlength=n_bins)
-    cs = np.bincount(idx, weights=conf, minlength=n_bins)
-    return float(np.sum(np.abs(acc - cs)) / len(t))
 
 
 @dataclass(frozen=True)

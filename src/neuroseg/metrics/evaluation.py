@@ -30,6 +30,7 @@ import numpy as np
 
 from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.metrics._inputs import group_index, prepare, to_numpy
+from neuroseg.metrics.calibration import brier_score, reliability_curve
 from neuroseg.metrics.classification import (
     ClassificationReport,
     accuracy,
@@ -223,6 +224,10 @@ def _format_classification(summary: dict[str, Any]) -> str:
         figures.append(["ROC AUC (macro)", summary["roc_auc_macro"], _pair(*ci["roc_auc_macro"])])
     if summary.get("ece") is not None:
         figures.append(["calibration error (ECE)", summary["ece"], None])
+    if summary.get("mce") is not None:
+        figures.append(["maximum calibration error (MCE)", summary["mce"], None])
+    if summary.get("brier") is not None:
+        figures.append(["Brier score", summary["brier"], None])
     unit = "patients" if summary["bootstrap"]["unit"] == "patient" else "cases"
     return "\n".join(
         [
@@ -776,8 +781,10 @@ def evaluate_classification(
 
     The table has one row per case: ``id``, ``group``, ``true``, ``pred``, ``correct`` and,
     with scores, ``confidence`` and ``p_<class>``. The summary is the
-    :class:`~neuroseg.metrics.ClassificationReport` as a dict plus ``"ci"``: intervals of
-    accuracy, balanced accuracy, macro F1 and (with scores) macro ROC-AUC, resampling
+    :class:`~neuroseg.metrics.ClassificationReport` as a dict; with scores also ``"mce"``
+    (maximum calibration error), ``"brier"`` (multi-class Brier score) and
+    ``"reliability"`` (the :class:`~neuroseg.metrics.ReliabilityCurve` as a dict, beside
+    ``"ece"``); plus ``"ci"``: intervals of accuracy, balanced accuracy, macro F1 and (with scores) macro ROC-AUC, resampling
     patients when ``groups=`` is given, else cases. Resamples in which a figure is undefined
     (e.g. a class absent) are left out of its interval. Each resample is scored by
     :func:`~neuroseg.metrics.accuracy`, :func:`~neuroseg.metrics.balanced_accuracy`,
@@ -835,6 +842,11 @@ def evaluate_classification(
         if "roc_auc_macro" in boot:
             boot["roc_auc_macro"][b] = float(roc_auc(tb, scores[idx], average="macro"))
     summary = report.to_dict()
+    if scores.ndim == 2:
+        curve = reliability_curve(t, scores, n_bins=n_bins)
+        summary["mce"] = curve.mce
+        summary["brier"] = brier_score(t, scores)
+        summary["reliability"] = curve.to_dict()
     summary["ci"] = {k: list(_ci(v, confidence)) for k, v in boot.items()}
     summary["bootstrap"] = {
         "resamples": n_bootstrap,

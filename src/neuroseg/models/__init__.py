@@ -40,6 +40,7 @@ from neuroseg.models.layers import (
     SqueezeExcitation,
     make_norm,
 )
+from neuroseg.models.layers.temperature import TemperatureScaling
 from neuroseg.models.multitask import MultiTaskResUNet, NoTumorConsistency, no_tumor_consistency
 from neuroseg.models.pretrained import (
     PretrainedInfo,
@@ -74,6 +75,7 @@ __all__ = [
     "ResUNetPlusPlus",
     "ResidualStem",
     "SqueezeExcitation",
+    "TemperatureScaling",
     "build_classifier",
     "count_flops",
     "create_model",

@@ -1,0 +1,135 @@
+"""Does the uncertainty rank errors? AUROC figures of docs/calibration.md.
+
+Run from the project root (takes ~10 min on 2 CPU cores):
+
+    python docs/scripts/uncertainty_auroc.py --out docs/images
+
+Segmentation: resunet-figshare on Figshare fold 4 (its validation and model-selection fold;
+fold 5 is held back by the data provider), TTA uncertainty; the per-slice score
+(mean entropy inside the predicted mask and a 3-pixel border) ranks "Dice < 0.5".
+Classification: classifier-4class on the card's fold-4 data (also its selection fold),
+predictive entropy (one pass) and MC-dropout mutual information rank "wrong class".
+Writes uncertainty_auroc.json and the reliability diagrams into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from neuroseg.data import load_dataset
+from neuroseg.inference import Predictor
+from neuroseg.inference.calibration import apply_temperature
+from neuroseg.inference.pictures import reliability_picture, save_png
+from neuroseg.inference.uncertainty import (
+    classification_uncertainty,
+    segmentation_uncertainty,
+    uncertainty_auroc,
+)
+from neuroseg.metrics import dice, reliability_curve
+
+DATA = Path("../shared/data")
+
+
+def _batches(predictor: Predictor, records: list, size: int = 16):
+    for start in range(0, len(records), size):
+        chunk = records[start : start + size]
+        yield chunk, np.stack([predictor.preprocess(r.load_image()) for r in chunk])
+
+
+def segmentation(out: Path, passes: str) -> dict:
+    """AUROC of the per-slice score for Dice < 0.5 (resunet-figshare, fold 4)."""
+    ds = load_dataset("figshare", DATA / "figshare-cheng").filter(lambda r: r.fold == 4)
+    predictor = Predictor("resunet-figshare")
+    scores, dices, plain_dices = [], [], []
+    for chunk, x in _batches(predictor, list(ds)):
+        u = segmentation_uncertainty(predictor, x, method=passes)
+        plain = predictor.predict_batch(x)["mask"]
+        for i, r in enumerate(chunk):
+            truth = r.load_mask() > 0
+            dices.append(float(dice(truth[None], (u.probability[i] > 0.5)[None], empty="one")))
+            plain_dices.append(float(dice(truth[None], (plain[i] > 0.5)[None], empty="one")))
+        scores.extend(u.score.tolist())
+    s, d, d0 = np.array(scores), np.array(dices), np.array(plain_dices)
+    return {
+        "model": "resunet-figshare",
+        "data": "figshare fold 4 (its selection fold)",
+        "method": passes,
+        "n_slices": len(s),
+        "n_dice_below_0.5": int((d < 0.5).sum()),
+        "auroc_dice_below_0.5": uncertainty_auroc(s, d < 0.5),
+        "auroc_plain_dice_below_0.5": uncertainty_auroc(s, d0 < 0.5),
+        "n_plain_dice_below_0.5": int((d0 < 0.5).sum()),
+        "spearman_score_vs_dice": float(
+            np.corrcoef(np.argsort(np.argsort(s)), np.argsort(np.argsort(d)))[0, 1]
+        ),
+    }
+
+
+def classification(out: Path, temperature: float, mc_passes: int) -> dict:
+    """AUROC of entropy / mutual information for wrong classes (classifier-4class)."""
+    ds = load_dataset(
+        "four-class",
+        DATA / "figshare-cheng",
+        no_tumor_root=DATA / "br35h-no-tumor",
+        no_tumor_folds=4,
+    ).filter(lambda r: r.group == "fold-4")
+    predictor = Predictor("classifier-4class")
+    labels = np.array([r.label for r in ds])
+    ent, mi, probs = [], [], []
+    for _, x in _batches(predictor, list(ds), 32):
+        one = classification_uncertainty(predictor, x)
+        mc = classification_uncertainty(predictor, x, method="mc-dropout", n_samples=mc_passes)
+        ent.extend(one.entropy.tolist())
+        mi.extend(mc.mutual_information.tolist())
+        probs.append(one.probabilities)
+    p = np.concatenate(probs)
+    wrong = p.argmax(axis=1) != labels
+    before = reliability_curve(labels, p)
+    after = reliability_curve(labels, apply_temperature(p, temperature))
+    pic = reliability_picture(
+        [before, after],
+        names=["before", f"after (T = {temperature:.3g})"],
+        title="classifier-4class, fold 4",
+    )
+    save_png(out / "reliability_classifier.png", pic)
+    return {
+        "model": "classifier-4class",
+        "data": "four-class fold 4 (Figshare fold 4 + Br35H fold 4; its selection fold)",
+        "n": len(labels),
+        "n_wrong": int(wrong.sum()),
+        "auroc_entropy_wrong": uncertainty_auroc(ent, wrong),
+        "auroc_mc_dropout_mutual_information_wrong": uncertainty_auroc(mi, wrong),
+        "mc_dropout_passes": mc_passes,
+        "reliability_before": before.to_dict(),
+        "reliability_after": after.to_dict(),
+    }
+
+
+def main() -> None:
+    """Run both measurements and write the JSON and pictures."""
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default="docs/images")
+    ap.add_argument("--temperature", type=float, required=True, help="classifier-4class T")
+    ap.add_argument("--mc-passes", type=int, default=10)
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = {
+        "classification": classification(out, args.temperature, args.mc_passes),
+        "segmentation": segmentation(out, "tta"),
+    }
+    (out / "uncertainty_auroc.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        json.dumps(
+            {k: {a: b for a, b in v.items() if "reliab" not in a} for k, v in result.items()},
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

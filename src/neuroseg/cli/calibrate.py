@@ -1,0 +1,251 @@
+"""``neuroseg calibrate``: fit a temperature on validation data and save the calibrated model."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from neuroseg.cli._common import (
+    add_data_arguments,
+    add_model_argument,
+    load_data_spec,
+    select_groups,
+)
+from neuroseg.errors import ConfigError
+
+__all__ = ["register", "run"]
+
+_DESCRIPTION = """\
+Fit a temperature T on labelled validation data (temperature scaling: the logits are
+divided by T, fitted by minimising the negative log-likelihood) and save the model with a
+TemperatureScaling layer on its output, with its preprocessor beside it
+(<out>.preprocessor.json). A classifier gets one T for its class logits, a one-channel
+segmentation model one T for the sigmoid logit of every pixel. Prints ECE, MCE, Brier
+score and NLL before and after. Predicted classes and masks do not change.
+
+--holdout F keeps a fraction F of the data out of the fit and reports the figures on it,
+with bootstrap intervals of ECE: images are kept together by patient when the data has
+patient IDs, else by near-copy group (neighbouring slices of one patient look alike), so
+the held-out part has no copy of a fitted image. Without --holdout the figures are
+measured on the data T was fitted on, which flatters T."""
+
+_EPILOG = """\
+examples:
+  neuroseg calibrate --model classifier-4class \\
+      --data four-class:../shared/data/figshare-cheng \\
+      --data-option no_tumor_root=../shared/data/br35h-no-tumor \\
+      --data-option no_tumor_folds=4 --groups fold-4 --holdout 0.5 \\
+      --out calibrated.keras --json calibration.json
+  neuroseg calibrate --model resunet-figshare --data figshare:../shared/data/figshare-cheng \\
+      --groups fold-4 --out resunet-calibrated.keras"""
+
+
+def register(sub: Any) -> None:
+    """Add the ``calibrate`` subcommand."""
+    p = sub.add_parser(
+        "calibrate",
+        help="fit a temperature on validation data; save the calibrated model (ECE before/after)",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_model_argument(p)
+    add_data_arguments(p)
+    p.add_argument(
+        "--groups",
+        nargs="+",
+        default=None,
+        metavar="GROUP",
+        help="keep only these patients/folds, e.g. --groups fold-4 (a validation fold)",
+    )
+    p.add_argument(
+        "--out", required=True, metavar="OUT.keras", help="where to save the calibrated model"
+    )
+    p.add_argument(
+        "--holdout",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="keep this fraction of the patients/near-copy groups out of the fit and report "
+        "the figures on them (default 0: report on the fitted data)",
+    )
+    p.add_argument("--json", default=None, metavar="OUT", help="write the figures as JSON here")
+    p.add_argument(
+        "--picture",
+        default=None,
+        metavar="PNG",
+        help="write the reliability diagram before/after (on the held-out part with --holdout)",
+    )
+    p.add_argument("--bins", type=int, default=15, help="bins of ECE and MCE (default 15)")
+    p.add_argument(
+        "--bootstrap", type=int, default=1000, metavar="N", help="resamples (default 1000)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and bootstrap")
+    p.add_argument(
+        "--crop",
+        choices=("brain", "none"),
+        default=None,
+        help="crop slices to the brain (default: the model's saved preprocessor)",
+    )
+    p.set_defaults(handler=run)
+
+
+def _group_keys(dataset: Any) -> tuple[list[str], str]:
+    """One key per record: its patient, else its near-copy group."""
+    if all(r.patient_id is not None for r in dataset):
+        return [str(r.patient_id) for r in dataset], "patient"
+    from neuroseg.data.near_copies import find_near_copies
+
+    copies = find_near_copies(dataset)
+    return [f"copies-{g}" for g in copies.groups.tolist()], "near-copy group"
+
+
+def _split(keys: list[str], fraction: float, seed: int) -> list[bool]:
+    """``True`` for the records whose group is held out (a seeded hash of the group)."""
+
+    def draw(key: str) -> float:
+        digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2.0**64
+
+    return [draw(k) < fraction for k in keys]
+
+
+def _figures_dict(curve: Any) -> Any:
+    """A reliability curve as a JSON-ready dict."""
+    return curve.to_dict()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit the temperature, save the model and print the figures."""
+    from neuroseg.data import SliceDataset
+    from neuroseg.inference import Predictor
+    from neuroseg.inference.calibration import (
+        calibrate_model,
+        collect_probabilities,
+        evaluate_temperature,
+    )
+    from neuroseg.progress import Progress
+
+    if not 0.0 <= args.holdout < 1.0:
+        raise ConfigError(f"--holdout must lie in [0, 1), got {args.holdout}.")
+    if args.bins < 1 or args.bootstrap < 1:
+        raise ConfigError("--bins and --bootstrap must be at least 1.")
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise ConfigError(f"--out must end in .keras, got {args.out}.")
+    dataset = load_data_spec(args.data, args.data_option)
+    if args.groups:
+        dataset = select_groups(dataset, args.groups, args.data)
+    predictor = Predictor(args.model, crop=args.crop)
+    predictor.check_task("classification", "segmentation", command="neuroseg calibrate")
+    quiet = bool(getattr(args, "quiet", False))
+    fit_data, held = dataset, None
+    keys: list[str] = []
+    unit = "image"
+    if args.holdout > 0:
+        keys, unit = _group_keys(dataset)
+        out_mask = _split(keys, args.holdout, args.seed)
+        records = list(dataset)
+        fit_data = SliceDataset(
+            [r for r, h in zip(records, out_mask) if not h], class_names=dataset.class_names
+        )
+        held = SliceDataset(
+            [r for r, h in zip(records, out_mask) if h], class_names=dataset.class_names
+        )
+        keys = [k for k, h in zip(keys, out_mask) if h]
+        if not len(fit_data) or not len(held):
+            raise ConfigError(
+                f"--holdout {args.holdout} leaves {len(fit_data)} images to fit and {len(held)} "
+                "to report on; use more data or another fraction."
+            )
+    with Progress(len(fit_data), description="fit", enabled=False if quiet else None) as bar:
+        model, result = calibrate_model(
+            predictor,
+            fit_data,
+            n_bins=args.bins,
+            seed=args.seed,
+            progress=lambda done, total: bar.update(done - bar.count),
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    from neuroseg.data import preprocessor_path
+
+    predictor.preprocessor.save(preprocessor_path(out))
+    summary: dict[str, Any] = {
+        "model": args.model,
+        "data": args.data,
+        "groups": args.groups,
+        "temperature": result.temperature,
+        "activation": result.activation,
+        "fit": result.to_dict(),
+        "out": str(out),
+    }
+    print(
+        f"{args.model} on {args.data}"
+        + (f" (groups {' '.join(args.groups)})" if args.groups else "")
+    )
+    curves: tuple[Any, Any] = (result.curve_before, result.curve_after)
+    if held is None:
+        print("figures on the data T was fitted on (use --holdout for an honest figure):")
+        print(result.format())
+    else:
+        with Progress(len(held), description="held out", enabled=False if quiet else None) as bar:
+            probs, targets, sizes = collect_probabilities(
+                predictor, held, progress=lambda done, total: bar.update(done - bar.count)
+            )
+        figures = evaluate_temperature(
+            targets,
+            probs,
+            sizes,
+            result.temperature,
+            activation=result.activation,
+            groups=keys,
+            n_bins=args.bins,
+            n_bootstrap=args.bootstrap,
+            seed=args.seed,
+        )
+        figures["unit"] = unit
+        curves = (figures.pop("curve_before"), figures.pop("curve_after"))
+        figures["reliability_before"] = _figures_dict(curves[0])
+        figures["reliability_after"] = _figures_dict(curves[1])
+        summary["holdout"] = {"fraction": args.holdout, "n_fit": len(fit_data), **figures}
+        ci = figures["ci"]
+        print(
+            f"T = {result.temperature:.4g} fitted on {len(fit_data)} images; figures on "
+            f"{len(held)} held-out images ({figures['n_groups']} {unit}s, not used to fit T):"
+        )
+        from neuroseg.tables import format_table
+
+        rows = [
+            [name, figures["before"][key], figures["after"][key]]
+            for key, name in (
+                ("ece", "expected calibration error (ECE)"),
+                ("mce", "maximum calibration error (MCE)"),
+                ("brier", "Brier score"),
+                ("nll", "negative log-likelihood (NLL)"),
+            )
+        ]
+        print(format_table(rows, header=["metric", "before", "after"]))
+        level = f"{figures['bootstrap']['confidence'] * 100:g} %"
+        print(
+            f"ECE {level} CI (bootstrap over {unit}s): before "
+            f"[{ci['ece_before'][0]:.4f}, {ci['ece_before'][1]:.4f}], after "
+            f"[{ci['ece_after'][0]:.4f}, {ci['ece_after'][1]:.4f}], difference "
+            f"[{ci['ece_difference'][0]:.4f}, {ci['ece_difference'][1]:.4f}]"
+        )
+    if args.picture:
+        from neuroseg.inference.pictures import reliability_picture, save_png
+
+        where = "held-out part" if held is not None else "fitted data"
+        names = ["before", f"after (T = {result.temperature:.3g})"]
+        title = f"{args.model}, {where}" + (" (pixels)" if result.activation == "sigmoid" else "")
+        save_png(args.picture, reliability_picture(list(curves), names=names, title=title))
+    if args.json:
+        from neuroseg.metrics import jsonable
+
+        Path(args.json).write_text(json.dumps(jsonable(summary), indent=2) + "\n")
+    print(f"saved {out} and {preprocessor_path(out).name}")
+    return 0

@@ -1,0 +1,72 @@
+"""`neuroseg calibrate` on small synthetic data: saves a model that Predictor loads."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from neuroseg.cli import main
+from neuroseg.data import SlicePreprocessor, load_preprocessor
+from neuroseg.inference import Predictor
+from neuroseg.models import TemperatureScaling, create_model
+
+
+@pytest.fixture
+def pairs(tmp_path):
+    """Eight image/mask pairs (a bright disc is the tumour) and a small segmenter."""
+    root = tmp_path / "pairs"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        mask = np.zeros((32, 32), np.uint8)
+        cv2.circle(mask, (10 + i, 14 + i % 3), 5, 255, -1)
+        img = (rng.random((32, 32)) * 60 + (mask > 0) * 150).astype(np.uint8)
+        cv2.imwrite(str(root / "images" / f"p{i}_{i}.png"), img)
+        cv2.imwrite(str(root / "masks" / f"p{i}_{i}.png"), mask)
+    model = create_model("resunet-small", input_shape=(32, 32, 1))
+    path = tmp_path / "seg.keras"
+    model.save(path)
+    SlicePreprocessor(channels=1, image_size=(32, 32)).save(tmp_path / "seg.preprocessor.json")
+    return root, path
+
+
+def test_calibrate_saves_model_preprocessor_and_figures(pairs, tmp_path, capsys):
+    root, model_path = pairs
+    out = tmp_path / "out" / "calibrated.keras"
+    args = ["calibrate", "--model", str(model_path), "--data", f"pairs:{root}"]
+    args += ["--out", str(out), "--json", str(tmp_path / "c.json"), "-q"]
+    args += ["--picture", str(tmp_path / "rel.png")]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "temperature T =" in text and "expected calibration error (ECE)" in text
+    assert out.is_file() and load_preprocessor(out) is not None
+    assert cv2.imread(str(tmp_path / "rel.png")).shape[2] == 3
+    doc = json.loads((tmp_path / "c.json").read_text())
+    assert doc["activation"] == "sigmoid" and doc["temperature"] > 0
+    assert {"ece", "mce", "brier", "nll"} <= set(doc["fit"]["before"])
+    p = Predictor(str(out))
+    assert isinstance(p.model.layers[-1], TemperatureScaling)
+    assert p.predict(np.zeros((32, 32), np.uint8))[0].mask.shape == (32, 32)
+
+
+def test_holdout_reports_on_images_not_fitted(pairs, tmp_path, capsys):
+    root, model_path = pairs
+    out = tmp_path / "c.keras"
+    args = ["calibrate", "--model", str(model_path), "--data", f"pairs:{root}", "-q"]
+    args += ["--out", str(out), "--holdout", "0.5", "--bootstrap", "20"]
+    args += ["--json", str(tmp_path / "h.json")]
+    assert main(args) == 0
+    doc = json.loads((tmp_path / "h.json").read_text())
+    held = doc["holdout"]
+    assert held["n_fit"] + held["n_images"] == 8 and held["unit"] == "near-copy group"
+    assert held["ci"]["ece_after"][0] <= held["after"]["ece"] <= held["ci"]["ece_after"][1]
+    assert "held-out images" in capsys.readouterr().out
+
+
+def test_bad_holdout_is_an_error(pairs, tmp_path, capsys):
+    root, model_path = pairs
+    args = ["calibrate", "--model", str(model_path), "--data", f"pairs:{root}"]
+    assert main([*args, "--out", str(tmp_path / "x.keras"), "--holdout", "1.5"]) == 2
+    assert "--holdout" in capsys.readouterr().err
