@@ -784,7 +784,8 @@ def evaluate_classification(
     :class:`~neuroseg.metrics.ClassificationReport` as a dict; with scores also ``"mce"``
     (maximum calibration error), ``"brier"`` (multi-class Brier score) and
     ``"reliability"`` (the :class:`~neuroseg.metrics.ReliabilityCurve` as a dict, beside
-    ``"ece"``); plus ``"ci"``: intervals of accuracy, balanced accuracy, macro F1 and (with scores) macro ROC-AUC, resampling
+    ``"ece"``); plus ``"ci"``: intervals of accuracy, balanced accuracy, macro F1 and
+    (with scores) macro ROC-AUC, resampling
     patients when ``groups=`` is given, else cases. Resamples in which a figure is undefined
     (e.g. a class absent) are left out of its interval. Each resample is scored by
     :func:`~neuroseg.metrics.accuracy`, :func:`~neuroseg.metrics.balanced_accuracy`,
