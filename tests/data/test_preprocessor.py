@@ -43,7 +43,7 @@ def _blob_slice() -> tuple[np.ndarray, np.ndarray]:
         ({"image_size": 0}, "image_size"),
         ({"image_size": (1, 2, 3)}, "image_size"),
         ({"image_size": True}, "image_size"),
-        ({"channels": 2}, "channels"),
+        ({"channels": 0}, "channels"),
         ({"channels": "1"}, "channels"),
         ({"crop": "head"}, "crop"),
         ({"normalize": "unit"}, "normalize"),
@@ -60,6 +60,15 @@ def test_bad_options_raise_config_error_naming_the_option(options, key):
 def test_unknown_config_key_is_refused():
     with pytest.raises(ConfigError, match="size"):
         SlicePreprocessor.from_config({"channels": 1, "size": 128})
+
+
+def test_four_sequences_pass_through():
+    pre = SlicePreprocessor(channels=4, image_size=8)
+    x = np.random.default_rng(0).random((16, 12, 4), dtype=np.float32)
+    assert pre.prepare_array(x).shape == (8, 8, 4)
+    assert pre.describe()["channels"] == "4, as stored"
+    with pytest.raises(ChannelError):
+        pre.prepare(np.zeros((16, 12, 3), np.float32))
 
 
 def test_crop_none_string_means_no_crop():

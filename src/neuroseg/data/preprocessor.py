@@ -133,7 +133,8 @@ class SlicePreprocessor:
     intensities per slice.
 
     Args:
-        channels: The model's input channels (1 or 3).
+        channels: The model's input channels (1 grey, 3 RGB or three MRI sequences, or
+            any other count such as BraTS' four sequences; only grey ↔ RGB is converted).
         image_size: ``(height, width)`` (or an int) of the model input; ``None`` for a
             model that accepts any size: each slice is resized to its own size rounded up
             to a multiple of ``size_multiple``.
@@ -174,11 +175,14 @@ class SlicePreprocessor:
         size_multiple: int = 32,
         channel_names: Sequence[str] | None = None,
     ) -> None:
-        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)):
-            raise ConfigError(f"channels must be 1 or 3, got {channels!r}.")
-        if int(channels) not in (1, 3):
+        if (
+            isinstance(channels, bool)
+            or not isinstance(channels, (int, np.integer))
+            or int(channels) < 1
+        ):
             raise ConfigError(
-                f"channels must be 1 or 3, got {channels}; select the MRI sequence(s) first."
+                f"channels must be a positive int (1 grey, 3 RGB or three sequences, 4 for "
+                f"BraTS' four sequences...), got {channels!r}."
             )
         if str(crop) == "none":  # the command line's spelling of no crop
             crop = None
@@ -287,6 +291,8 @@ class SlicePreprocessor:
         """
         grey = "one (grey); RGB inputs are converted to grey"
         rgb = "three (RGB); grey inputs are repeated"
+        if self.channels not in (1, 3):
+            grey = rgb = f"{self.channels}, as stored"
         if self.channel_names is not None:
             names = ", ".join(self.channel_names)
             grey = rgb = f"{self.channels}: {names}"

@@ -28,7 +28,8 @@ class SliceNormalization(keras.layers.Layer):
     """Convert channels and normalise each slice of a raw ``(N, H, W, C)`` batch.
 
     Args:
-        channels: The model's input channels (1 or 3).
+        channels: The model's input channels (grey ↔ RGB is converted; other counts
+            must match the raw slices).
         normalize: ``"minmax"`` (per slice to ``[0, 1]``), ``"zscore"`` (mean 0, sd 1 over
             the pixels above the slice's minimum; those at the minimum become 0) or
             ``None`` (cast to float32 only).
@@ -47,8 +48,8 @@ class SliceNormalization(keras.layers.Layer):
 
     def __init__(self, *, channels: int = 1, normalize: str | None = "minmax", **kwargs: Any):
         super().__init__(**kwargs)
-        if channels not in (1, 3):
-            raise ConfigError(f"channels must be 1 or 3, got {channels!r}.")
+        if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+            raise ConfigError(f"channels must be a positive int, got {channels!r}.")
         if normalize not in ("minmax", "zscore", None):
             raise ConfigError(
                 f"normalize={normalize!r} cannot run inside an exported graph; use 'minmax', "
