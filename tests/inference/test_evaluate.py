@@ -305,17 +305,18 @@ def test_leak_free_figures_on_real_kaggle_copies(shared_data, tmp_path, capsys):
 def test_each_file_is_read_once(small_seg_model, figshare_few, monkeypatch):
     """evaluate() reads every image and mask file once, also when it looks for near-copies."""
     from collections import Counter
+    from pathlib import Path
 
     reads: Counter[str] = Counter()
-    real = np.fromfile
+    real = Path.read_bytes
 
-    def counted(file, *args, **kwargs):
-        reads[str(file)] += 1
-        return real(file, *args, **kwargs)
+    def counted(self):
+        reads[str(self)] += 1
+        return real(self)
 
-    # a spy that counts and calls the real function: neuroseg.data.read_image (and so
-    # read_mask) reads every PNG/JPEG/TIFF file's bytes with np.fromfile
-    monkeypatch.setattr(np, "fromfile", counted)
+    # a spy that counts and calls the real method: neuroseg.data.read_image (and so
+    # read_mask) reads every PNG/JPEG/TIFF file's bytes with Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", counted)
     test, train = figshare_few[:4], figshare_few[4:]
     result = evaluate(Predictor(small_seg_model), test, train_data=train, n_bootstrap=10)
     assert len(result.rows) == 4
