@@ -156,3 +156,18 @@ def test_no_cycles_in_the_data_package_even_through_function_level_imports():
 
 def test_no_cycles_through_function_level_imports():
     assert cycles(_with_lazy()) == []
+
+
+def test_no_private_names_are_imported_across_modules():
+    """``from neuroseg.x import _name`` ties a module to another's internals: make it public."""
+    found = []
+    for name, (path, _package) in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            if not node.module.startswith("neuroseg"):
+                continue
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{name}: from {node.module} import {alias.name}")
+    assert found == []

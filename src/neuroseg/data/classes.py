@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from neuroseg.errors import UnknownNameError
 
-__all__ = ["CLASS_NAMES", "canonical_class_name"]
+__all__ = ["CLASS_ALIASES", "CLASS_NAMES", "canonical_class_name"]
 
 #: The four canonical classes, in the alphabetical order the Kaggle 4-class sets use.
 CLASS_NAMES: tuple[str, ...] = ("glioma", "meningioma", "no_tumor", "pituitary")
 
-_ALIASES: dict[str, str] = {
+CLASS_ALIASES: dict[str, str] = {
     "glioma": "glioma",
     "glioma_tumor": "glioma",
     "glioma-tumor": "glioma",
@@ -49,10 +49,10 @@ def canonical_class_name(name: str) -> str:
         'no_tumor'
     """
     key = name.strip().lower().replace(" ", "_")
-    if key not in _ALIASES:
-        known = ", ".join(sorted(_ALIASES))
+    if key not in CLASS_ALIASES:
+        known = ", ".join(sorted(CLASS_ALIASES))
         raise UnknownNameError(
             f"Unknown class name {name!r}. Known names and aliases: {known}. "
             "Rename the folder or pass class names explicitly."
         )
-    return _ALIASES[key]
+    return CLASS_ALIASES[key]

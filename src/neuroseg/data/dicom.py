@@ -40,7 +40,7 @@ import numpy as np
 
 from neuroseg._optional import require
 from neuroseg.data.orientation import VolumeOrientation
-from neuroseg.data.problems import OnError, _report, _validate
+from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import DicomError, EmptyDatasetError, ReadError
 
@@ -580,7 +580,7 @@ def load_dicom(
         >>> len(load_dataset("dicom", get_testdata_file("MR_small.dcm")))
         1
     """
-    _validate(on_error)
+    check_on_error(on_error)
     pydicom = _pydicom()
     require("nibabel", extra="dicom", purpose="reorienting DICOM volumes")
     root = Path(root)
@@ -596,7 +596,7 @@ def load_dicom(
         try:
             vol = _read_files(root if len(groups) == 1 else files[0].parent, files)
         except (DicomError, ReadError) as exc:
-            _report(on_error, exc, str(files[0].parent))
+            report_problem(on_error, exc, str(files[0].parent))
             continue
         slices = vol.to_slices()
         row, col, _ = vol.slice_spacing()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroseg.data.classes import CLASS_NAMES, canonical_class_name
-from neuroseg.data.problems import OnError, _report, _validate
+from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import (
     DataError,
@@ -125,7 +125,7 @@ def load_figshare(
         >>> from neuroseg.data import load_figshare
         >>> ds = load_figshare("../shared/data/figshare-cheng", folds=[1])  # doctest: +SKIP
     """
-    _validate(on_error)
+    check_on_error(on_error)
     root = Path(root)
     meta = root / "metadata.csv"
     if not meta.is_file():
@@ -150,7 +150,7 @@ def load_figshare(
         try:
             index, label, fold = _parse_row(row, meta, line, seen)
         except MetadataError as exc:
-            _report(on_error, exc, f"{meta}:{line}")
+            report_problem(on_error, exc, f"{meta}:{line}")
             continue
         seen[index] = line
         if keep is not None and fold not in keep:
@@ -164,11 +164,11 @@ def load_figshare(
                     f"{image}: image without a mask ({mask} is missing; listed in "
                     f"{meta.name}, line {line})."
                 )
-                _report(on_error, err, str(image))
+                report_problem(on_error, err, str(image))
             else:
                 what = "a dangling link" if p.is_symlink() else "missing"
                 err = ReadError(f"{p}: listed in {meta.name} (line {line}) but {what}.")
-                _report(on_error, err, str(p))
+                report_problem(on_error, err, str(p))
         if absent:
             continue
         name = canonical_class_name(FIGSHARE_LABELS[label])
@@ -189,7 +189,7 @@ def load_figshare(
                 if p.name.startswith("."):
                     continue
                 if p.is_dir():
-                    _report(
+                    report_problem(
                         on_error,
                         FolderLayoutError(
                             f"{p}: a sub-folder inside {d}/; the Figshare layout has none. "
@@ -198,7 +198,7 @@ def load_figshare(
                         str(p),
                     )
                 elif p.suffix.lower() != ".png" or not p.stem.isdigit():
-                    _report(
+                    report_problem(
                         on_error,
                         FolderLayoutError(
                             f"{p}: not a Figshare slice (expected {d}/<index>.png). Remove "
@@ -207,7 +207,7 @@ def load_figshare(
                         str(p),
                     )
                 elif int(p.stem) not in seen:
-                    _report(
+                    report_problem(
                         on_error,
                         ReadError(f"{p}: not listed in {meta.name}; add a row or remove it."),
                         str(p),

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from neuroseg.data.classes import CLASS_NAMES
-from neuroseg.data.problems import OnError, _report, _validate
+from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import DataError, EmptyDatasetError, MaskError, PixelValueError, ReadError
 
@@ -202,7 +202,7 @@ def load_figshare_mat(root: str | os.PathLike[str], *, on_error: OnError = "rais
         >>> from neuroseg.data import load_dataset
         >>> ds = load_dataset("figshare-mat", "brainTumorDataPublic")  # doctest: +SKIP
     """
-    _validate(on_error)
+    check_on_error(on_error)
     root = Path(root)
     files = [root] if root.is_file() else sorted(root.rglob("*.mat"), key=lambda f: (_index(f), f))
     files = [f for f in files if f.name.lower() != "cvind.mat"]
@@ -213,7 +213,7 @@ def load_figshare_mat(root: str | os.PathLike[str], *, on_error: OnError = "rais
         try:
             label, pid = _read_meta(f)
         except DataError as exc:
-            _report(on_error, exc, str(f))
+            report_problem(on_error, exc, str(f))
             continue
         records.append(
             Record(

@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from neuroseg.data.classes import _ALIASES, CLASS_NAMES, canonical_class_name
-from neuroseg.data.problems import OnError, _report, _validate
+from neuroseg.data.classes import CLASS_ALIASES, CLASS_NAMES, canonical_class_name
+from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import ConfigError, EmptyDatasetError, FolderLayoutError, UnknownNameError
 
-__all__ = ["IMAGE_SUFFIXES", "load_class_folders"]
+__all__ = ["IMAGE_SUFFIXES", "load_class_folders", "scan_folder"]
 
 #: File suffixes read as 2-D images.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -29,7 +29,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 _SPLITS = {"training": "training", "train": "training", "testing": "testing", "test": "testing"}
 
 
-def _scan(folder: Path, recursive: bool, on_error: OnError) -> list[Path]:
+def scan_folder(folder: Path, recursive: bool, on_error: OnError) -> list[Path]:
     """The image files of ``folder``; every other entry is reported (hidden ones ignored).
 
     Sub-folders are read with ``recursive``, else reported; non-image files and dangling
@@ -44,16 +44,16 @@ def _scan(folder: Path, recursive: bool, on_error: OnError) -> list[Path]:
                 f"{p}: a dangling link (its target {os.readlink(p)} does not exist). Restore "
                 "the target or remove the link."
             )
-            _report(on_error, err, str(p))
+            report_problem(on_error, err, str(p))
         elif p.is_dir():
             if recursive:
-                found += _scan(p, recursive, on_error)
+                found += scan_folder(p, recursive, on_error)
             else:
                 err = FolderLayoutError(
                     f"{p}: a sub-folder inside the image folder {folder}. Move its images "
                     "up, or pass recursive=True (--recursive) to read sub-folders too."
                 )
-                _report(on_error, err, str(p))
+                report_problem(on_error, err, str(p))
         elif p.suffix.lower() in IMAGE_SUFFIXES:
             found.append(p)
         else:
@@ -61,15 +61,15 @@ def _scan(folder: Path, recursive: bool, on_error: OnError) -> list[Path]:
                 f"{p}: not an image file ({p.suffix or 'no suffix'}; neuroseg reads "
                 f"{', '.join(IMAGE_SUFFIXES)}). Remove or convert it."
             )
-            _report(on_error, err, str(p))
+            report_problem(on_error, err, str(p))
     return found
 
 
 def _class_from_folder_name(name: str) -> str | None:
     key = name.strip().lower().replace(" ", "_")
-    for alias in sorted(_ALIASES, key=len, reverse=True):
+    for alias in sorted(CLASS_ALIASES, key=len, reverse=True):
         if key == alias or key.endswith(("-" + alias, "_" + alias)):
-            return _ALIASES[alias]
+            return CLASS_ALIASES[alias]
     return None
 
 
@@ -113,7 +113,7 @@ def load_class_folders(
         >>> from neuroseg.data import load_class_folders
         >>> ds = load_class_folders("Brain-Tumor-MRI/Testing")  # doctest: +SKIP
     """
-    _validate(on_error)
+    check_on_error(on_error)
     root = Path(root)
     if not root.is_dir():
         raise EmptyDatasetError(f"{root}: not a folder.")
@@ -132,13 +132,13 @@ def load_class_folders(
                     f"{p}: next to the split folders {', '.join(d.name for d in split_dirs)}, "
                     "but not one of them. Move or remove it."
                 )
-                _report(on_error, err, str(p))
+                report_problem(on_error, err, str(p))
         for d in chosen:
             records += _load_classes(d, _SPLITS[d.name.lower()], recursive, on_error)
     elif subdirs:
         records += _load_classes(root, None, recursive, on_error)
     else:
-        files = _scan(root, recursive, on_error)
+        files = scan_folder(root, recursive, on_error)
         if not files:
             raise EmptyDatasetError(f"{root}: empty folder (no image and no class folder).")
         name = class_name or _class_from_folder_name(root.name)
@@ -160,7 +160,7 @@ def _load_classes(
     records = []
     classes = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
-        _report(
+        report_problem(
             on_error, EmptyDatasetError(f"{folder}: empty folder (no class folder)."), str(folder)
         )
     for p in sorted(folder.iterdir()):
@@ -171,20 +171,20 @@ def _load_classes(
             f"{p}: {what} among the class folders of {folder}; images belong in a class "
             "folder. Move or remove it."
         )
-        _report(on_error, stray, str(p))
+        report_problem(on_error, stray, str(p))
     by_class: dict[str, list[Path]] = {}
     for d in classes:
         try:
             name = canonical_class_name(d.name)
         except UnknownNameError as exc:
-            known = ", ".join(sorted(_ALIASES))
+            known = ", ".join(sorted(CLASS_ALIASES))
             unknown = UnknownNameError(
                 f"{d}: unknown class folder {d.name!r}. Known class names and aliases: "
                 f"{known}. Rename or remove the folder."
             )
             if on_error == "raise":
                 raise unknown from exc
-            _report(on_error, unknown, str(d))
+            report_problem(on_error, unknown, str(d))
             continue
         by_class.setdefault(name, []).append(d)
     for name, dirs in by_class.items():
@@ -196,15 +196,15 @@ def _load_classes(
                 f"(only {dirs[0].name}/ is read when problems are skipped)."
             )
             for d in dirs[1:]:
-                _report(on_error, collision, str(d))
+                report_problem(on_error, collision, str(d))
     for d in classes:
         found = next((n for n, ds in by_class.items() if d in ds), None)
         if found is None or by_class[found][0] != d:
             continue
         label = CLASS_NAMES.index(found)
-        files = _scan(d, recursive, on_error)
+        files = scan_folder(d, recursive, on_error)
         if not files:
-            _report(on_error, EmptyDatasetError(f"{d}: empty class folder."), str(d))
+            report_problem(on_error, EmptyDatasetError(f"{d}: empty class folder."), str(d))
         meta = {} if split is None else {"split": split}
         records += [
             Record(image=str(f), label=label, source=str(f), meta=dict(meta)) for f in files

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from neuroseg._optional import require
-from neuroseg.data.problems import OnError, _report, _validate
+from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import (
     ConfigError,
@@ -133,7 +133,7 @@ def load_nifti(
         >>> ds = load_nifti("../shared/data/tcia-brain-tumor-progression",
         ...                 slices="tumour")  # doctest: +SKIP
     """
-    _validate(on_error)
+    check_on_error(on_error)
     if isinstance(slices, str) and slices not in ("all", "tumour", "tumor"):
         raise ConfigError(f"slices must be 'all', 'tumour' or a float ratio, got {slices!r}.")
     if not isinstance(slices, str) and not slices >= 0:
@@ -150,7 +150,7 @@ def load_nifti(
     for path in images:
         mask_path = path.with_name(path.name.replace(mask_rule[0], mask_rule[1]))
         if mask_path == path or not mask_path.is_file():
-            _report(
+            report_problem(
                 on_error,
                 MaskError(f"{path}: image without a mask (expected {mask_path})."),
                 str(path),
@@ -172,7 +172,7 @@ def load_nifti(
             if not np.isin(mvol, (0.0, 1.0)).all():
                 raise MaskError(f"{mask_path}: mask volume holds values other than 0/1.")
         except DataError as exc:
-            _report(on_error, exc, str(path))
+            report_problem(on_error, exc, str(path))
             continue
         rest = [a for a in (0, 1, 2) if a != axis]
         spacing = (zooms[rest[1]], zooms[rest[0]])

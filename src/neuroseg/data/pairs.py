@@ -20,8 +20,8 @@ import os
 import re
 from pathlib import Path
 
-from neuroseg.data.folders import _scan
-from neuroseg.data.problems import OnError, _report, _validate
+from neuroseg.data.folders import scan_folder
+from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import MaskEncoding, Record, SliceDataset
 from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
@@ -74,7 +74,7 @@ def load_lgg(root: str | os.PathLike[str], *, on_error: OnError = "raise") -> Sl
         >>> from neuroseg.data import load_lgg
         >>> ds = load_lgg("../shared/data/lgg-kaggle3m")  # doctest: +SKIP
     """
-    _validate(on_error)
+    check_on_error(on_error)
     root = Path(root)
     if not root.is_dir():
         raise EmptyDatasetError(f"{root}: not a folder.")
@@ -85,14 +85,16 @@ def load_lgg(root: str | os.PathLike[str], *, on_error: OnError = "raise") -> Sl
         raise EmptyDatasetError(f"{root}: no patient folder (expected TCGA_* folders).")
     records: list[Record] = []
     for folder in patients:
-        files = _scan(folder, False, on_error)
+        files = scan_folder(folder, False, on_error)
         masks = {p.stem[: -len("_mask")]: p for p in files if p.stem.endswith("_mask")}
         images = {p.stem: p for p in files if not p.stem.endswith("_mask")}
         if not images and not masks:
-            _report(on_error, EmptyDatasetError(f"{folder}: empty patient folder."), str(folder))
+            report_problem(
+                on_error, EmptyDatasetError(f"{folder}: empty patient folder."), str(folder)
+            )
             continue
         for stem in sorted(set(masks) - set(images)):
-            _report(
+            report_problem(
                 on_error,
                 MaskError(f"{masks[stem]}: mask without an image (expected {stem}.tif)."),
                 str(masks[stem]),
@@ -101,7 +103,7 @@ def load_lgg(root: str | os.PathLike[str], *, on_error: OnError = "raise") -> Sl
         for stem, path in images.items():
             num = _numbered(stem)
             if num is None:
-                _report(
+                report_problem(
                     on_error,
                     EmptyDatasetError(f"{path}: name does not end in _<slice number>."),
                     str(path),
@@ -110,7 +112,7 @@ def load_lgg(root: str | os.PathLike[str], *, on_error: OnError = "raise") -> Sl
             order.append((num[1], stem, path))
         for n, stem, path in sorted(order):
             if stem not in masks:
-                _report(
+                report_problem(
                     on_error,
                     MaskError(f"{path}: image without a mask (expected {stem}_mask{path.suffix})."),
                     str(path),
@@ -164,14 +166,14 @@ def load_pairs(
         >>> from neuroseg.data import load_pairs
         >>> ds = load_pairs("data", mask_name="{stem}_mask.png")  # doctest: +SKIP
     """
-    _validate(on_error)
+    check_on_error(on_error)
     root = Path(root)
     image_dir, mask_dir = root / images, root / masks
     for d in (image_dir, mask_dir):
         if not d.is_dir():
             raise EmptyDatasetError(f"{d}: folder not found (expected {images}/ and {masks}/).")
     _check_mask_name(mask_name)
-    files = _scan(image_dir, False, on_error)
+    files = scan_folder(image_dir, False, on_error)
     if not files:
         raise EmptyDatasetError(f"{image_dir}: empty folder (no image).")
     files.sort(key=lambda p: (0, int(p.stem), "") if p.stem.isdigit() else (1, 0, p.name))
@@ -181,14 +183,16 @@ def load_pairs(
         m = mask_dir / mask_name.format(stem=f.stem, ext=f.suffix)
         expected.add(m.name)
         if not m.is_file():
-            _report(on_error, MaskError(f"{f}: image without a mask (expected {m})."), str(f))
+            report_problem(
+                on_error, MaskError(f"{f}: image without a mask (expected {m})."), str(f)
+            )
             continue
         records.append(
             Record(image=str(f), mask=str(m), source=str(f), mask_encoding=mask_encoding)
         )
-    for m in _scan(mask_dir, False, on_error):
+    for m in scan_folder(mask_dir, False, on_error):
         if m.name not in expected:
-            _report(on_error, MaskError(f"{m}: mask without an image."), str(m))
+            report_problem(on_error, MaskError(f"{m}: mask without an image."), str(m))
     if not records:
         raise EmptyDatasetError(f"{root}: no image/mask pair found.")
     return SliceDataset(records, name=f"pairs:{root.name}")

@@ -13,7 +13,7 @@ from typing import Literal
 
 from neuroseg.errors import ConfigError, NeurosegError
 
-__all__ = ["OnError", "Problem"]
+__all__ = ["OnError", "Problem", "check_on_error", "report_problem"]
 
 _log = logging.getLogger("neuroseg.data")
 
@@ -39,13 +39,26 @@ class Problem:
 OnError = Literal["raise", "skip"] | list[Problem]
 
 
-def _validate(on_error: OnError) -> None:
+def check_on_error(on_error: OnError) -> None:
+    """Raise :class:`~neuroseg.errors.ConfigError` unless ``on_error`` is a valid option.
+
+    Example:
+        >>> check_on_error("skip")
+    """
     if not isinstance(on_error, list) and on_error not in ("raise", "skip"):
         raise ConfigError(f"on_error must be 'raise', 'skip' or a list, got {on_error!r}.")
 
 
-def _report(on_error: OnError, error: NeurosegError, path: str) -> None:
-    """Raise ``error``, or log it / append it as a :class:`Problem` and return."""
+def report_problem(on_error: OnError, error: NeurosegError, path: str) -> None:
+    """Raise ``error``, or log it / append it as a :class:`Problem` and return.
+
+    Example:
+        >>> from neuroseg.errors import ReadError
+        >>> found: list[Problem] = []
+        >>> report_problem(found, ReadError("x.png: truncated."), "x.png")
+        >>> found[0].problem
+        'x.png: truncated.'
+    """
     if on_error == "raise":
         raise error
     message = str(error)

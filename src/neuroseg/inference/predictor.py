@@ -17,7 +17,7 @@ from neuroseg.inference.localisation import ORIENTATIONS, Localisation, localise
 from neuroseg.inference.outputs import foreground, split_outputs
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.scans import Scan, read_scan
-from neuroseg.inference.tta import _apply_tta, tta_transforms
+from neuroseg.inference.tta import apply_tta, tta_transforms
 
 __all__ = ["Prediction", "Predictor", "predictions_to_pandas"]
 
@@ -516,7 +516,7 @@ class Predictor:
                         out = self._call(b)[key]
                         return foreground(out) if key == "mask" else out
 
-                    parts.setdefault(key, []).append(_apply_tta(fn, chunk, transforms))
+                    parts.setdefault(key, []).append(apply_tta(fn, chunk, transforms))
             else:
                 out = self._call(chunk)
                 for key, value in out.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TTATransform", "tta_transforms"]
+__all__ = ["TTATransform", "apply_tta", "tta_transforms"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def tta_transforms(*, square: bool = True, rotations: bool = True) -> list[TTATr
     return [TTATransform(k, f) for k in ks for f in (False, True)]
 
 
-def _apply_tta(
+def apply_tta(
     fn: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, transforms: list[TTATransform]
 ) -> np.ndarray:
     """Average ``fn`` over transforms; spatial outputs are mapped back before averaging."""
