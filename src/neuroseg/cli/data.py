@@ -28,8 +28,9 @@ FORMAT_NAMES = (
 _CHECK_DESCRIPTION = """\
 Read every file of a dataset folder; print counts per class and patient, image sizes,
 mask values and every problem (unreadable, truncated or damaged files, NaN pixels,
-multi-page TIFFs, masks of the wrong size or with unexpected values, missing pairs, bad
-metadata rows, colliding or nested folders, stray files, duplicates). Exit 0 without
+multi-page TIFFs, RGBA images with transparency (not brats-slices: its 4 channels are MRI
+sequences), masks of the wrong size or with unexpected values, missing pairs, bad metadata
+rows, colliding or nested folders, stray files, duplicates). Exit 0 without
 problems, 1 with problems, 2 when the check cannot run (no such folder, bad option)."""
 
 _CHECK_EPILOG = """\

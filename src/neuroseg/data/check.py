@@ -125,11 +125,49 @@ def _named(exc: Exception, default: str) -> str:
     return head if head and os.path.exists(head.split(", line")[0]) else default
 
 
+def _attributed(p: Problem) -> Problem:
+    """``p`` with ``path`` set to the file its message starts with, when that is another file.
+
+    A loader reports a record's fault under the record's image even when the message names
+    its mask (e.g. a NIfTI mask whose affine differs); the report names the faulty file.
+    """
+    head = p.problem.split(": ", 1)[0]
+    if head != p.path and os.path.isfile(head):
+        return Problem(path=head, problem=p.problem)
+    return p
+
+
 def _unexpected(path: str, exc: Exception) -> Problem:
     return Problem(
         path=path,
         problem=f"{path}: cannot be read ({type(exc).__name__}: {exc}). The file is damaged "
         "or of an unexpected kind; replace or remove it.",
+    )
+
+
+#: Layouts whose 4-channel images are four MRI sequences, not RGBA: the fourth channel
+#: (e.g. BraTS' FLAIR) is zero outside the head and is no transparency.
+_FOUR_SEQUENCE_FORMATS = frozenset({"brats-slices"})
+
+
+def _transparency(path: str, image: np.ndarray) -> Problem | None:
+    """A problem for an RGBA image whose alpha channel is not fully opaque, else ``None``.
+
+    Such an image has no single meaning as grey or RGB (what lies behind the transparent
+    pixels?), so it is reported rather than silently flattened or cut to three channels.
+    """
+    if image.ndim != 3 or image.shape[-1] != 4:
+        return None
+    alpha = image[..., 3]
+    opaque = np.iinfo(alpha.dtype).max if alpha.dtype.kind in "iu" else 1.0
+    n = int((alpha < opaque).sum())
+    if n == 0:
+        return None
+    return Problem(
+        path=path,
+        problem=f"{path}: RGBA image with transparency ({n} of {alpha.size} pixels are not "
+        "fully opaque); neuroseg reads grey or RGB images. Flatten it onto a background "
+        "(or drop the alpha channel) and re-save it as grey or RGB.",
     )
 
 
@@ -150,7 +188,8 @@ def check(
     masks too), images without a mask and masks without an image, malformed, duplicated
     or contradictory ``metadata.csv`` rows, unknown or colliding class folders, sub-folders,
     non-image files, dangling links, empty folders, NIfTI masks whose affine differs from
-    their image's, and pixel-identical duplicate images.
+    their image's, pixel-identical duplicate images, and RGBA images with transparency
+    (every layout but ``brats-slices``, whose four channels are MRI sequences).
 
     Args:
         format: A layout name from :data:`~neuroseg.data.FORMATS`.
@@ -214,6 +253,10 @@ def check(
         except Exception as exc:  # a reader's bug or an unforeseen damage: reported
             problems.append(_unexpected(_file(r.image) or name, exc))
             continue
+        if format not in _FOUR_SEQUENCE_FORMATS:
+            transparent = _transparency(_file(r.image) or name, image)
+            if transparent is not None:
+                problems.append(transparent)
         sizes[f"{image.shape[0]}x{image.shape[1]}"] += 1
         chans[str(image.shape[-1])] += 1
         dtypes[str(image.dtype)] += 1
@@ -254,5 +297,5 @@ def check(
     report.dtypes = dict(sorted(dtypes.items()))
     report.mask_values = sorted(values)
     report.empty_mask_fraction = None if n_masks == 0 else n_empty / n_masks
-    report.problems = problems
+    report.problems = [_attributed(p) for p in problems]
     return report

@@ -14,6 +14,7 @@ fold as their split group and ``patient_id`` stays ``None``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from collections.abc import Iterable
@@ -146,11 +147,14 @@ def load_figshare(
             f"{','.join(_COLUMNS)} (label_name optional)."
         )
     seen: dict[int, int] = {}
+    rejected: set[int] = set()  # indices on faulty rows: listed, so not "not listed" too
     for line, row in enumerate(reader, start=2):
         try:
             index, label, fold = _parse_row(row, meta, line, seen)
         except MetadataError as exc:
             report_problem(on_error, exc, f"{meta}:{line}")
+            with contextlib.suppress(TypeError, ValueError):
+                rejected.add(int(str(row.get("index")).strip()))
             continue
         seen[index] = line
         if keep is not None and fold not in keep:
@@ -206,7 +210,7 @@ def load_figshare(
                         ),
                         str(p),
                     )
-                elif int(p.stem) not in seen:
+                elif int(p.stem) not in seen and int(p.stem) not in rejected:
                     report_problem(
                         on_error,
                         ReadError(f"{p}: not listed in {meta.name}; add a row or remove it."),
