@@ -2,8 +2,10 @@
 
 import csv
 import json
+import re
 import shutil
 
+import cv2
 import pytest
 
 from neuroseg.cli import main
@@ -12,6 +14,15 @@ from tests.inference.conftest import make_figshare_subset
 pytestmark = pytest.mark.data
 
 CLASSES = ("glioma", "meningioma", "no_tumor", "pituitary")
+
+
+def _split(text):
+    return [ln.split() for ln in text.splitlines()]
+
+
+def _is_bin(line):
+    """A row of the reliability table: 'LOW-HIGH  n  accuracy  confidence  gap'."""
+    return bool(re.match(r"^\d\.\d-\d\.\d\s+\d+\s", line))
 
 
 def _rows(text, first):
@@ -31,9 +42,10 @@ def kaggle_eight(shared_data, tmp_path_factory):
 
 
 def test_classifier_prints_per_class_table_and_confusion_matrix(kaggle_eight, tmp_path, capsys):
-    csv_out = tmp_path / "items.csv"
+    csv_out, png = tmp_path / "items.csv", tmp_path / "rel" / "reliability.png"
     args = ["evaluate", "--model", "classifier-4class", "--data", f"class-folders:{kaggle_eight}"]
-    assert main([*args, "--csv", str(csv_out), "--bootstrap", "200", "-q"]) == 0
+    more = ["--csv", str(csv_out), "--bootstrap", "200", "-q", "--reliability-picture", str(png)]
+    assert main([*args, *more]) == 0
     captured = capsys.readouterr()
     out = captured.out
     assert "32 items" in out.splitlines()[0]
@@ -47,6 +59,15 @@ def test_classifier_prints_per_class_table_and_confusion_matrix(kaggle_eight, tm
         (cells,) = _rows(out, metric)
         assert cells[1].startswith("[") and cells[2].endswith("]")  # value [low, high]
     assert "200 resamples of cases" in out
+    # calibration: ECE, MCE and Brier figures, the reliability bins and the diagram
+    for metric in ("calibration error (ECE)", "maximum calibration error (MCE)", "Brier score"):
+        (cells,) = _rows(out, metric)
+        assert 0.0 <= float(cells[0]) <= 2.0
+    bins = [cells for line, cells in zip(out.splitlines(), _split(out)) if _is_bin(line)]
+    assert bins and sum(int(c[1]) for c in bins) == 32  # the non-empty bins hold every case
+    assert "reliability (top-class confidence in 15 bins" in out and f"wrote {png}" in out
+    diagram = cv2.imread(str(png))
+    assert diagram is not None and diagram.shape[0] > 360 and diagram.shape[1] > 360
     assert "{" not in out  # tables, not JSON
     assert captured.err.count("evaluate ") == 0  # -q: no progress bar
     with csv_out.open() as fh:
@@ -61,6 +82,10 @@ def test_classifier_prints_per_class_table_and_confusion_matrix(kaggle_eight, tm
     assert sum(map(sum, s["confusion_matrix"])) == 32
     assert s["accuracy"] == pytest.approx(sum(r["correct"] == "1" for r in rows) / 32)
     assert len(s["classification"]["ci"]["roc_auc_macro"]) == 2
+    curve = s["classification"]["reliability"]
+    assert len(curve["edges"]) == 16 and sum(curve["counts"]) == 32
+    assert curve["ece"] == pytest.approx(s["classification"]["ece"])
+    assert {"mce", "brier"} <= set(s["classification"])
 
 
 @pytest.fixture(scope="module")

@@ -65,6 +65,12 @@ def test_report_with_data(run_dir, tmp_path):
         assert word in text
     parser = check_report_images(out)
     assert len(parser.srcs) == 4 and parser.svgs >= 2
+    # the per-pixel reliability of the segmenter: a table (6 slices of 256 x 256 pixels)
+    found = re.search(r"Segmentation, per pixel \((\d+) pixels.*?ECE ([0-9.]+), MCE", text)
+    assert found is not None and int(found.group(1)) == sum(
+        r.load_image().shape[0] * r.load_image().shape[1] for r in load_sample()[:6]
+    )
+    assert 0.0 <= float(found.group(2)) <= 1.0
 
 
 def test_report_without_data(run_dir):
@@ -93,8 +99,12 @@ def test_report_for_a_classifier(tmp_path):
     assert "Most confident errors" in text and "Most confident correct calls" in text
     captions = re.findall(r"<figcaption>[^<]+: truth (\w+), predicted (\w+) with probability", text)
     right = sum(t == p for t, p in captions)
-    # one picture per non-empty section; an empty one says so
-    assert len(check_report_images(out).srcs) == len(captions) >= 1
+    # one picture per non-empty section (an empty one says so), then the reliability diagram
+    srcs = check_report_images(out).srcs
+    assert len(srcs) == len(captions) + 1 and len(captions) >= 1
+    assert "Reliability diagram of 5 cases: ECE " in text and "MCE " in text
+    last = cv2.imdecode(np.frombuffer(base64.b64decode(srcs[-1].split(",", 1)[1]), np.uint8), 1)
+    assert last.shape[0] > 360 and last.shape[1] > 360  # the diagram, not a case
     assert right <= 1 and len(captions) - right <= 1
     assert ("none among 5 cases" in text) == (len(captions) < 2)
 

@@ -16,7 +16,7 @@ from neuroseg.cli._common import (
 )
 from neuroseg.errors import ConfigError
 
-__all__ = ["register", "run"]
+__all__ = ["format_reliability", "register", "run"]
 
 _DESCRIPTION = """\
 Run a model over a labelled dataset and print the figures as tables.
@@ -27,16 +27,20 @@ IDs (e.g. lgg), per patient. Beside them the localisation metrics: box IoU (the 
 truth's and the prediction's bounding boxes) and centroid distance (mm with a known pixel
 spacing, else pixels), per image and per patient (the mean of its images). Classification:
 per-class precision, recall, F1 and support, the confusion matrix, and accuracy, balanced
-accuracy, macro F1 and macro ROC AUC with intervals. --json writes the full summary (all
-digits); --csv one row per item (with the class probabilities p_<class>, and HD95, box_iou
-and centroid_distance per image)."""
+accuracy, macro F1 and macro ROC AUC with intervals, and the calibration: expected and
+maximum calibration error (ECE, MCE), Brier score and the reliability curve (accuracy
+against confidence per bin; --reliability-picture draws it). --json writes the full summary
+(all digits; the curve under summary.classification.reliability); --csv one row per item
+(with the class probabilities p_<class>, and HD95, box_iou and centroid_distance per
+image)."""
 
 _EPILOG = """\
 examples:
   neuroseg evaluate --model resunet-lgg --data lgg:../shared/data/lgg-kaggle3m \\
       --groups TCGA_FG_A4MU_20030903 TCGA_HT_7686_19950629 --csv items.csv
   neuroseg evaluate --model classifier-4class --data class-folders:Testing/ \\
-      --train-data figshare:../shared/data/figshare-cheng --json eval.json
+      --train-data figshare:../shared/data/figshare-cheng --json eval.json \
+      --reliability-picture reliability.png
   neuroseg evaluate --model model.keras --data figshare:PATH --json -   # JSON to stdout"""
 
 
@@ -59,6 +63,13 @@ def register(sub: Any) -> None:
         "the tables",
     )
     p.add_argument("--csv", default=None, metavar="OUT", help="write per-item rows here")
+    p.add_argument(
+        "--reliability-picture",
+        default=None,
+        metavar="PNG",
+        help="a classifier's reliability diagram (accuracy per confidence bin against the "
+        "diagonal, with the ECE) as a PNG here",
+    )
     p.add_argument(
         "--groups",
         nargs="+",
@@ -114,6 +125,19 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.csv:
         result.write_csv(args.csv)
+    curve = (result.summary.get("classification") or {}).get("reliability")
+    if args.reliability_picture:
+        if curve is None:
+            raise ConfigError(
+                "--reliability-picture needs a classifier (or multi-task model) with class "
+                f"probabilities; {args.model} is a {result.task} model."
+            )
+        from neuroseg.inference.pictures import reliability_picture, save_png
+
+        title = f"{args.model} on {args.data} ({len(result.rows)} items)"
+        save_png(
+            args.reliability_picture, reliability_picture([curve], names=["model"], title=title)
+        )
     if args.json == "-":
         json.dump(result.to_json(), sys.stdout, indent=2)
         print()
@@ -123,4 +147,33 @@ def run(args: argparse.Namespace) -> int:
     where = args.data + (f" (groups {' '.join(args.groups)})" if args.groups else "")
     print(f"{args.model} on {where}: {len(result.rows)} items\n")
     print(result.format())
+    if curve is not None:
+        print("\n" + format_reliability(curve))
+    if args.reliability_picture:
+        print(f"\nwrote {args.reliability_picture}")
     return 0
+
+
+def format_reliability(curve: dict[str, Any]) -> str:
+    """The reliability curve's non-empty bins as a table (from its ``to_dict`` form).
+
+    Example:
+        >>> from neuroseg.metrics import reliability_curve
+        >>> c = reliability_curve([0, 1, 1, 0], [0.9, 0.8, 0.6, 0.3], n_bins=5)
+        >>> print(format_reliability(c.to_dict()))  # doctest: +NORMALIZE_WHITESPACE
+        reliability (top-class confidence in 5 bins; empty bins left out)
+        confidence  n  accuracy  mean confidence      gap
+        0.4-0.6     1     1.000           0.6000   0.4000
+        0.6-0.8     2     1.000           0.7500   0.2500
+        0.8-1.0     1     0.000           0.9000  -0.9000
+    """
+    from neuroseg.tables import format_table
+
+    edges, rows = curve["edges"], []
+    for b, n in enumerate(curve["counts"]):
+        if n:
+            acc, conf = curve["accuracy"][b], curve["confidence"][b]
+            rows.append([f"{edges[b]:.1f}-{edges[b + 1]:.1f}", int(n), acc, conf, acc - conf])
+    head = f"reliability (top-class confidence in {len(curve['counts'])} bins; empty bins left out)"
+    table = format_table(rows, header=["confidence", "n", "accuracy", "mean confidence", "gap"])
+    return head + "\n" + table

@@ -6,6 +6,7 @@ import argparse
 import csv
 import glob
 import json
+import math
 import re
 import sys
 from collections import Counter
@@ -15,11 +16,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments
+from neuroseg.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Input", "expand_inputs", "register", "run"]
+__all__ = ["Input", "abstention_warning", "expand_inputs", "register", "run"]
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 #: Pictures in ``montage.png`` at most (the first ones, in input order).
@@ -32,13 +34,20 @@ examples:
   neuroseg predict --model classifier-4class --recursive kaggle4-training/ --out preds/
   neuroseg predict --model resunet-lgg -r lgg-kaggle3m/TCGA_HT_7690_19960312 --out lgg/ --overlay
   neuroseg predict --model resunet-figshare 'scans/**/*.png' --out pred/ --tta
+  neuroseg predict --model resunet-figshare scans/ --out pred/ --uncertainty tta \
+      --abstain-above 0.2 --overlay
 
 Outputs keep each input's path below the folder (or the pattern's folder) it was found
 in: scans/glioma/1.jpg gives masks/glioma/1.png and the row "glioma/1.jpg" in
 predictions.csv. predictions.json holds every measurement; predictions.csv one row per
 input (label, confidence, p_<class>, area, dice against a truth mask, the tumour's
-bounding box, centroid, largest diameter, components and side, mask file).
+bounding box, centroid, largest diameter, components and side, mask file). With
+--uncertainty, also the uncertainty score and abstained (true when the score is above
+--abstain-above), and uncertainty/NAME.npy: a segmenter's per-pixel entropy map.
 """
+
+#: Columns of predictions.csv added by --uncertainty (those an input has).
+UNCERTAINTY_COLUMNS = ("uncertainty", "abstained", "mutual_information", "uncertainty_map")
 
 #: Localisation columns of predictions.csv (see neuroseg.inference.Localisation.as_dict).
 LOCALISATION_COLUMNS = (
@@ -134,6 +143,31 @@ def register(sub: Any) -> None:
         default="auto",
         help="masks: auto (PNG for images, NIfTI for volumes) or dicom-seg (also a DICOM "
         "Segmentation of each DICOM series input, in seg/; needs neuroseg[dicom])",
+    )
+    p.add_argument(
+        "--uncertainty",
+        choices=("tta", "mc-dropout"),
+        default=None,
+        help="also measure how unsure the model is: tta (the 8 flips and rotations) or "
+        "mc-dropout (passes with the dropout layers on; needs a model with dropout). "
+        "Segmentation: a per-pixel entropy map saved as uncertainty/NAME.npy and a per-slice "
+        "score; classification: the predictive entropy (and, over the passes, the mutual "
+        "information). Adds the columns uncertainty and abstained",
+    )
+    p.add_argument(
+        "--uncertainty-samples",
+        type=int,
+        default=20,
+        metavar="N",
+        help="passes of --uncertainty mc-dropout (default 20)",
+    )
+    p.add_argument(
+        "--abstain-above",
+        type=float,
+        default=None,
+        metavar="X",
+        help="with --uncertainty: mark each input whose uncertainty score exceeds X as "
+        "abstained (its mask or label is still written) and warn with their count",
     )
     p.add_argument(
         "--dicom-overlay",
@@ -337,6 +371,7 @@ def _csv_rows(
     if masks:
         header += ["area_px", "area_mm2", "volume_mm3", "dice", "iou", *LOCALISATION_COLUMNS]
         header += ["truth_file", "mask_file"]
+    header += [c for c in UNCERTAINTY_COLUMNS if any(c in e for e in results)]
     rows = []
     for e in results:
         row: dict[str, Any] = {"file": e["source"], "relative_path": e["relative_path"]}
@@ -350,6 +385,8 @@ def _csv_rows(
             row[f"p_{n}"] = e.get("class_probabilities", {}).get(n, "")
         row["truth_file"] = e.get("truth_file", "")
         row["mask_file"] = e.get("mask_file", "")
+        for key in UNCERTAINTY_COLUMNS:
+            row[key] = e.get(key, "")
         rows.append({k: row[k] for k in header})
     return header, rows
 
@@ -376,16 +413,19 @@ def _terminal_summary(
     has_label = any("label" in e for e in results)
     has_area = any("area_px" in e for e in results)
     has_dice = any("dice" in e for e in results)
+    has_unc = any("uncertainty" in e for e in results)
     header = ["file"]
     header += ["label", "confidence"] if has_label else []
     header += ["area_px"] if has_area else []
     header += ["dice"] if has_dice else []
+    header += ["uncertainty", "abstained"] if has_unc else []
     rows = []
     for e in results[:TABLE_ROWS]:
         row: list[Any] = [e["relative_path"]]
         row += [e.get("label"), e.get("confidence")] if has_label else []
         row += [e.get("area_px")] if has_area else []
         row += [e.get("dice")] if has_dice else []
+        row += [e.get("uncertainty"), "yes" if e.get("abstained") else ""] if has_unc else []
         rows.append(row)
     lines.append(format_table(rows, header=header))
     if len(results) > TABLE_ROWS:
@@ -497,6 +537,84 @@ def _tile(
     return title_strip(canvas, titles)
 
 
+# ------------------------------------------------------------------ uncertainty
+def _measure_uncertainty(
+    predictor: Any, scan: Any, *, method: str, n_samples: int
+) -> tuple[dict[str, Any], np.ndarray | None]:
+    """The uncertainty fields of one input's entry and its per-pixel map (or ``None``).
+
+    Segmentation (and multi-task) models: ``uncertainty`` is the per-slice score of
+    :func:`~neuroseg.inference.uncertainty.segmentation_uncertainty` (a volume's: its
+    highest slice score, each listed in ``uncertainty_slices``); the map is the binary
+    entropy of the mean probability over the passes, in the input's frame (``(H, W)``, a
+    volume ``(H, W, D)``). Classifiers: ``uncertainty`` is the predictive entropy of the
+    mean class probabilities over the passes (a volume: of their mean over its slices),
+    beside the ``mutual_information`` of the passes; a multi-task model's are
+    ``label_entropy`` and ``mutual_information``.
+    """
+    import numpy as np
+
+    from neuroseg.inference.uncertainty import (
+        classification_uncertainty,
+        predictive_entropy,
+        segmentation_uncertainty,
+    )
+
+    prepared = [predictor.prepare(s, source=scan.source) for s in scan.slices]
+    batch = np.stack([p.array for p in prepared])
+    fields: dict[str, Any] = {}
+    umap = None
+    if predictor.task in ("segmentation", "multitask"):
+        u = segmentation_uncertainty(predictor, batch, method=method, n_samples=n_samples)
+        maps = [predictor.invert(m, p) for m, p in zip(u.entropy, prepared)]
+        umap = (np.stack(maps, axis=-1) if scan.is_volume else maps[0]).astype(np.float32)
+        fields["uncertainty"] = round(float(u.score.max()), 6)
+        if scan.is_volume:
+            fields["uncertainty_slices"] = [round(float(v), 6) for v in u.score]
+    if predictor.task in ("classification", "multitask"):
+        c = classification_uncertainty(predictor, batch, method=method, n_samples=n_samples)
+        entropy = float(predictive_entropy(c.probabilities.mean(axis=0)))
+        key = "label_entropy" if "uncertainty" in fields else "uncertainty"
+        fields[key] = round(entropy, 6)
+        fields["mutual_information"] = round(float(c.mutual_information.mean()), 6)
+    return fields, umap
+
+
+def _uncertainty_panel(
+    image: np.ndarray, umap: np.ndarray, *, method: str, score: float, abstain: float | None
+) -> np.ndarray:
+    """The uncertainty map over the image (jet; 0 to log 2 nats), under its titles."""
+    import math
+
+    import numpy as np
+
+    from neuroseg.inference import heatmap_overlay, title_strip
+    from neuroseg.inference.pictures import MIN_TITLED_HEIGHT
+
+    panel = heatmap_overlay(image, np.asarray(umap, np.float32) / math.log(2), alpha=0.6)
+    if image.shape[0] < MIN_TITLED_HEIGHT:
+        return panel
+    verdict = f"score {score:.3f}"
+    if abstain is not None:
+        verdict += f" > {abstain:g}: ABSTAINED" if score > abstain else f" <= {abstain:g}"
+    return title_strip(panel, [f"uncertainty: {method} entropy (0 to log 2)", verdict])
+
+
+def abstention_warning(results: Sequence[dict[str, Any]], threshold: float) -> str | None:
+    """The warning naming the inputs marked abstained, or ``None`` when there is none."""
+    flagged = [str(e["relative_path"]) for e in results if e.get("abstained")]
+    if not flagged:
+        return None
+    shown = ", ".join(flagged[:10]) + (
+        f" and {len(flagged) - 10} more" if len(flagged) > 10 else ""
+    )
+    return (
+        f"{len(flagged)} of {len(results)} input(s) have an uncertainty above {threshold:g} and "
+        f"are marked abstained (predictions.json/csv; their masks and labels are still "
+        f"written): {shown}. Have a person review them."
+    )
+
+
 # ------------------------------------------------------------------ run
 def run(args: argparse.Namespace) -> int:
     """Run the prediction."""
@@ -547,6 +665,20 @@ def run(args: argparse.Namespace) -> int:
         orientation=getattr(args, "orientation", None),
     )
     show_box = bool(getattr(args, "show_box", False))
+    method: str | None = getattr(args, "uncertainty", None)
+    abstain: float | None = getattr(args, "abstain_above", None)
+    n_samples = int(getattr(args, "uncertainty_samples", 20))
+    if abstain is not None and method is None:
+        raise ConfigError("--abstain-above needs --uncertainty tta or --uncertainty mc-dropout.")
+    if abstain is not None and not math.isfinite(abstain):
+        raise ConfigError(f"--abstain-above must be a finite number, got {abstain}.")
+    if method is not None and n_samples < 2:
+        raise ConfigError(f"--uncertainty-samples must be at least 2, got {n_samples}.")
+    if method == "mc-dropout":  # refuse a model without dropout before reading any input
+        from neuroseg.inference.uncertainty import mc_dropout
+
+        with mc_dropout(predictor.model):
+            pass
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     # Standard output on a terminal gets a table at the end (the bar, on standard error,
@@ -581,6 +713,19 @@ def run(args: argparse.Namespace) -> int:
                 k = scan.image.shape[2] // 2
             entry["picture_slice"] = k
         image = scan.slices[k]
+        umap = None
+        if method is not None:
+            fields, umap = _measure_uncertainty(predictor, scan, method=method, n_samples=n_samples)
+            entry.update(fields)
+            entry["abstained"] = abstain is not None and float(entry["uncertainty"]) > abstain
+            if umap is not None:
+                saved = umap
+                if scan.is_volume and "orientation" in scan.meta:  # the mask's voxel order
+                    saved = scan.meta["orientation"].to_source(umap)
+                upath = out / "uncertainty" / f"{stem}.npy"
+                upath.parent.mkdir(parents=True, exist_ok=True)
+                np.save(upath, np.asarray(saved, np.float32))
+                entry["uncertainty_map"] = str(upath)
         mask2d = None
         if pred.mask is not None:
             mask2d = pred.mask[:, :, k] if scan.is_volume else pred.mask
@@ -627,11 +772,33 @@ def run(args: argparse.Namespace) -> int:
             if truth_class is not None:
                 right = "right" if truth_class == pred.label_name else "WRONG"
                 call.append(f"truth {truth_class}: {right}")
+        if method is not None and umap is None:  # a classifier: its entropy in the titles
+            flag = ": ABSTAINED" if entry["abstained"] else ""
+            call.append(f"uncertainty ({method}) {float(entry['uncertainty']):.3f}{flag}")
         if args.overlay:
             lines = _titles(name, truth=truth2d, mask=mask2d, dice=dice, call=call)
             rgb = overlay_contours(image, truth2d, mask2d, box=show_box, centroid=show_box)
+            panel = None
+            if umap is not None and method is not None:
+                panel = _uncertainty_panel(
+                    image,
+                    umap[:, :, k] if scan.is_volume else umap,
+                    method=method,
+                    score=float(entry["uncertainty"]),
+                    abstain=abstain,
+                )
             if titled:
-                rgb = title_strip(rgb, lines)
+                n_lines = len(lines) if panel is None else max(len(lines), 2)
+                rgb = title_strip(rgb, [*lines, *[""] * (n_lines - len(lines))])
+                if panel is not None and len(lines) > 2:  # strips of one height
+                    panel = np.concatenate(
+                        [
+                            np.zeros((rgb.shape[0] - panel.shape[0], *panel.shape[1:]), np.uint8),
+                            panel,
+                        ]
+                    )
+            if panel is not None:
+                rgb = np.concatenate([rgb, panel], axis=1)
             entry["overlay"] = str(save_png(out / "overlays" / f"{stem}.png", rgb))
             if mask2d is not None:  # a classifier has no masks to set side by side
                 pred_title = "prediction (red)" + (f", Dice {dice:.3f}" if dice is not None else "")
@@ -639,7 +806,11 @@ def run(args: argparse.Namespace) -> int:
                 pair = side_by_side(image, truth2d, mask2d, titles=titles)
                 entry["side_by_side"] = str(save_png(out / "side_by_side" / f"{stem}.png", pair))
             if len(tiles) < MONTAGE_MAX:
-                tiles.append(_tile(image, truth2d, mask2d, lines))
+                tile_lines = lines
+                if umap is not None:
+                    flag = ", ABSTAINED" if entry["abstained"] else ""
+                    tile_lines = [*lines, f"uncertainty {float(entry['uncertainty']):.3f}{flag}"]
+                tiles.append(_tile(image, truth2d, mask2d, tile_lines))
         if args.gradcam:
             heat = predictor.grad_cam(image, source=str(path), layer_name=args.gradcam_layer)
             base = image if mask2d is None else overlay_contours(image, truth2d, mask2d)
@@ -682,6 +853,18 @@ def run(args: argparse.Namespace) -> int:
         doc["class_names"] = list(names)
     if masks:
         doc["threshold"] = predictor.threshold
+    if method is not None:
+        doc["uncertainty"] = {
+            "method": method,
+            "n_samples": n_samples if method == "mc-dropout" else 8,
+            "score": (
+                "segmentation: mean entropy (nats) of the mean foreground probability inside "
+                "the predicted mask and a 3-pixel border (a volume: its highest slice); "
+                "classification: predictive entropy (nats) of the mean class probabilities"
+            ),
+            "abstain_above": abstain,
+            "n_abstained": sum(bool(e.get("abstained")) for e in results),
+        }
     doc["n_inputs"] = len(results)
     doc["skipped_mask_files"] = skipped
     doc["skipped_files"] = [str(f) for f in ignored]
@@ -692,6 +875,9 @@ def run(args: argparse.Namespace) -> int:
     header, rows = _csv_rows(results, names, masks=masks, task=predictor.task)
     _write_csv(csv_path, header, rows)
     written = [json_path, csv_path, *written]
+    warning = abstention_warning(results, abstain) if abstain is not None else None
+    if warning is not None:  # said even with --quiet, as the skipped files are
+        print(f"neuroseg: warning: {warning}", file=sys.stderr)
     if quiet:
         return 0
     if json_lines:

@@ -15,6 +15,7 @@ from neuroseg.inference.overlay import overlay_contours, to_rgb8
 
 __all__ = [
     "MIN_TITLED_HEIGHT",
+    "curve_from_dict",
     "gradcam_panels",
     "heatmap_overlay",
     "montage",
@@ -210,6 +211,38 @@ def heatmap_overlay(image: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.
 _CURVE_COLOURS = ((90, 90, 90), (40, 120, 220), (230, 120, 30), (40, 170, 90))
 
 
+def curve_from_dict(data: dict[str, Any]) -> Any:
+    """A :class:`~neuroseg.metrics.ReliabilityCurve` back from its ``to_dict`` form.
+
+    The per-bin sums are rebuilt from the counts, accuracies and mean confidences (exact
+    up to rounding), e.g. from the ``reliability`` of ``neuroseg evaluate --json``.
+
+    Example:
+        >>> from neuroseg.metrics import reliability_curve
+        >>> c = reliability_curve([0, 1, 1, 0], [0.9, 0.8, 0.6, 0.3], n_bins=5)
+        >>> back = curve_from_dict(c.to_dict())
+        >>> back.counts.tolist() == c.counts.tolist(), round(back.ece, 6) == round(c.ece, 6)
+        (True, True)
+    """
+    from neuroseg.metrics.calibration import ReliabilityCurve
+
+    try:
+        counts = np.asarray(data["counts"], np.int64)
+        accuracy = np.array([np.nan if v is None else v for v in data["accuracy"]], np.float64)
+        confidence = np.array([np.nan if v is None else v for v in data["confidence"]], np.float64)
+        edges = np.asarray(data["edges"], np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"not a reliability curve's dict: {exc}") from exc
+    if not len(edges) == len(counts) + 1 == len(accuracy) + 1 == len(confidence) + 1:
+        raise ConfigError("a reliability curve needs n_bins + 1 edges and n_bins of the rest")
+    return ReliabilityCurve(
+        edges=edges,
+        counts=counts,
+        correct=np.nan_to_num(accuracy) * counts,
+        confidence_sum=np.nan_to_num(confidence) * counts,
+    )
+
+
 def reliability_picture(
     curves: Any,
     *,
@@ -225,7 +258,9 @@ def reliability_picture(
 
     Args:
         curves: A :class:`~neuroseg.metrics.ReliabilityCurve` or a list of them (same
-            bins), e.g. before and after calibration.
+            bins), e.g. before and after calibration; each may also be the dict of its
+            :meth:`~neuroseg.metrics.ReliabilityCurve.to_dict` (as ``evaluate``'s JSON
+            holds it, see :func:`curve_from_dict`).
         names: A legend name per curve.
         title: A line above the plot.
         size: Width and height of the plot area in pixels.
@@ -241,6 +276,7 @@ def reliability_picture(
         (dtype('uint8'), 3, True)
     """
     items = list(curves) if isinstance(curves, (list, tuple)) else [curves]
+    items = [curve_from_dict(c) if isinstance(c, dict) else c for c in items]
     if not items:
         raise ConfigError("reliability_picture needs at least one curve")
     labels = list(names) if names is not None else [f"curve {k + 1}" for k in range(len(items))]

@@ -316,7 +316,64 @@ def _evaluation_sections(evaluation: Any, predictor: Any, n_cases: int) -> list[
             "<h3>Confusion matrix (rows: truth, columns: prediction)</h3>"
             + _table(cm_rows, ["truth \\ pred", *names])
         )
-    return sections + _case_pictures(evaluation, predictor, n_cases)
+    cases = _case_pictures(evaluation, predictor, n_cases)
+    return sections + cases + _reliability_section(evaluation)
+
+
+def _pixel_reliability(evaluation: Any) -> Any:
+    """The pixel-level reliability curve of a segmenter's kept predictions (or ``None``)."""
+    from neuroseg.metrics.calibration import ReliabilityCurve, reliability_curve
+
+    curves = []
+    for pred in evaluation.predictions:
+        prob, truth = getattr(pred, "probability", None), getattr(pred, "truth", None)
+        if prob is None or truth is None or np.shape(prob) != np.shape(truth):
+            continue
+        flat = np.asarray(prob, np.float64).ravel()
+        curves.append(reliability_curve((np.asarray(truth) > 0).ravel().astype(np.int64), flat))
+    return ReliabilityCurve.merge(curves) if curves else None
+
+
+def _reliability_section(evaluation: Any) -> list[str]:
+    """Calibration: a classifier's reliability diagram, a segmenter's per-pixel curve.
+
+    A segmenter's curve (over every pixel of the kept predictions) is a table, so that
+    the report's pictures stay the cases.
+    """
+    from neuroseg.inference.pictures import reliability_picture
+
+    intro = (
+        "<h3>Calibration</h3><p>Reliability: accuracy in each bin of the top-class "
+        "probability against the bin's mean probability; a calibrated model's accuracy "
+        "equals its confidence (the diagonal). <code>neuroseg calibrate</code> fits a "
+        "temperature that moves it there.</p>"
+    )
+    out = []
+    cls = (evaluation.summary.get("classification") or {}).get("reliability")
+    if cls is not None:
+        pic = reliability_picture([cls], names=["model"], title="classification, per case")
+        caption = (
+            f"Reliability diagram of {sum(cls['counts'])} cases: ECE {cls['ece']:.4f}, "
+            f"MCE {cls['mce']:.4f}"
+        )
+        out.append(_figure(pic, caption))
+    rows = evaluation.rows or [{}]
+    pixels = _pixel_reliability(evaluation) if "dice" in rows[0] else None
+    if pixels is not None:
+        table = [
+            [f"{pixels.edges[b]:.2f}-{pixels.edges[b + 1]:.2f}", int(n), acc, conf]
+            for b, (n, acc, conf) in enumerate(
+                zip(pixels.counts, pixels.accuracy, pixels.confidence)
+            )
+            if n
+        ]
+        out.append(
+            f"<p>Segmentation, per pixel ({pixels.n} pixels; confidence max(p, 1 - p), "
+            f"right when the call at 0.5 matches the truth): ECE {pixels.ece:.4f}, "
+            f"MCE {pixels.mce:.4f}.</p>"
+            + _table(table, ["confidence", "pixels", "accuracy", "mean confidence"])
+        )
+    return [intro, *out] if out else []
 
 
 def write_report(

@@ -141,8 +141,8 @@ def mc_dropout(model: Any) -> Iterator[list[Any]]:
     if not layers:
         raise ModelError(
             f"{model.name} has no dropout layer with a rate above 0, so MC dropout would give "
-            "the same output every time; use method='tta' instead (or a model trained with "
-            "dropout)."
+            "the same output every time; use test-time augmentation instead (method='tta', "
+            "neuroseg predict --uncertainty tta) or a model trained with dropout."
         )
     originals = []
     for layer in layers:
