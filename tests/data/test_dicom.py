@@ -269,3 +269,19 @@ def test_leftover_copy_keeps_series_intact(volume, tmp_path):
     shutil.copy(paths[0], tmp_path / "s" / "copy.dcm")  # the same slice twice
     with pytest.raises(DicomError, match="duplicated slice position"):
         read_dicom_series(tmp_path / "s")
+
+
+def test_check_reports_every_bad_file_of_a_dicom_folder(volume, tmp_path):
+    # a healthy series, plus a zero-byte .dcm, a stray text file and a truncated header
+    from neuroseg.errors import FolderLayoutError
+
+    data, affine = volume
+    save_series(volume_datasets(data, affine), tmp_path / "s")
+    (tmp_path / "s" / "empty.dcm").write_bytes(b"")
+    (tmp_path / "s" / "notes.txt").write_text("scanner notes")
+    (tmp_path / "s" / "cut.dcm").write_bytes(b"\0" * 128 + b"DICM" + b"\x02\x00")
+    report = check("dicom", tmp_path)
+    named = {Path(p.path).name for p in report.problems}
+    assert {"empty.dcm", "notes.txt", "cut.dcm"} <= named
+    with pytest.raises(FolderLayoutError, match="notes.txt"):
+        read_dicom_series(tmp_path / "s")

@@ -42,7 +42,7 @@ from neuroseg._optional import require
 from neuroseg.data.orientation import VolumeOrientation
 from neuroseg.data.problems import OnError, check_on_error, report_problem
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import DicomError, EmptyDatasetError, ReadError
+from neuroseg.errors import DicomError, EmptyDatasetError, FolderLayoutError, ReadError
 
 __all__ = [
     "DICOM_SUFFIXES",
@@ -121,32 +121,52 @@ def is_dicom_series_folder(path: str | os.PathLike[str]) -> bool:
     )
 
 
-def _candidates(folder: Path) -> list[Path]:
-    return sorted(
-        f
-        for f in folder.rglob("*")
-        if f.is_file()
-        and f.name.upper() != "DICOMDIR"
-        and not any(part.startswith(".") for part in f.relative_to(folder).parts)
-        and is_dicom_file(f)
-    )
+def _candidates(folder: Path) -> tuple[list[Path], list[Path]]:
+    """``(DICOM files, other files)`` under ``folder`` (hidden entries and DICOMDIR aside)."""
+    dicom: list[Path] = []
+    other: list[Path] = []
+    for f in sorted(folder.rglob("*")):
+        if any(part.startswith(".") for part in f.relative_to(folder).parts):
+            continue
+        if f.is_symlink() and not f.exists():
+            other.append(f)
+        elif f.is_file() and f.name.upper() != "DICOMDIR":
+            (dicom if is_dicom_file(f) else other).append(f)
+    return dicom, other
 
 
-def find_dicom_series(path: str | os.PathLike[str]) -> dict[str, list[Path]]:
+def find_dicom_series(
+    path: str | os.PathLike[str], *, on_error: OnError = "raise"
+) -> dict[str, list[Path]]:
     """The DICOM files under a folder (or the one file), grouped by ``SeriesInstanceUID``.
 
-    Non-DICOM files are ignored. Only headers are read.
+    Only headers are read. A file that is not DICOM (no ``.dcm``-like name, no ``DICM``
+    marker), a dangling link and an unreadable DICOM header are problems: raised, or
+    with ``on_error="skip"``/a list, reported and left out (``DICOMDIR`` and hidden files
+    are ignored).
 
     Raises:
         ReadError: The path does not exist, or a file is not readable DICOM.
+        FolderLayoutError: A file that is not DICOM lies among the series' files.
         EmptyDatasetError: No DICOM file found.
     """
     pydicom = _pydicom()
+    check_on_error(on_error)
     p = Path(path)
     if p.is_file():
         files = [p]
     elif p.is_dir():
-        files = _candidates(p)
+        files, other = _candidates(p)
+        for f in other if files else []:  # no DICOM at all: the error below says so
+            what = "a dangling link" if f.is_symlink() else "not a DICOM file"
+            report_problem(
+                on_error,
+                FolderLayoutError(
+                    f"{f}: {what} (no .dcm name, no DICM marker) among DICOM series; move it "
+                    "out of the folder, or skip it (on_error='skip')."
+                ),
+                str(f),
+            )
     else:
         raise ReadError(f"{p}: no such file or folder.")
     if not files:
@@ -159,9 +179,11 @@ def find_dicom_series(path: str | os.PathLike[str]) -> dict[str, list[Path]]:
         try:
             ds = pydicom.dcmread(str(f), stop_before_pixels=True)
         except Exception as exc:  # pydicom raises many types for damaged files
-            raise ReadError(
-                f"{f}: not a readable DICOM file ({exc}). Remove or replace it."
-            ) from exc
+            error = ReadError(f"{f}: not a readable DICOM file ({exc}). Remove or replace it.")
+            if on_error == "raise":
+                raise error from exc
+            report_problem(on_error, error, str(f))
+            continue
         series.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append(f)
     return series
 
@@ -584,7 +606,7 @@ def load_dicom(
     pydicom = _pydicom()
     require("nibabel", extra="dicom", purpose="reorienting DICOM volumes")
     root = Path(root)
-    groups = find_dicom_series(root)
+    groups = find_dicom_series(root, on_error=on_error)
     if series_uid is not None:
         _choose(root, groups, series_uid)
         groups = {series_uid: groups[series_uid]}
