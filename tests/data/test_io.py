@@ -67,3 +67,13 @@ def test_mask_values_and_shape(tmp_path):
     bad = _png(tmp_path / "bad.png", m)
     with pytest.raises(MaskError, match=r"bad.png.*\{128\}"):
         read_mask(bad)
+
+
+def test_a_png_decoder_error_goes_into_the_message_not_the_terminal(tmp_path, figshare_root, capfd):
+    raw = bytearray((figshare_root / "images" / "1.png").read_bytes())
+    raw[raw.index(b"IDAT") + 10] ^= 0xFF  # damaged compressed data; the file still ends in IEND
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(ReadError, match=r"bad\.png: cannot decode.*libpng error"):
+        read_image(bad)
+    assert "libpng" not in capfd.readouterr().err

@@ -129,12 +129,14 @@ def _tiff_layout(path: Path, data: bytes) -> tuple[int, int]:
     return pages, samples
 
 
-def _decode_jpeg(path: Path, buffer: np.ndarray) -> np.ndarray | None:
-    """Decode a JPEG with OpenCV and refuse it when libjpeg warns about damaged data.
+def _decode(path: Path, buffer: np.ndarray, fmt: str) -> np.ndarray | None:
+    """Decode with OpenCV, the decoder's own messages caught instead of printed.
 
-    libjpeg prints its warnings on standard error (file descriptor 2) and decodes on,
-    so the descriptor is pointed at a temporary file for the decode (under a lock; text
-    of other threads caught meanwhile is written back).
+    libjpeg, libpng and libtiff print their warnings and errors on standard error (file
+    descriptor 2), libjpeg decoding on past damaged data; so the descriptor is pointed at
+    a temporary file for the decode (under a lock; text of other threads caught meanwhile
+    is written back). A JPEG warning about damaged data refuses the file; when a decode
+    fails, the decoder's message goes into the error; other messages are written back.
     """
     with _STDERR_LOCK:
         try:
@@ -151,15 +153,21 @@ def _decode_jpeg(path: Path, buffer: np.ndarray) -> np.ndarray | None:
                 os.close(saved)
             tmp.seek(0)
             text = tmp.read().decode("utf-8", "replace")
-    warnings = [line for line in text.splitlines() if _JPEG_WARNING.search(line)]
-    others = [line for line in text.splitlines() if not _JPEG_WARNING.search(line)]
-    if others:
-        os.write(2, ("\n".join(others) + "\n").encode())
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    warnings = [line for line in lines if fmt == "jpeg" and _JPEG_WARNING.search(line)]
     if warnings:
         raise ReadError(
-            f"{path}: damaged JPEG data (the decoder warns: {warnings[0].strip()}). Part of "
+            f"{path}: damaged JPEG data (the decoder warns: {warnings[0]}). Part of "
             "the file is missing or corrupt; re-download or re-export it."
         )
+    if image is None or image.size == 0:
+        said = f": {lines[0]}" if lines else ""
+        raise ReadError(
+            f"{path}: cannot decode the image (corrupt or unsupported variant{said}); "
+            "re-download or re-export it."
+        )
+    if lines:
+        os.write(2, ("\n".join(lines) + "\n").encode())
     return image
 
 
@@ -218,10 +226,7 @@ def read_image(path: PathLike, *, channels: int | None = None) -> np.ndarray:
             )
     buffer = np.frombuffer(raw, dtype=np.uint8)
     try:
-        if fmt == "jpeg":
-            image = _decode_jpeg(p, buffer)
-        else:
-            image = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+        image = _decode(p, buffer, fmt)
     except cv2.error as exc:
         raise ReadError(f"{p}: cannot decode the image ({exc.msg.strip()}).") from exc
     if image is None or image.size == 0:
