@@ -40,8 +40,8 @@ def test_report_for_a_pretrained_model(lgg_two_patients, tmp_path, capsys):
     first = cv2.imdecode(
         np.frombuffer(base64.b64decode(srcs[0].split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR
     )
-    # image | truth | prediction, under a strip with their titles
-    assert first.shape[1:] == (3 * 256, 3) and 256 < first.shape[0] < 300
+    # image | truth | prediction | TTA uncertainty, under strips with their titles
+    assert first.shape[1:] == (4 * 256, 3) and 256 < first.shape[0] < 320
     assert first[-256:].std() > 10
     # --groups keeps one patient; an .html --out is the file itself
     one = sorted(p.name for p in lgg_two_patients.iterdir())[0]

@@ -580,26 +580,6 @@ def _measure_uncertainty(
     return fields, umap
 
 
-def _uncertainty_panel(
-    image: np.ndarray, umap: np.ndarray, *, method: str, score: float, abstain: float | None
-) -> np.ndarray:
-    """The uncertainty map over the image (jet; 0 to log 2 nats), under its titles."""
-    import math
-
-    import numpy as np
-
-    from neuroseg.inference import heatmap_overlay, title_strip
-    from neuroseg.inference.pictures import MIN_TITLED_HEIGHT
-
-    panel = heatmap_overlay(image, np.asarray(umap, np.float32) / math.log(2), alpha=0.6)
-    if image.shape[0] < MIN_TITLED_HEIGHT:
-        return panel
-    verdict = f"score {score:.3f}"
-    if abstain is not None:
-        verdict += f" > {abstain:g}: ABSTAINED" if score > abstain else f" <= {abstain:g}"
-    return title_strip(panel, [f"uncertainty: {method} entropy (0 to log 2)", verdict])
-
-
 def abstention_warning(results: Sequence[dict[str, Any]], threshold: float) -> str | None:
     """The warning naming the inputs marked abstained, or ``None`` when there is none."""
     flagged = [str(e["relative_path"]) for e in results if e.get("abstained")]
@@ -633,7 +613,7 @@ def run(args: argparse.Namespace) -> int:
         title_strip,
         to_rgb8,
     )
-    from neuroseg.inference.pictures import MIN_TITLED_HEIGHT
+    from neuroseg.inference.pictures import MIN_TITLED_HEIGHT, uncertainty_panel
     from neuroseg.metrics import confusion_counts, scores_from_counts
     from neuroseg.progress import progress
 
@@ -780,7 +760,7 @@ def run(args: argparse.Namespace) -> int:
             rgb = overlay_contours(image, truth2d, mask2d, box=show_box, centroid=show_box)
             panel = None
             if umap is not None and method is not None:
-                panel = _uncertainty_panel(
+                panel = uncertainty_panel(
                     image,
                     umap[:, :, k] if scan.is_volume else umap,
                     method=method,

@@ -34,6 +34,7 @@ from neuroseg.inference.pictures import (
     save_png,
     side_by_side,
     title_strip,
+    uncertainty_panel,
 )
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.inference.predict import predict_masks
@@ -85,6 +86,7 @@ __all__ = [
     "title_strip",
     "to_rgb8",
     "tta_transforms",
+    "uncertainty_panel",
     "write_dicom_outputs",
     "write_dicom_overlay",
     "write_dicom_seg",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ __all__ = [
     "save_png",
     "side_by_side",
     "title_strip",
+    "uncertainty_panel",
 ]
 
 
@@ -330,3 +332,38 @@ def save_png(path: str | os.PathLike[str], rgb: np.ndarray, *, scale: int = 1) -
     p.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(p), cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
     return p
+
+
+def uncertainty_panel(
+    image: np.ndarray,
+    uncertainty: np.ndarray,
+    *,
+    method: str,
+    score: float,
+    abstain: float | None = None,
+) -> np.ndarray:
+    """A per-pixel uncertainty map over the image (jet; 0 to log 2 nats), under its titles.
+
+    Args:
+        image: The slice, ``(H, W)`` or ``(H, W, C)``; never modified.
+        uncertainty: ``(H, W)`` binary entropy in nats (see
+            :mod:`neuroseg.inference.uncertainty`).
+        method: How it was sampled (``"tta"``, ``"mc-dropout"``), for the title.
+        score: The slice's uncertainty score, for the title.
+        abstain: The abstention threshold, if any: the title says whether the score is
+            above it.
+
+    Example:
+        >>> import numpy as np
+        >>> pic = uncertainty_panel(np.zeros((80, 80)), np.zeros((80, 80)), method="tta",
+        ...                         score=0.1)
+        >>> pic.shape[1:], pic.shape[0] > 80
+        ((80, 3), True)
+    """
+    panel = heatmap_overlay(image, np.asarray(uncertainty, np.float32) / math.log(2), alpha=0.6)
+    if image.shape[0] < MIN_TITLED_HEIGHT:
+        return panel
+    verdict = f"score {score:.3f}"
+    if abstain is not None:
+        verdict += f" > {abstain:g}: ABSTAINED" if score > abstain else f" <= {abstain:g}"
+    return title_strip(panel, [f"uncertainty: {method} entropy (0 to log 2)", verdict])

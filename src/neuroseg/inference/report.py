@@ -238,6 +238,24 @@ def pick_cases(rows: list[dict[str, Any]], n_cases: int) -> dict[str, list[int]]
     }
 
 
+def _with_uncertainty(pic: np.ndarray, image: np.ndarray, predictor: Any) -> tuple[Any, float]:
+    """``pic`` with a fourth panel: the slice's TTA uncertainty map (and its score)."""
+    from neuroseg.inference.pictures import uncertainty_panel
+    from neuroseg.inference.uncertainty import segmentation_uncertainty
+
+    prepared = predictor.prepare(image)
+    u = segmentation_uncertainty(predictor, prepared.array[None], method="tta")
+    umap = predictor.invert(u.entropy[0], prepared)
+    score = float(u.score[0])
+    panel = uncertainty_panel(image, umap, method="tta", score=score)
+    height = max(pic.shape[0], panel.shape[0])
+
+    def pad(a: np.ndarray) -> np.ndarray:  # title strips of different heights: top-align
+        return np.concatenate([np.zeros((height - a.shape[0], *a.shape[1:]), np.uint8), a])
+
+    return np.concatenate([pad(pic), pad(panel)], axis=1), score
+
+
 def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
     """The cases of :func:`pick_cases` with labelled contour or Grad-CAM pictures."""
     from neuroseg.inference.pictures import gradcam_panels, side_by_side
@@ -251,10 +269,13 @@ def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
             pred, row = evaluation.predictions[i], rows[i]
             image = pred.image
             if seg:
-                pic = side_by_side(image, pred.truth, pred.mask)
+                pic, score = _with_uncertainty(
+                    side_by_side(image, pred.truth, pred.mask), image, predictor
+                )
                 caption = (
                     f"{row['source']}: Dice {float(row['dice']):.3f} (truth "
-                    f"{int(row['truth_px'])} px, predicted {int(row['pred_px'])} px)"
+                    f"{int(row['truth_px'])} px, predicted {int(row['pred_px'])} px; "
+                    f"TTA uncertainty score {score:.3f})"
                 )
             else:
                 # In the slice's own frame (inside the brain box for a brain-cropped model).
@@ -285,7 +306,9 @@ def _case_pictures(evaluation: Any, predictor: Any, n_cases: int) -> list[str]:
         sections.append(
             "<p>Cases: slices with tumour in the truth or the prediction (a slice empty in "
             "both scores Dice 1.0 and shows nothing). Panels: image, truth (green contour), "
-            "prediction (red contour).</p>"
+            "prediction (red contour), and the per-pixel uncertainty (binary entropy of the "
+            "mean probability over flips and 90° rotations; its score ranks failed slices "
+            "only a little better than chance, see docs/calibration.md).</p>"
         )
     else:
         sections.append(
