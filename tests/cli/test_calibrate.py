@@ -70,3 +70,55 @@ def test_bad_holdout_is_an_error(pairs, tmp_path, capsys):
     args = ["calibrate", "--model", str(model_path), "--data", f"pairs:{root}"]
     assert main([*args, "--out", str(tmp_path / "x.keras"), "--holdout", "1.5"]) == 2
     assert "--holdout" in capsys.readouterr().err
+
+
+@pytest.fixture
+def multitask_model(tmp_path):
+    """A small untrained multi-task model (mask + 4 classes) with its preprocessor."""
+    model = create_model("multitask-base", input_shape=(32, 32, 1), num_classes=4)
+    path = tmp_path / "mt.keras"
+    model.save(path)
+    SlicePreprocessor(channels=1, image_size=(32, 32)).save(tmp_path / "mt.preprocessor.json")
+    return path
+
+
+def test_multitask_gets_a_temperature_per_head(multitask_model, figshare_root, tmp_path, capsys):
+    from tests.inference.conftest import make_figshare_subset
+
+    fig = make_figshare_subset(
+        figshare_root, tmp_path / "fig", [1, 2, 3, 1000, 1001, 1002, 2000, 2001, 2500, 3000]
+    )
+    out = tmp_path / "mt-cal.keras"
+    args = ["calibrate", "--model", str(multitask_model), "--data", f"figshare:{fig}", "-q"]
+    args += ["--out", str(out), "--holdout", "0.5", "--bootstrap", "20"]
+    args += ["--json", str(tmp_path / "m.json"), "--picture", str(tmp_path / "rel.png")]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "class head" in text and "mask head" in text
+    doc = json.loads((tmp_path / "m.json").read_text())
+    assert set(doc["temperature"]) == {"label", "mask"}
+    assert doc["heads"]["label"]["activation"] == "softmax"
+    assert doc["heads"]["mask"]["activation"] == "sigmoid"
+    for head in ("label", "mask"):
+        held = doc["heads"][head]["holdout"]
+        assert held["n_fit"] + held["n_images"] == 10
+        assert doc["temperature"][head] == doc["heads"][head]["temperature"] > 0
+        assert cv2.imread(str(tmp_path / f"rel-{head}.png")).shape[2] == 3
+    p = Predictor(str(out))
+    assert p.task == "multitask"
+    names = {layer.name: layer for layer in p.model.layers}
+    assert names["temperature_label"].temperature == pytest.approx(doc["temperature"]["label"])
+    assert names["temperature_mask"].activation == "sigmoid"
+    (pred,) = p.predict(np.zeros((32, 32), np.uint8))
+    assert pred.mask.shape == (32, 32) and pred.class_probabilities.shape == (4,)
+
+
+def test_multitask_needs_a_head_in_python(multitask_model):
+    from neuroseg.errors import ModelError
+    from neuroseg.inference.calibration import calibrate_model
+
+    x = np.zeros((2, 32, 32, 1), np.float32)
+    with pytest.raises(ModelError, match="head"):
+        calibrate_model(str(multitask_model), (x, np.zeros(2, np.int64)))
+    _, result = calibrate_model(str(multitask_model), (x, np.array([0, 3])), head="label")
+    assert result.activation == "softmax" and result.n_samples == 2

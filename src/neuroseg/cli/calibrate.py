@@ -23,7 +23,8 @@ Fit a temperature T on labelled validation data (temperature scaling: the logits
 divided by T, fitted by minimising the negative log-likelihood) and save the model with a
 TemperatureScaling layer on its output, with its preprocessor beside it
 (<out>.preprocessor.json). A classifier gets one T for its class logits, a one-channel
-segmentation model one T for the sigmoid logit of every pixel. Prints ECE, MCE, Brier
+segmentation model one T for the sigmoid logit of every pixel, a multi-task model one T
+per head (the class head and the mask head, fitted separately). Prints ECE, MCE, Brier
 score and NLL before and after. Predicted classes and masks do not change.
 
 --holdout F keeps a fraction F of the data out of the fit and reports the figures on it,
@@ -77,7 +78,8 @@ def register(sub: Any) -> None:
         "--picture",
         default=None,
         metavar="PNG",
-        help="write the reliability diagram before/after (on the held-out part with --holdout)",
+        help="write the reliability diagram before/after (on the held-out part with --holdout); "
+        "a multi-task model writes one per head, PNG's name + '-label' and '-mask'",
     )
     p.add_argument("--bins", type=int, default=15, help="bins of ECE and MCE (default 15)")
     p.add_argument(
@@ -118,10 +120,17 @@ def _figures_dict(curve: Any) -> Any:
     return curve.to_dict()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Fit the temperature, save the model and print the figures."""
-    from neuroseg.data import SliceDataset
-    from neuroseg.inference import Predictor
+def _calibrate_head(
+    args: argparse.Namespace,
+    predictor: Any,
+    fit_data: Any,
+    held: Any,
+    keys: list[str],
+    unit: str,
+    head: str | None,
+    quiet: bool,
+) -> tuple[Any, dict[str, Any]]:
+    """Fit one temperature (of the model, or of one head), print and return its figures."""
     from neuroseg.inference.calibration import (
         calibrate_model,
         collect_probabilities,
@@ -129,38 +138,6 @@ def run(args: argparse.Namespace) -> int:
     )
     from neuroseg.progress import Progress
 
-    if not 0.0 <= args.holdout < 1.0:
-        raise ConfigError(f"--holdout must lie in [0, 1), got {args.holdout}.")
-    if args.bins < 1 or args.bootstrap < 1:
-        raise ConfigError("--bins and --bootstrap must be at least 1.")
-    out = Path(args.out)
-    if out.suffix != ".keras":
-        raise ConfigError(f"--out must end in .keras, got {args.out}.")
-    dataset = load_data_spec(args.data, args.data_option)
-    if args.groups:
-        dataset = select_groups(dataset, args.groups, args.data)
-    predictor = Predictor(args.model, crop=args.crop)
-    predictor.check_task("classification", "segmentation", command="neuroseg calibrate")
-    quiet = bool(getattr(args, "quiet", False))
-    fit_data, held = dataset, None
-    keys: list[str] = []
-    unit = "image"
-    if args.holdout > 0:
-        keys, unit = _group_keys(dataset)
-        out_mask = _split(keys, args.holdout, args.seed)
-        records = list(dataset)
-        fit_data = SliceDataset(
-            [r for r, h in zip(records, out_mask) if not h], class_names=dataset.class_names
-        )
-        held = SliceDataset(
-            [r for r, h in zip(records, out_mask) if h], class_names=dataset.class_names
-        )
-        keys = [k for k, h in zip(keys, out_mask) if h]
-        if not len(fit_data) or not len(held):
-            raise ConfigError(
-                f"--holdout {args.holdout} leaves {len(fit_data)} images to fit and {len(held)} "
-                "to report on; use more data or another fraction."
-            )
     with Progress(len(fit_data), description="fit", enabled=False if quiet else None) as bar:
         model, result = calibrate_model(
             predictor,
@@ -168,25 +145,13 @@ def run(args: argparse.Namespace) -> int:
             n_bins=args.bins,
             seed=args.seed,
             progress=lambda done, total: bar.update(done - bar.count),
+            head=head,
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
-    from neuroseg.data import preprocessor_path
-
-    predictor.preprocessor.save(preprocessor_path(out))
     summary: dict[str, Any] = {
-        "model": args.model,
-        "data": args.data,
-        "groups": args.groups,
         "temperature": result.temperature,
         "activation": result.activation,
         "fit": result.to_dict(),
-        "out": str(out),
     }
-    print(
-        f"{args.model} on {args.data}"
-        + (f" (groups {' '.join(args.groups)})" if args.groups else "")
-    )
     curves: tuple[Any, Any] = (result.curve_before, result.curve_after)
     if held is None:
         print("figures on the data T was fitted on (use --holdout for an honest figure):")
@@ -194,7 +159,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         with Progress(len(held), description="held out", enabled=False if quiet else None) as bar:
             probs, targets, sizes = collect_probabilities(
-                predictor, held, progress=lambda done, total: bar.update(done - bar.count)
+                predictor,
+                held,
+                progress=lambda done, total: bar.update(done - bar.count),
+                head=head,
             )
         figures = evaluate_temperature(
             targets,
@@ -242,10 +210,97 @@ def run(args: argparse.Namespace) -> int:
         where = "held-out part" if held is not None else "fitted data"
         names = ["before", f"after (T = {result.temperature:.3g})"]
         title = f"{args.model}, {where}" + (" (pixels)" if result.activation == "sigmoid" else "")
-        save_png(args.picture, reliability_picture(list(curves), names=names, title=title))
+        picture = Path(args.picture)
+        if head is not None:
+            picture = picture.with_name(f"{picture.stem}-{head}{picture.suffix}")
+            title += f", {head} head"
+        save_png(picture, reliability_picture(list(curves), names=names, title=title))
+    return model, summary
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit the temperature, save the model and print the figures."""
+    from neuroseg.data import SliceDataset
+    from neuroseg.inference import Predictor
+
+    if not 0.0 <= args.holdout < 1.0:
+        raise ConfigError(f"--holdout must lie in [0, 1), got {args.holdout}.")
+    if args.bins < 1 or args.bootstrap < 1:
+        raise ConfigError("--bins and --bootstrap must be at least 1.")
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise ConfigError(f"--out must end in .keras, got {args.out}.")
+    dataset = load_data_spec(args.data, args.data_option)
+    if args.groups:
+        dataset = select_groups(dataset, args.groups, args.data)
+    predictor = Predictor(args.model, crop=args.crop)
+    predictor.check_task(
+        "classification", "segmentation", "multitask", command="neuroseg calibrate"
+    )
+    quiet = bool(getattr(args, "quiet", False))
+    fit_data, held = dataset, None
+    keys: list[str] = []
+    unit = "image"
+    if args.holdout > 0:
+        keys, unit = _group_keys(dataset)
+        out_mask = _split(keys, args.holdout, args.seed)
+        records = list(dataset)
+        fit_data = SliceDataset(
+            [r for r, h in zip(records, out_mask) if not h], class_names=dataset.class_names
+        )
+        held = SliceDataset(
+            [r for r, h in zip(records, out_mask) if h], class_names=dataset.class_names
+        )
+        keys = [k for k, h in zip(keys, out_mask) if h]
+        if not len(fit_data) or not len(held):
+            raise ConfigError(
+                f"--holdout {args.holdout} leaves {len(fit_data)} images to fit and {len(held)} "
+                "to report on; use more data or another fraction."
+            )
+    multitask = predictor.task == "multitask"
+    heads: list[str | None] = ["label", "mask"] if multitask else [None]
+    print(
+        f"{args.model} on {args.data}"
+        + (f" (groups {' '.join(args.groups)})" if args.groups else "")
+    )
+    temperatures: dict[str, float] = {}
+    per_head: dict[str, Any] = {}
+    model: Any = None
+    for head in heads:
+        if head is not None:
+            name = "class head (label, softmax)" if head == "label" else "mask head (pixels)"
+            print(f"\n{name}:")
+        model, summary = _calibrate_head(
+            args,
+            predictor,
+            fit_data,
+            held,
+            keys,
+            unit,
+            head,
+            quiet,
+        )
+        temperatures[head or "model"] = summary["temperature"]
+        per_head[head or "model"] = summary
+    if multitask:
+        from neuroseg.inference.calibration import with_temperature
+
+        model = with_temperature(predictor.model, {h: temperatures[h] for h in ("label", "mask")})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    from neuroseg.data import preprocessor_path
+
+    predictor.preprocessor.save(preprocessor_path(out))
+    document: dict[str, Any] = {"model": args.model, "data": args.data, "groups": args.groups}
+    if multitask:
+        document["temperature"] = temperatures
+        document["heads"] = per_head
+    else:
+        document.update(per_head["model"])
+    document["out"] = str(out)
     if args.json:
         from neuroseg.metrics import jsonable
 
-        Path(args.json).write_text(json.dumps(jsonable(summary), indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(jsonable(document), indent=2) + "\n")
     print(f"saved {out} and {preprocessor_path(out).name}")
     return 0

@@ -297,26 +297,59 @@ class CalibrationResult:
         return self.format()
 
 
-def _activation_of(predictor: Any) -> str:
+_HEADS = ("mask", "label")
+
+
+def _mask_channels(model: Any) -> int:
+    """Channels of a model's (first) 4-D output."""
+    shapes = model.output_shape
+    if isinstance(shapes, dict):
+        shapes = list(shapes.values())
+    if not (isinstance(shapes, (list, tuple)) and shapes and isinstance(shapes[0], tuple)):
+        shapes = [shapes]
+    for shape in shapes:
+        if len(shape) == 4:
+            return int(shape[-1])
+    return 1
+
+
+def _activation_of(predictor: Any, head: str | None = None) -> str:
+    """``"softmax"`` for a class head, ``"sigmoid"`` for a one-channel mask head.
+
+    A multi-task model needs ``head`` (``"mask"`` or ``"label"``); a single-task model
+    takes ``None`` or its own head.
+    """
     task = predictor.task
-    if task == "classification":
-        return "softmax"
-    if task == "segmentation":
-        channels = predictor.model.output_shape[-1]
-        if channels != 1:
+    if head is not None and head not in _HEADS:
+        raise ConfigError(f"Unknown head {head!r}; use 'mask' or 'label'.")
+    own = {"classification": "label", "segmentation": "mask"}.get(task)
+    if task == "multitask":
+        if head is None:
             raise ModelError(
-                f"{predictor.model.name}: per-pixel temperature scaling needs a one-channel "
-                f"sigmoid mask output; this model gives {channels} channels."
+                f"{predictor.model.name} is a multitask model: name the head to calibrate "
+                "(head='mask' or head='label'); neuroseg calibrate fits one T per head."
             )
-        return "sigmoid"
-    raise ModelError(
-        f"{predictor.model.name} is a {task} model; calibrate_model handles a classifier or a "
-        "segmentation model with one output."
-    )
+        own = head
+    elif own is None:
+        raise ModelError(
+            f"{predictor.model.name} is a {task} model; calibrate_model handles a classifier, "
+            "a segmentation model with one output or a multi-task model."
+        )
+    elif head is not None and head != own:
+        raise ModelError(f"{predictor.model.name} is a {task} model: it has no {head!r} head.")
+    if own == "label":
+        return "softmax"
+    channels = _mask_channels(predictor.model)
+    if channels != 1:
+        raise ModelError(
+            f"{predictor.model.name}: per-pixel temperature scaling needs a one-channel "
+            f"sigmoid mask output; this model gives {channels} channels."
+        )
+    return "sigmoid"
 
 
 def collect_probabilities(
-    predictor: Any, data: Any, *, progress: Any = None
+    predictor: Any, data: Any, *, progress: Any = None, head: str | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A model's probabilities and the truth on a labelled dataset, without TTA.
 
@@ -332,6 +365,8 @@ def collect_probabilities(
             (segmenter), or a pair ``(images, targets)`` of model-ready ``(N, H, W, C)``
             inputs and ``(N,)`` labels / ``(N, H, W)`` masks.
         progress: Called as ``progress(done, total)`` after each batch.
+        head: ``"mask"`` or ``"label"``: the head of a multi-task model (whose records
+            need that head's truth); ``None`` for a single-task model.
 
     Returns:
         ``(probabilities, targets, sizes)``: ``(N, K)`` and ``(N,)`` for a classifier; for
@@ -345,7 +380,7 @@ def collect_probabilities(
     """
     from neuroseg.errors import DataError
 
-    activation = _activation_of(predictor)
+    activation = _activation_of(predictor, head)
     key = "label" if activation == "softmax" else "mask"
     tta, predictor.tta = predictor.tta, False
     try:
@@ -401,12 +436,18 @@ def collect_probabilities(
     return np.concatenate(probs), np.concatenate(truth), sizes
 
 
-def with_temperature(model: Any, temperature: float, *, activation: str = "softmax") -> Any:
+def with_temperature(model: Any, temperature: Any, *, activation: str = "softmax") -> Any:
     """``model`` followed by a :class:`~neuroseg.models.TemperatureScaling` layer.
 
     Returns a functional ``keras.Model`` (named ``<model>_calibrated``) that takes the
     same input and gives the temperature-scaled probabilities; it saves and loads as a
     ``.keras`` file like any neuroseg model.
+
+    For a multi-task model (a dict of a mask and class probabilities), pass
+    ``temperature`` as ``{"mask": T, "label": T}`` (either may be left out: that head
+    is passed through): the mask head gets a sigmoid layer (``temperature_mask``), the
+    class head a softmax layer (``temperature_label``), and the outputs keep their names.
+    ``activation`` is then ignored.
 
     Example:
         >>> from neuroseg.models import create_model
@@ -414,6 +455,10 @@ def with_temperature(model: Any, temperature: float, *, activation: str = "softm
         ...                      activation="sigmoid")
         >>> m.name, m.layers[-1].temperature
         ('resunet_small_calibrated', 1.5)
+        >>> net = create_model("multitask-base", input_shape=(32, 32, 1), num_classes=4)
+        >>> m = with_temperature(net, {"mask": 2.0, "label": 1.2})
+        >>> sorted(layer.name for layer in m.layers if layer.name.startswith("temperature"))
+        ['temperature_label', 'temperature_mask']
     """
     import keras
 
@@ -422,15 +467,42 @@ def with_temperature(model: Any, temperature: float, *, activation: str = "softm
     if not isinstance(model, keras.Model):
         raise ModelError(f"with_temperature needs a keras.Model, got {type(model).__name__}")
     outputs = model.output_shape
-    if isinstance(outputs, (list, dict)) or (
+    several = isinstance(outputs, (list, dict)) or (
         isinstance(outputs, tuple) and outputs and isinstance(outputs[0], tuple)
-    ):
-        raise ModelError(f"{model.name}: temperature scaling needs a model with one output.")
+    )
     inputs = keras.Input(shape=tuple(model.input_shape[1:]), name="image")
-    scaled = TemperatureScaling(temperature, activation=activation, name="temperature")(
+    if isinstance(temperature, dict):
+        unknown = set(temperature) - set(_HEADS)
+        if unknown:
+            raise ConfigError(
+                f"temperatures for unknown heads {sorted(unknown)}; use 'mask'/'label'"
+            )
+        raw = model(inputs)
+        if not isinstance(raw, dict):
+            raise ModelError(
+                f"{model.name}: a temperature per head needs a model with named (dict) outputs."
+            )
+        scaled: dict[str, Any] = {}
+        for name, value in raw.items():
+            head = "mask" if len(value.shape) == 4 else "label"
+            if head in temperature:
+                layer = TemperatureScaling(
+                    float(temperature[head]),
+                    activation="sigmoid" if head == "mask" else "softmax",
+                    name=f"temperature_{head}",
+                )
+                value = layer(value)
+            scaled[name] = value
+        return keras.Model(inputs, scaled, name=f"{model.name}_calibrated")
+    if several:
+        raise ModelError(
+            f"{model.name}: temperature scaling of a model with several outputs needs one "
+            "temperature per head ({'mask': T, 'label': T})."
+        )
+    scaled_one = TemperatureScaling(temperature, activation=activation, name="temperature")(
         model(inputs)
     )
-    return keras.Model(inputs, scaled, name=f"{model.name}_calibrated")
+    return keras.Model(inputs, scaled_one, name=f"{model.name}_calibrated")
 
 
 def calibrate_model(
@@ -443,6 +515,7 @@ def calibrate_model(
     bounds: tuple[float, float] = (0.05, 20.0),
     seed: int = 0,
     progress: Any = None,
+    head: str | None = None,
 ) -> tuple[Any, CalibrationResult]:
     """Fit a temperature on labelled data and return the calibrated model.
 
@@ -462,12 +535,17 @@ def calibrate_model(
         bounds: Search interval of ``T``.
         seed: Seed of the draw.
         progress: Called as ``progress(done, total)`` while predicting.
+        head: For a multi-task model, the head to calibrate: ``"label"`` (one ``T`` on
+            the class logits) or ``"mask"`` (one ``T`` per pixel logit); the returned
+            model scales only that head (combine several with :func:`with_temperature`
+            and ``{"mask": T, "label": T}``). ``None`` for a single-task model.
 
     Returns:
         ``(calibrated keras.Model, CalibrationResult)``.
 
     Raises:
-        ModelError: A multi-task or multi-output model, or a multi-channel mask.
+        ModelError: A multi-task model without ``head``, a multi-output model that is
+            not multi-task, or a multi-channel mask.
         EmptyDatasetError: No items.
 
     Example:
@@ -483,8 +561,8 @@ def calibrate_model(
     from neuroseg.inference.predictor import Predictor
 
     predictor = model if isinstance(model, Predictor) else Predictor(model, batch_size=batch_size)
-    activation = _activation_of(predictor)
-    probs, targets, _ = collect_probabilities(predictor, data, progress=progress)
+    activation = _activation_of(predictor, head)
+    probs, targets, _ = collect_probabilities(predictor, data, progress=progress, head=head)
     temperature = fit_temperature(
         probs, targets, activation=activation, bounds=bounds, max_samples=max_samples, seed=seed
     )
@@ -503,6 +581,8 @@ def calibrate_model(
         curve_before=curve_before,
         curve_after=curve_after,
     )
+    if head is not None and predictor.task == "multitask":
+        return with_temperature(predictor.model, {head: temperature}), result
     return with_temperature(predictor.model, temperature, activation=activation), result
 
 
