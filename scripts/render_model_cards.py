@@ -132,6 +132,42 @@ def _results(card: dict) -> list[str]:
     return lines
 
 
+def _ece_line(c: dict) -> str:
+    """ECE before -> after with intervals, for one temperature (a model's or a head's)."""
+    lo_b, hi_b = c["ece_before_ci"]
+    lo_a, hi_a = c["ece_after_ci"]
+    lo_d, hi_d = c["ece_difference_ci"]
+    verdict = "lower" if c["ece_after"] < c["ece_before"] else "not lower"
+    return (
+        f"T = {c['temperature']:.3g}; ECE {c['ece_before']:.4f} [{lo_b:.4f}, {hi_b:.4f}] before, "
+        f"{c['ece_after']:.4f} [{lo_a:.4f}, {hi_a:.4f}] after ({verdict}; difference "
+        f"[{lo_d:.4f}, {hi_d:.4f}])"
+    )
+
+
+def _calibration(card: dict) -> list[str]:
+    """The card's ``calibration`` field as a short paragraph (nothing when it has none)."""
+    c = card.get("calibration")
+    if not c:
+        return []
+    if "heads" in c:
+        names = {"label": "class head", "mask": "mask head (per pixel)"}
+        body = "; ".join(f"{names.get(h, h)}: {_ece_line(v)}" for h, v in c["heads"].items())
+    else:
+        body = _ece_line(c)
+    return [
+        f"**Calibration** ([Calibration](calibration.md)): {c['method'][0].upper()}"
+        f"{c['method'][1:]}, fitted on one half of the evaluation data and scored on the "
+        f"other. {body[0].upper()}{body[1:]}. Held out: {c['eval_data']}."
+        + (f" {c['note']}" if c.get("note") else ""),
+        "",
+        "```bash",
+        c["command"],
+        "```",
+        "",
+    ]
+
+
 def render(card: dict) -> str:
     t, m = card["training"], card["metrics"]
     lines = [
@@ -178,6 +214,7 @@ def render(card: dict) -> str:
             if card.get("evaluate")
             else []
         ),
+        *_calibration(card),
         f"**Intended use.** {card['intended_use']}",
         "",
         "**Known limits.**",
