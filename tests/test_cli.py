@@ -1,8 +1,11 @@
 import json
 
+import pytest
+
 from neuroseg.cli import main
 
 
+@pytest.mark.slow
 def test_quickstart_one_epoch(tmp_path, capsys):
     assert main(["quickstart", "--epochs", "1", "--image-size", "64", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

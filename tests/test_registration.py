@@ -39,7 +39,11 @@ def test_import_neuroseg_registers_nothing_and_imports_no_tensorflow():
 
 @pytest.mark.parametrize(
     "first",
-    ["import keras", "import tensorflow", "import keras, neuroseg  # keras before neuroseg"],
+    [
+        "import keras",
+        pytest.param("import tensorflow", marks=pytest.mark.slow),
+        pytest.param("import keras, neuroseg  # keras before neuroseg", marks=pytest.mark.slow),
+    ],
 )
 def test_plain_keras_load_model_after_import_neuroseg(first):
     path = Path(neuroseg.models.__file__).parent / "weights" / "resunet-figshare.keras"
@@ -56,6 +60,7 @@ def test_plain_keras_load_model_after_import_neuroseg(first):
     assert out.split() == ["neuroseg.models.resunet", "(1,", "256,", "256,", "1)"]
 
 
+@pytest.mark.slow
 def test_a_run_checkpoint_loads_compiled(tmp_path: Path):
     from neuroseg.data import load_sample
     from neuroseg.models import create_model

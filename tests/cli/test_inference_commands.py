@@ -142,6 +142,7 @@ def test_evaluate_classifier(figshare_small, tmp_path):
     assert np.array(s["confusion_matrix"]).sum() == 6
 
 
+@pytest.mark.slow
 def test_export_command(seg_model_path, figshare_small, tmp_path):
     pytest.importorskip("tf2onnx")
     out, rep = tmp_path / "m.tflite", tmp_path / "r.json"
@@ -186,6 +187,7 @@ def test_export_command(seg_model_path, figshare_small, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_report_command(figshare_small, tmp_path, capsys):
     from neuroseg.data import load_sample
     from neuroseg.models import create_model

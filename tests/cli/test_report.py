@@ -21,6 +21,7 @@ def lgg_two_patients(shared_data, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_report_for_a_pretrained_model(lgg_two_patients, tmp_path, capsys):
     assert "lgg" in FORMATS

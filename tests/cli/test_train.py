@@ -71,6 +71,7 @@ def test_a_failed_run_keeps_a_folder_that_was_there(tmp_path, capsys):
     assert "experiment.toml" in capsys.readouterr().err  # what it removed, named
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_a_failed_resume_keeps_finished_epochs_and_says_how_to_resume(
     tmp_path, figshare_root, capsys
@@ -147,6 +148,7 @@ def _cv_config(tmp_path, figshare_root, limit=48):
     return path
 
 
+@pytest.mark.slow
 def test_train_then_resume(tmp_path, figshare_root, capsys):
     cfg = _cv_config(tmp_path, figshare_root)
     out = tmp_path / "run"
@@ -165,6 +167,7 @@ def test_train_then_resume(tmp_path, figshare_root, capsys):
     assert Predictor(out / "best.keras").preprocessor == saved
 
 
+@pytest.mark.slow
 def test_cv_two_folds(tmp_path, figshare_root, capsys):
     cfg = _cv_config(tmp_path, figshare_root, limit=400)
     out = tmp_path / "cv"

@@ -14,6 +14,7 @@ from neuroseg.errors import DataError, MaskError
 nib = pytest.importorskip("nibabel")
 
 
+@pytest.mark.slow
 def test_tcia_all_and_tumour_only(shared_data):
     root = shared_data / "tcia-brain-tumor-progression"
     ds = load_dataset("nifti", root)

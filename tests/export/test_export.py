@@ -57,6 +57,7 @@ def test_tflite_matches_keras(model, val, tmp_path, quantize):
         assert diff.mean() < 0.05
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_int8_is_smaller_and_needs_data(model, val, tmp_path):
     x = _inputs(model, val)
@@ -218,6 +219,7 @@ def test_onnx_with_preparation_records_it_in_the_file(model, val, tmp_path):
     assert abs(report["dice_delta"]) < 0.01
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_pretrained_int8_raw_export_agrees_with_the_predictor(figshare_root, tmp_path):
     data = load_figshare(figshare_root, folds=[4])[:12]

@@ -12,6 +12,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "lgg_aggregation.py"
 
 
+@pytest.mark.slow
 @pytest.mark.data
 def test_lgg_example_runs_on_two_real_patients(shared_data, tmp_path):
     root = shared_data / "lgg-kaggle3m"

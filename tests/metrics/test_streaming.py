@@ -108,6 +108,7 @@ print(json.dumps({"got": out, "ref": ref, "replicas": strategy.num_replicas_in_s
 """
 
 
+@pytest.mark.slow
 def test_streaming_under_mirrored_strategy_with_two_replicas():
     import json
     import subprocess

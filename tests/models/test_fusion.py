@@ -7,7 +7,13 @@ RNG = np.random.default_rng(0)
 
 
 @pytest.mark.parametrize(
-    "name", ["resunet-small", "resunetpp", "attention-resunet", "multitask-base"]
+    "name",
+    [
+        "resunet-small",
+        pytest.param("resunetpp", marks=pytest.mark.slow),
+        pytest.param("attention-resunet", marks=pytest.mark.slow),
+        "multitask-base",
+    ],
 )
 def test_fused_model_matches_trained_model(name):
     kwargs = {"input_shape": (32, 32, 1), "depth": 2, "base_filters": 4}

@@ -46,6 +46,7 @@ def test_consistency_term_is_added_to_the_loss():
     assert isinstance(m.get_layer("consistency"), NoTumorConsistency)
 
 
+@pytest.mark.slow
 def test_multitask_trains_on_real_sample():
     ds = load_sample().to_tf_dataset("multitask", image_size=32, batch_size=8)
     _, y = next(iter(ds))

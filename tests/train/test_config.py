@@ -424,6 +424,7 @@ def test_split_validation_channels_and_leakage(tmp_path):
         check_split(same, SliceDataset([Record(same[0].image, patient_id="other")]))
 
 
+@pytest.mark.slow
 def test_train_experiment_runs_like_the_command_line(tmp_path):
     from neuroseg.train.experiment import train_experiment
 

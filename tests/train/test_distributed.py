@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CHILD = Path(__file__).with_name("_mirrored_child.py")
 
 
@@ -20,6 +22,7 @@ def _run(out, epochs, data, *extra):
     )
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_trains_checkpoints_and_resumes(tmp_path, figshare_root):
     first = _run(tmp_path, 1, figshare_root)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -46,6 +49,7 @@ def _free_ports(n):
     return ports
 
 
+@pytest.mark.slow
 def test_multi_worker_mirrored_two_processes(tmp_path, figshare_root):
     """2 real worker processes on 127.0.0.1: identical weights, only the chief writes."""
     ports = ",".join(str(p) for p in _free_ports(2))

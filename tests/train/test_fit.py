@@ -11,6 +11,7 @@ from neuroseg.models import create_model, load_model
 from neuroseg.train import TrainConfig, epoch_pipeline, fit, infer_task, set_seed
 
 
+@pytest.mark.slow
 def test_loss_goes_down_on_real_figshare_slices(figshare_root, tmp_path):
     ds = load_figshare(figshare_root, folds=[1])[:16]
     train = ds.to_tf_dataset(image_size=64, batch_size=4, shuffle=True, cache=True)
@@ -40,6 +41,7 @@ def _tiny(seed=0):
     return epoch_pipeline(load_sample()[::4], image_size=32, batch_size=4, seed=seed)
 
 
+@pytest.mark.slow
 def test_same_seed_same_history(tmp_path):
     runs = []
     for k in range(2):
@@ -50,6 +52,7 @@ def test_same_seed_same_history(tmp_path):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_early_stopping_and_plateau(tmp_path):
     model = create_model("resunet-small", input_shape=(32, 32, 1), base_filters=4)
     # the learning rate never rises, so with mode "max" it never improves after epoch 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from neuroseg.models import load_model
 
@@ -31,6 +32,7 @@ def _weights(path):
     return [np.asarray(w) for w in load_model(path).weights]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path, figshare_root):
     killed = _run(tmp_path / "a", 3, figshare_root, "--kill-at", "1:2")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
@@ -55,6 +57,7 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path, figshare_
     assert load_model(tmp_path / "a" / "best.keras") is not None
 
 
+@pytest.mark.slow
 def test_resume_of_a_finished_run_trains_nothing(tmp_path, figshare_root):
     assert _run(tmp_path / "c", 1, figshare_root).returncode == 0
     before = (tmp_path / "c" / "last.keras").stat().st_mtime_ns

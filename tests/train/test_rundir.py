@@ -91,6 +91,7 @@ def _weights(path: Path) -> list[np.ndarray]:
     return [np.asarray(w) for w in load_model(path).weights]
 
 
+@pytest.mark.slow
 def test_kill_just_before_the_commit_then_resume(tmp_path):
     """Killed after epoch 1's set was written but before manifest.json switched to it."""
     run = tmp_path / "run"
@@ -319,6 +320,7 @@ def test_strays_removed_and_top_level_remade_on_resume(finished, tmp_path):
         assert _sha(run / name) == committed.manifest["files"][name], name
 
 
+@pytest.mark.slow
 def test_fresh_start_discards_an_earlier_runs_checkpoints(finished, tmp_path):
     run = _copy(finished, tmp_path)
     (run / CHECKPOINTS / "epoch-0001.tmp").mkdir()

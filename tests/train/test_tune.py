@@ -9,6 +9,7 @@ from neuroseg.train import tune
 pytest.importorskip("keras_tuner")
 
 
+@pytest.mark.slow
 def test_two_tiny_trials_on_the_sample(tmp_path):
     train, val = train_test_split(load_sample()[::2], test_groups=["fold-4", "tcia-06"])
     space = {"base_filters": [4], "depth": [2], "loss": ["dice_bce", "dice"]}
