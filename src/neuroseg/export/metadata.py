@@ -34,7 +34,8 @@ def export_metadata(
     Example:
         >>> from neuroseg.data import SlicePreprocessor
         >>> meta = export_metadata(SlicePreprocessor(image_size=8), (1, 8, 8, 1), raw=True)
-        >>> meta["input"]["dtype"], meta["preprocessor"]["config"]["normalize"]
+        >>> fed, pre = meta["input"], meta["preprocessor"]
+        >>> fed.get("dtype"), pre.get("config").get("normalize")
         ('uint8', 'minmax')
     """
     import keras

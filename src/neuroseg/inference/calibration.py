@@ -639,7 +639,8 @@ def evaluate_temperature(
         >>> import numpy as np
         >>> p = np.array([[0.99, 0.01], [0.99, 0.01], [0.01, 0.99], [0.99, 0.01]])
         >>> r = evaluate_temperature([0, 1, 1, 0], p, np.ones(4), 3.0, n_bootstrap=20)
-        >>> r["after"]["ece"] < r["before"]["ece"]
+        >>> after, before = r["after"], r["before"]
+        >>> after.get("ece") < before.get("ece")
         True
     """
     t = np.asarray(targets)

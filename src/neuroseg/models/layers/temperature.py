@@ -41,8 +41,8 @@ class TemperatureScaling(layers.Layer):
     Example:
         >>> import numpy as np
         >>> layer = TemperatureScaling(2.0, activation="softmax")
-        >>> [round(float(v), 4) for v in layer(np.array([[0.8, 0.2]], "float32"))[0]]
-        [0.6667, 0.3333]
+        >>> tuple(round(float(v), 4) for v in layer(np.array([[0.8, 0.2]], "float32"))[0])
+        (0.6667, 0.3333)
         >>> float(TemperatureScaling(2.0, activation="sigmoid")(np.array([0.9], "float32"))[0])
         0.75
     """
