@@ -99,8 +99,6 @@ class ResUNet(ConfigModel):
         name: str = "resunet",
         **kwargs: Any,
     ) -> None:
-        if stem_stride not in (1, 2):
-            raise ConfigError(f"stem_stride must be 1 or 2, got {stem_stride}")
         if refine_filters < 1:
             raise ConfigError(f"refine_filters must be >= 1, got {refine_filters}")
         check_num_classes(num_classes)

@@ -58,8 +58,9 @@ def resunet_levels(
         steps.
 
     Raises:
-        ConfigError: A malformed shape, a depth below 1, fewer than two levels, or a
-            height or width not divisible by ``2**depth * stem_stride``.
+        ConfigError: A malformed shape, a stem stride other than 1 or 2, a depth below 1,
+            fewer than two levels, or a height or width not divisible by
+            ``2**depth * stem_stride``.
 
     Example:
         >>> resunet_levels((64, 64, 1), 3, 16, None)
@@ -67,6 +68,8 @@ def resunet_levels(
     """
     if len(input_shape) != 3:
         raise ConfigError(f"input_shape must be (height, width, channels), got {input_shape}")
+    if stem_stride not in (1, 2):
+        raise ConfigError(f"stem_stride must be 1 or 2, got {stem_stride}")
     if filters is None:
         if depth < 1:
             raise ConfigError(f"depth must be >= 1, got {depth}")
@@ -238,8 +241,6 @@ class ResUNetBackbone(ConfigModel):
         name: str = "resunet_backbone",
         **kwargs: Any,
     ) -> None:
-        if stem_stride not in (1, 2):
-            raise ConfigError(f"stem_stride must be 1 or 2, got {stem_stride}")
         levels, depth = resunet_levels(
             input_shape, depth, base_filters, filters, stem_stride=stem_stride
         )
