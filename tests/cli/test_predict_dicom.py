@@ -16,6 +16,7 @@ from neuroseg.inference import Predictor, read_scan  # noqa: E402
 from tests.data.dicom_series import (  # noqa: E402
     save_series,
     subvolume,
+    tcia_t1,
     volume_datasets,
     write_nifti,
 )
@@ -25,9 +26,7 @@ pytestmark = pytest.mark.data
 
 def test_predict_dicom_seg_matches_predictor_on_nifti(shared_data, tmp_path, monkeypatch):
     monkeypatch.setenv("NEUROSEG_PROGRESS", "0")
-    nifti = shared_data / "tcia-brain-tumor-progression" / "01" / "Pre_Scan_T1.nii.gz"
-    if not nifti.is_file():
-        pytest.skip(f"{nifti} not found")
+    nifti = tcia_t1(shared_data)
     data, affine = subvolume(nifti, 11, 17)  # six slices with tumour
     series = tmp_path / "series"
     # shuffled file names, instance numbers and the slice normal both reversed

@@ -27,6 +27,16 @@ def tilt(affine: np.ndarray, degrees: float) -> np.ndarray:
     return rot @ affine
 
 
+def tcia_t1(shared_data: Path) -> Path:
+    """TCIA patient 01's pre-treatment T1 volume; the calling test is skipped without it."""
+    import pytest
+
+    nifti = shared_data / "tcia-brain-tumor-progression" / "01" / "Pre_Scan_T1.nii.gz"
+    if not nifti.is_file():
+        pytest.skip(f"{nifti} not found")
+    return nifti
+
+
 def subvolume(nifti: Path, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
     """Slices ``start:stop`` (last axis) of a NIfTI volume and their affine."""
     import nibabel as nib

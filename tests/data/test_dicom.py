@@ -23,6 +23,7 @@ from tests.data.dicom_series import (  # noqa: E402
     nifti_slices,
     save_series,
     subvolume,
+    tcia_t1,
     tilt,
     volume_datasets,
 )
@@ -33,10 +34,7 @@ pytestmark = pytest.mark.data
 @pytest.fixture(scope="module")
 def volume(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
     """Five tumour slices (12-16) of patient 01's pre-treatment T1 volume and their affine."""
-    nifti = shared_data / "tcia-brain-tumor-progression" / "01" / "Pre_Scan_T1.nii.gz"
-    if not nifti.is_file():
-        pytest.skip(f"{nifti} not found")
-    return subvolume(nifti, 12, 17)
+    return subvolume(tcia_t1(shared_data), 12, 17)
 
 
 @pytest.mark.parametrize(
