@@ -68,6 +68,7 @@ from neuroseg.data.near_copies import (
     thumbnail_correlation,
 )
 from neuroseg.data.nifti import load_nifti, volume_to_slices
+from neuroseg.data.orientation import VolumeOrientation
 from neuroseg.data.pairs import load_lgg, load_pairs
 from neuroseg.data.patients import assign_patients, read_patient_table
 from neuroseg.data.pipeline import to_tf_dataset
@@ -168,6 +169,7 @@ __all__ = [
     "SliceNormalization",
     "SlicePreprocessor",
     "Task",
+    "VolumeOrientation",
     "assign_patients",
     "brain_bbox",
     "brats_regions",
