@@ -35,7 +35,14 @@ from keras import layers
 
 from neuroseg.models import count_flops, create_model, fuse_for_inference, get_spec
 
-PRESETS = ["resunet-small", "resunet-base", "resunetpp", "attention-resunet", "multitask-base"]
+PRESETS = [
+    "resunet-small",
+    "resunet-fast",
+    "resunet-base",
+    "resunetpp",
+    "attention-resunet",
+    "multitask-base",
+]
 
 
 # ---------------------------------------------------------------- the plain baseline
@@ -57,15 +64,23 @@ def _preact(x: Any, f: int, strides: int) -> Any:
     return layers.Add()([y, s])
 
 
-def plain_resunet(size: int, depth: int, base: int) -> keras.Model:
-    """A textbook Keras ResUNet (Zhang et al. 2018), no neuroseg code."""
+def plain_resunet(
+    size: int, depth: int, base: int, stem_stride: int = 1, refine_filters: int = 8
+) -> keras.Model:
+    """A textbook Keras ResUNet (Zhang et al. 2018), no neuroseg code.
+
+    With ``stem_stride=2``, the same cheap first stage as ``ResUNet(stem_stride=2)``: a
+    strided stem, and after the decoder a bilinear up-sampling, the image as a skip and
+    one 3x3 convolution of ``refine_filters``.
+    """
     levels = [base * 2**i for i in range(depth + 1)]
     inp = keras.Input((size, size, 1))
-    x = layers.Conv2D(levels[0], 3, padding="same", use_bias=False)(inp)
+    x = layers.Conv2D(levels[0], 3, strides=stem_stride, padding="same", use_bias=False)(inp)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Conv2D(levels[0], 3, padding="same", use_bias=False)(x)
-    s = layers.BatchNormalization()(layers.Conv2D(levels[0], 1, use_bias=False)(inp))
+    s = inp if stem_stride == 1 else layers.MaxPooling2D(1, strides=stem_stride)(inp)
+    s = layers.BatchNormalization()(layers.Conv2D(levels[0], 1, use_bias=False)(s))
     x = layers.Add()([x, s])
     skips = [x]
     for f in levels[1:-1]:
@@ -76,6 +91,11 @@ def plain_resunet(size: int, depth: int, base: int) -> keras.Model:
         x = layers.UpSampling2D(2)(x)
         x = layers.Concatenate()([x, skip])
         x = _preact(x, f, 1)
+    if stem_stride == 2:
+        x = layers.UpSampling2D(2, interpolation="bilinear")(x)
+        x = layers.Concatenate()([x, inp])
+        x = layers.Conv2D(refine_filters, 3, padding="same", use_bias=False)(x)
+        x = layers.Activation("relu")(layers.BatchNormalization()(x))
     out = layers.Conv2D(1, 1, activation="sigmoid")(x)
     return keras.Model(inp, out, name="plain_resunet")
 
@@ -204,9 +224,10 @@ def main() -> None:
     for name in args.presets:
         kw = get_spec(name).kwargs
         depth, base = kw["depth"], kw["base_filters"]
+        stem = {k: kw[k] for k in ("stem_stride", "refine_filters") if k in kw}
         for size in args.sizes:
             model = create_model(name, input_shape=(size, size, 1))
-            plain = plain_resunet(size, depth, base)
+            plain = plain_resunet(size, depth, base, **stem)
             fl, fl_plain = count_flops(model), count_flops(plain)
             train = interleaved(
                 {

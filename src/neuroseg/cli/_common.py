@@ -60,6 +60,20 @@ def add_preprocessing_arguments(p: Any) -> None:
     )
 
 
+def add_groups_argument(p: Any, *, purpose: str) -> None:
+    """Add ``--groups GROUP ...``: keep only some patients/folds of ``--data``.
+
+    ``purpose`` ends the help line, e.g. ``"a model card's split"``.
+    """
+    p.add_argument(
+        "--groups",
+        nargs="+",
+        default=None,
+        metavar="GROUP",
+        help=f"keep only these patients/folds of --data, e.g. --groups fold-4 ({purpose})",
+    )
+
+
 def select_groups(dataset: Any, groups: Sequence[str], spec: str) -> Any:
     """Keep the records of ``groups`` (``--groups``).
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from neuroseg.cli._common import (
     add_data_arguments,
+    add_groups_argument,
     add_model_argument,
     load_data_spec,
     select_groups,
@@ -55,13 +56,7 @@ def register(sub: Any) -> None:
     )
     add_model_argument(p)
     add_data_arguments(p)
-    p.add_argument(
-        "--groups",
-        nargs="+",
-        default=None,
-        metavar="GROUP",
-        help="keep only these patients/folds, e.g. --groups fold-4 (a validation fold)",
-    )
+    add_groups_argument(p, purpose="a validation fold")
     p.add_argument(
         "--out", required=True, metavar="OUT.keras", help="where to save the calibrated model"
     )

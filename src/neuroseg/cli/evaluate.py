@@ -9,6 +9,7 @@ from typing import Any
 
 from neuroseg.cli._common import (
     add_data_arguments,
+    add_groups_argument,
     add_model_argument,
     add_preprocessing_arguments,
     load_data_spec,
@@ -70,13 +71,7 @@ def register(sub: Any) -> None:
         help="a classifier's reliability diagram (accuracy per confidence bin against the "
         "diagonal, with the ECE) as a PNG here",
     )
-    p.add_argument(
-        "--groups",
-        nargs="+",
-        default=None,
-        metavar="GROUP",
-        help="keep only these patients/folds, e.g. --groups fold-4 (a model card's split)",
-    )
+    add_groups_argument(p, purpose="a model card's split")
     p.add_argument(
         "--train-data",
         action="append",

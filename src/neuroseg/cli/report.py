@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from neuroseg.cli._common import add_data_arguments, load_data_spec, select_groups
+from neuroseg.cli._common import (
+    add_data_arguments,
+    add_groups_argument,
+    load_data_spec,
+    select_groups,
+)
 
 __all__ = ["register", "run"]
 
@@ -50,13 +55,7 @@ def register(sub: Any) -> None:
         help="a pretrained model name or a .keras file, instead of RUN_DIR (needs --out)",
     )
     add_data_arguments(p, required=False)
-    p.add_argument(
-        "--groups",
-        nargs="+",
-        default=None,
-        metavar="GROUP",
-        help="evaluate only these patients/folds of --data, e.g. --groups fold-4",
-    )
+    add_groups_argument(p, purpose="a model card's split")
     p.add_argument(
         "--out",
         default=None,

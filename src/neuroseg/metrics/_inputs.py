@@ -50,16 +50,38 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def check_options(reduction: str, empty: str, groups: Sequence[Any] | None, n: int) -> None:
-    """Validate ``reduction``, ``empty`` and ``groups`` with messages saying how to fix them."""
-    if reduction not in REDUCTIONS:
-        raise ConfigError(f"Unknown reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+def check_options(
+    reduction: str,
+    empty: str,
+    groups: Sequence[Any] | None,
+    n: int | None = None,
+    *,
+    reductions: Sequence[str] = REDUCTIONS,
+    why_not: dict[str, str] | None = None,
+) -> None:
+    """Validate ``reduction``, ``empty`` and ``groups`` with messages saying how to fix them.
+
+    Args:
+        reduction: The reduction asked for.
+        empty: The empty-mask rule asked for.
+        groups: One ID per image, or ``None``.
+        n: The number of images, when known (``groups`` must then have ``n`` IDs).
+        reductions: The reductions this metric accepts.
+        why_not: A reason appended to the error for a reduction the metric refuses.
+    """
+    if reduction not in reductions:
+        reason = (why_not or {}).get(reduction, "")
+        raise ConfigError(
+            f"Unknown reduction {reduction!r}; choose one of {', '.join(reductions)}"
+            + (f" ({reason})" if reason else "")
+        )
     if empty not in EMPTY_RULES:
         raise ConfigError(f"Unknown empty rule {empty!r}; choose 'one' or 'nan'")
-    if reduction == "per_patient" and (groups is None or len(groups) != n):
+    if reduction == "per_patient" and (groups is None or (n is not None and len(groups) != n)):
         got = "none" if groups is None else f"{len(groups)} IDs"
+        count = "" if n is None else f"{n} images, "
         raise ConfigError(
-            f"reduction='per_patient' needs groups= with one ID per image ({n} images, got {got})"
+            f"reduction='per_patient' needs groups= with one ID per image ({count}got {got})"
         )
 
 

@@ -47,11 +47,12 @@ from typing import Any
 import numpy as np
 
 from neuroseg.errors import ConfigError
-from neuroseg.metrics._inputs import EMPTY_RULES, group_index, prepare
+from neuroseg.metrics._inputs import check_options, group_index, prepare
 
 __all__ = ["BoxIoU", "CentroidDistance", "box_iou", "centroid_distance"]
 
 _REDUCTIONS = ("per_image", "none", "per_patient")
+_WHY_NOT = {"pooled": "a box or centroid of all images together locates nothing"}
 
 
 def _box(m: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -95,19 +96,6 @@ def _centroid_distance_one(
             return float("nan")
         return math.hypot(t.shape[0] * spacing[0], t.shape[1] * spacing[1])
     return math.hypot((ct[0] - cp[0]) * spacing[0], (ct[1] - cp[1]) * spacing[1])
-
-
-def _check(reduction: str, empty: str, groups: Sequence[Any] | None) -> None:
-    if reduction not in _REDUCTIONS:
-        extra = " (a box or centroid of all images together locates nothing)"
-        raise ConfigError(
-            f"Unknown reduction {reduction!r} for a localisation metric; choose one of "
-            f"{', '.join(_REDUCTIONS)}{extra if reduction == 'pooled' else ''}"
-        )
-    if empty not in EMPTY_RULES:
-        raise ConfigError(f"Unknown empty rule {empty!r}; choose 'one' or 'nan'")
-    if reduction == "per_patient" and groups is None:
-        raise ConfigError("reduction='per_patient' needs groups= with one ID per image")
 
 
 def _nanmean(values: np.ndarray) -> Any:
@@ -203,7 +191,7 @@ def box_iou(
         >>> tuple(round(float(v), 4) for v in box_iou(t, p, reduction="none"))  # 4/6; empty
         (0.6667, 1.0)
     """
-    _check(reduction, empty, groups)
+    check_options(reduction, empty, groups, reductions=_REDUCTIONS, why_not=_WHY_NOT)
     values, binary = _per_image(
         y_true,
         y_pred,
@@ -261,7 +249,7 @@ def centroid_distance(
         >>> centroid_distance(t, p), centroid_distance(t, p, spacing=(2.0, 1.0))
         (5.0, 7.211102550927978)
     """
-    _check(reduction, empty, groups)
+    check_options(reduction, empty, groups, reductions=_REDUCTIONS, why_not=_WHY_NOT)
     sp = (1.0, 1.0)
     if spacing is not None:
         sp2 = tuple(float(s) for s in spacing)
