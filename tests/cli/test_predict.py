@@ -27,8 +27,8 @@ from neuroseg.inference import (
 )
 from neuroseg.metrics import dice, evaluate_segmentation
 from neuroseg.models import pretrained_info
+from tests.cli.folders import CLASSES, copy_kaggle_classes, read_csv
 
-CLASSES = ("glioma", "meningioma", "notumor", "pituitary")
 LGG_PATIENT = "TCGA_HT_7690_19960312"
 LGG_SLICES = (13, 15, 18)  # 13 has a small truth region, 15 and 18 large ones
 FIGSHARE_SIZE = 256
@@ -37,13 +37,9 @@ FIGSHARE_SIZE = 256
 @pytest.fixture(scope="module")
 def kaggle_tree(shared_data, tmp_path_factory) -> Path:
     """Two real Kaggle images per class folder, named 1.jpg and 2.jpg in every folder."""
-    root = tmp_path_factory.mktemp("kaggle") / "scans"
-    for name in CLASSES:
-        src = sorted((shared_data / "kaggle4-training" / name).glob("*.jpg"))[:2]
-        (root / name).mkdir(parents=True)
-        for i, f in enumerate(src, start=1):
-            shutil.copy(f, root / name / f"{i}.jpg")
-    return root
+    return copy_kaggle_classes(
+        shared_data, tmp_path_factory.mktemp("kaggle") / "scans", per_class=2
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +70,6 @@ def figshare_fold4(figshare_root, tmp_path_factory) -> Path:
 
 def _rgb(path: str | Path) -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
-
-
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 @pytest.mark.data
@@ -113,7 +104,7 @@ def test_classifier_on_class_folders(kaggle_tree, tmp_path, capsys):
         assert cli["class_probabilities"][name] == pytest.approx(
             api["class_probabilities"][name], abs=1e-5
         )
-    rows = _csv(out / "predictions.csv")
+    rows = read_csv(out / "predictions.csv")
     assert list(rows[0]) == [
         "file",
         "relative_path",
@@ -170,7 +161,7 @@ def test_glob_inputs(kaggle_tree, tmp_path):
     out = tmp_path / "pred"
     pattern = str(kaggle_tree / "me*" / "[12].jpg")
     assert main(["predict", "--model", "classifier-4class", pattern, "--out", str(out)]) == 0
-    rows = _csv(out / "predictions.csv")
+    rows = read_csv(out / "predictions.csv")
     assert [r["relative_path"] for r in rows] == ["meningioma/1.jpg", "meningioma/2.jpg"]
 
 
@@ -252,7 +243,7 @@ def test_lgg_truth_masks_give_dice(lgg_folder, tmp_path, capsys):
     assert doc["threshold"] == 0.5 and doc["skipped_mask_files"] == len(LGG_SLICES)
     preds = doc["predictions"]
     assert [p["relative_path"] for p in preds] == [f"{LGG_PATIENT}_{k}.tif" for k in LGG_SLICES]
-    rows = _csv(out / "predictions.csv")
+    rows = read_csv(out / "predictions.csv")
     for p, row in zip(preds, rows):
         truth = read_mask(p["truth_file"])
         mask = read_mask(p["mask_file"])
@@ -350,7 +341,8 @@ def test_class_names_of_an_own_model(tmp_path, capsys):
     assert main([*base, "--out", str(tmp_path / "b"), "--class-names", "a, b,c,d"]) == 0
     doc = json.loads((tmp_path / "b" / "predictions.json").read_text())
     assert doc["class_names"] == ["a", "b", "c", "d"] and doc["predictions"][0]["label"] in "abcd"
-    assert list(_csv(tmp_path / "b" / "predictions.csv")[0])[-4:] == ["p_a", "p_b", "p_c", "p_d"]
+    header = list(read_csv(tmp_path / "b" / "predictions.csv")[0])
+    assert header[-4:] == ["p_a", "p_b", "p_c", "p_d"]
     capsys.readouterr()
     assert main([*base, "--out", str(tmp_path / "c"), "--class-names", "a,b"]) == 2
     assert "2 class names (a, b) for a model with 4 classes" in capsys.readouterr().err
@@ -461,7 +453,7 @@ def test_figshare_localisation_columns_and_boxes(figshare_fold4, tmp_path, monke
     args = ["predict", "--model", "resunet-figshare", str(figshare_fold4), "--out", str(out)]
     assert main([*args, "--overlay", "--show-box", "--orientation", "radiological", "-q"]) == 0
     preds = json.loads((out / "predictions.json").read_text())["predictions"]
-    rows = {r["relative_path"]: r for r in _csv(out / "predictions.csv")}
+    rows = {r["relative_path"]: r for r in read_csv(out / "predictions.csv")}
     assert len(preds) == 3
     for p in preds:
         mask = read_mask(p["mask_file"])

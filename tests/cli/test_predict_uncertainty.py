@@ -14,6 +14,7 @@ import pytest
 
 from neuroseg.cli import main
 from neuroseg.cli.predict import abstention_warning
+from tests.cli.folders import copy_kaggle_classes, read_csv
 
 LOG2 = math.log(2)
 
@@ -34,17 +35,9 @@ def figshare_two(figshare_root, tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def kaggle_four(shared_data, tmp_path_factory) -> Path:
     """One real Kaggle training image per class folder."""
-    root = tmp_path_factory.mktemp("kaggle-unc") / "scans"
-    for name in ("glioma", "meningioma", "notumor", "pituitary"):
-        (root / name).mkdir(parents=True)
-        src = sorted((shared_data / "kaggle4-training" / name).glob("*.jpg"))[0]
-        shutil.copy(src, root / name / "1.jpg")
-    return root
-
-
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh))
+    return copy_kaggle_classes(
+        shared_data, tmp_path_factory.mktemp("kaggle-unc") / "scans", per_class=1
+    )
 
 
 @pytest.mark.data
@@ -61,7 +54,7 @@ def test_segmentation_tta_maps_scores_abstention_and_panel(figshare_two, tmp_pat
     assert doc["uncertainty"]["abstain_above"] == threshold
     n_abstained = sum(e["abstained"] for e in preds)
     assert doc["uncertainty"]["n_abstained"] == n_abstained
-    rows = _csv(out / "predictions.csv")
+    rows = read_csv(out / "predictions.csv")
     for e, row in zip(preds, rows, strict=True):
         assert 0 < e["uncertainty"] <= LOG2
         assert e["abstained"] == (e["uncertainty"] > threshold)
@@ -119,7 +112,7 @@ def test_classifier_mc_dropout_entropy_and_mutual_information(kaggle_four, tmp_p
     assert not (out / "uncertainty").exists()  # a classifier has no per-pixel map
     n = sum(e["abstained"] for e in preds)
     assert n >= 1 and f"neuroseg: warning: {n} of 4 input(s)" in err
-    header = _csv(out / "predictions.csv")[0].keys()
+    header = read_csv(out / "predictions.csv")[0].keys()
     assert {"uncertainty", "abstained", "mutual_information"} <= set(header)
     assert "uncertainty_map" not in header
 
