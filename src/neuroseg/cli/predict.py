@@ -33,17 +33,21 @@ EPILOG = """\
 examples:
   neuroseg predict --model classifier-4class --recursive kaggle4-training/ --out preds/
   neuroseg predict --model resunet-lgg -r lgg-kaggle3m/TCGA_HT_7690_19960312 --out lgg/ --overlay
+  neuroseg predict --model resunet-figshare -r dicom/study/ --out pred/ --format dicom-seg
   neuroseg predict --model resunet-figshare 'scans/**/*.png' --out pred/ --tta
   neuroseg predict --model resunet-figshare scans/ --out pred/ --uncertainty tta \
       --abstain-above 0.2 --overlay
 
 Outputs keep each input's path below the folder (or the pattern's folder) it was found
 in: scans/glioma/1.jpg gives masks/glioma/1.png and the row "glioma/1.jpg" in
-predictions.csv. predictions.json holds every measurement; predictions.csv one row per
-input (label, confidence, p_<class>, area, dice against a truth mask, the tumour's
-bounding box, centroid, largest diameter, components and side, mask file). With
---uncertainty, also the uncertainty score and abstained (true when the score is above
---abstain-above), and uncertainty/NAME.npy: a segmenter's per-pixel entropy map.
+predictions.csv. A DICOM series is named after its folder (-r study/ gives
+masks/t1_mask.nii.gz and seg/t1.dcm for study/t1/); series sharing a folder add
+_S<SeriesNumber>_<the UID's last 8 digits>. predictions.json holds every measurement;
+predictions.csv one row per input (label, confidence, p_<class>, area, dice against a
+truth mask, the tumour's bounding box, centroid, largest diameter, components and side,
+mask file). With --uncertainty, also the uncertainty score and abstained (true when the
+score is above --abstain-above), and uncertainty/NAME.npy: a segmenter's per-pixel entropy
+map.
 """
 
 #: Columns of predictions.csv added by --uncertainty (those an input has).
@@ -72,8 +76,11 @@ def register(sub: Any) -> None:
         "predict",
         help="predict tumour masks / classes for image files, NIfTI volumes or Figshare .mat",
         description="Predict on each INPUT: a PNG/JPEG/TIFF/BMP image, a NIfTI .nii/.nii.gz "
-        "volume, a Figshare .mat file, a folder of them (with --recursive also its "
-        "sub-folders, e.g. one per class) or a quoted glob pattern such as 'scans/**/*.jpg'. "
+        "volume, a Figshare .mat file, a DICOM file, a folder of them (with --recursive also "
+        "its sub-folders, e.g. one per class) or a quoted glob pattern such as "
+        "'scans/**/*.jpg'. Each DICOM image series in a folder is one input (a volume), "
+        "whether it has its own sub-folder or shares a folder with other series; DICOM "
+        "SEG/SR objects are not inputs. "
         "Writes masks at each input's own size, predictions.json and predictions.csv "
         "(labelled class probabilities, areas in pixels and mm², volumes, and Dice/IoU "
         "against a truth mask stored beside an image as X_mask.tif / X_seg.png) and "
@@ -90,7 +97,8 @@ def register(sub: Any) -> None:
         "-r",
         "--recursive",
         action="store_true",
-        help="walk folders recursively (sub-folders in natural order)",
+        help="walk folders recursively (sub-folders in natural order), e.g. a study "
+        "folder with one sub-folder per DICOM series",
     )
     p.add_argument(
         "--no-truth",
@@ -180,17 +188,22 @@ def register(sub: Any) -> None:
 # ------------------------------------------------------------------ inputs
 @dataclass(frozen=True)
 class Input:
-    """One file to predict on.
+    """One file (or DICOM series) to predict on.
 
     Attributes:
-        path: The file.
+        path: The file, or the folder of a DICOM series.
         relative: Its path below the folder (or the glob pattern's folder) it was found
-            in, POSIX-style; the file name for a file named on the command line. Output
-            files are named after it.
+            in, POSIX-style; the file name for a file named on the command line. A DICOM
+            series: its folder's path (the folder's own name for the folder given), with
+            ``_S<SeriesNumber>_<the UID's last 8 digits>`` when the folder holds several
+            series. Output files are named after it.
+        series_uid: The ``SeriesInstanceUID`` of a DICOM series found in a folder (the
+            series read from ``path``), else ``None``.
     """
 
     path: Path
     relative: str
+    series_uid: str | None = None
 
 
 def _natural_key(path: PurePosixPath) -> list[tuple[int, Any]]:
@@ -219,10 +232,10 @@ def _readable(name: str) -> bool:
     return _full_suffix(name) in (*IMAGE_SUFFIXES, *NIFTI_SUFFIXES, ".mat")
 
 
-def _dicom_folder(path: Path) -> bool:
-    from neuroseg.data.dicom import is_dicom_series_folder
-
-    return is_dicom_series_folder(path)
+def _series_suffix(number: int | None, uid: str) -> str:
+    """A short, stable name for one of several series in a folder: ``S3_12345678``."""
+    digits = uid.replace(".", "")[-8:] or "nouid"
+    return digits if number is None else f"S{number}_{digits}"
 
 
 def _walk(folder: Path, *, recursive: bool) -> Iterator[Path]:
@@ -251,65 +264,103 @@ def expand_inputs(
 ) -> tuple[list[Input], int]:
     """Expand files, folders and glob patterns into the files to predict on.
 
-    A folder gives its image, NIfTI and ``.mat`` files (with ``recursive``, also those of
-    its sub-folders), in natural order (``2.tif`` before ``10.tif``); hidden files and
-    folders are skipped. An argument that is not an existing path and holds ``*``, ``?``
-    or ``[`` is a glob pattern (``**`` matches any depth). Files named ``*_mask.*`` or
-    ``*_seg.*`` are truth masks, not inputs, when a folder or pattern is expanded; a file
-    named on its own is always an input. Each file is listed once. Other files found in a
-    folder or by a pattern (``.gif``, ``.txt``, ...) are not inputs: they are
-    appended to ``ignored`` when it is given (``neuroseg predict`` names them).
+    A folder gives its image, NIfTI and ``.mat`` files and its DICOM image series (with
+    ``recursive``, also those of its sub-folders, at any depth), in natural order
+    (``2.tif`` before ``10.tif``); hidden files and folders are skipped. Each DICOM image
+    series (its files grouped by ``SeriesInstanceUID``, from headers only) is one input: a
+    volume read from the deepest folder holding all of its files, named after that folder
+    (the folder's own name for the folder given), with ``_S<SeriesNumber>_<the UID's last 8
+    digits>`` added when the folder holds several series. Non-image DICOM objects (SEG,
+    SR, presentation states) and ``DICOMDIR`` are not inputs. An argument that is not an
+    existing path and holds ``*``, ``?`` or ``[`` is a glob pattern (``**`` matches any
+    depth). Files named ``*_mask.*`` or ``*_seg.*`` are truth masks, not inputs, when a
+    folder or pattern is expanded; a file named on its own is always an input. Each file
+    (and series) is listed once. Other files found in a folder or by a pattern (``.gif``,
+    ``.txt``, ...) are not inputs: they are appended to ``ignored`` when it is given
+    (``neuroseg predict`` names them).
 
     Returns:
         The inputs and the number of mask files skipped.
 
     Raises:
-        ReadError: A path does not exist.
+        ReadError: A path does not exist, or a DICOM file's header is not readable.
         EmptyDatasetError: A folder or pattern gives no file to predict on.
+        MissingDependencyError: A folder holds DICOM files and pydicom is not installed.
     """
     from neuroseg.errors import EmptyDatasetError, ReadError
     from neuroseg.inference.scans import is_truth_file
 
     found: list[Input] = []
-    seen: set[Path] = set()
+    seen: set[tuple[Path, str | None]] = set()
     skipped = 0
 
-    def add(path: Path, relative: PurePosixPath) -> None:
-        key = path.resolve()
+    def add(path: Path, relative: PurePosixPath, series_uid: str | None = None) -> None:
+        key = (path.resolve(), series_uid)
         if key not in seen:
             seen.add(key)
-            found.append(Input(path, relative.as_posix()))
+            found.append(Input(path, relative.as_posix(), series_uid))
+
+    def series_inputs(folder: Path, base: Path) -> list[tuple[PurePosixPath, Path, str]]:
+        """``(relative, folder, uid)`` of each DICOM image series in ``folder``."""
+        from neuroseg.data.dicom import list_dicom_series
+
+        by_folder: dict[Path, list[tuple[int | None, str]]] = {}
+        for series in list_dicom_series(folder, recursive=recursive):
+            if series.non_image is None:
+                by_folder.setdefault(series.folder, []).append((series.number, series.uid))
+        out = []
+        for where, members in by_folder.items():
+            rel = where.relative_to(base)
+            name = PurePosixPath(rel.as_posix() if rel.parts else base.resolve().name)
+            for number, uid in members:
+                if len(members) > 1:
+                    name_i = name.with_name(f"{name.name}_{_series_suffix(number, uid)}")
+                else:
+                    name_i = name
+                out.append((name_i, where, uid))
+        return out
 
     def add_folder(folder: Path, base: Path) -> int:
         nonlocal skipped
-        files: list[tuple[PurePosixPath, Path]] = []
+        from neuroseg.data.dicom import is_dicom_file
+
+        files: list[tuple[PurePosixPath, Path, str | None]] = []
+        dicom = False
         for f in _walk(folder, recursive=recursive):
             if not _readable(f.name):
+                if f.name.upper() == "DICOMDIR":  # a DICOM media index: no image
+                    continue
+                if is_dicom_file(f):  # grouped into series below
+                    dicom = True
+                    continue
                 if ignored is not None:
                     ignored.append(f)
                 continue
             if is_truth_file(f.name):
                 skipped += 1
                 continue
-            files.append((PurePosixPath(f.relative_to(base).as_posix()), f))
-        for rel, f in sorted(files, key=lambda item: _natural_key(item[0])):
-            add(f, rel)
+            files.append((PurePosixPath(f.relative_to(base).as_posix()), f, None))
+        if dicom:
+            files += series_inputs(folder, base)
+        for rel, f, uid in sorted(files, key=lambda item: _natural_key(item[0])):
+            add(f, rel, uid)
         return len(files)
 
     for item in inputs:
         p = Path(item)
-        if _dicom_folder(p):  # a DICOM series folder is one input (a volume)
-            add(p, PurePosixPath(p.name))
-        elif p.is_dir():
+        if p.is_dir():
             if add_folder(p, p) == 0:
-                hint = (
-                    " It has sub-folders: add --recursive to walk them."
-                    if not recursive and any(d.is_dir() for d in p.iterdir())
-                    else ""
-                )
+                hint = ""
+                subfolders = [d for d in p.iterdir() if d.is_dir() and not d.name.startswith(".")]
+                if not recursive and subfolders:
+                    from neuroseg.data.dicom import is_dicom_series_folder
+
+                    n = sum(is_dicom_series_folder(d) for d in subfolders)
+                    what = f" ({n} of them DICOM series folders)" if n else ""
+                    hint = f" It has sub-folders{what}: add --recursive to walk them."
                 raise EmptyDatasetError(
-                    f"{p}: no image (PNG, JPEG, TIFF, BMP), NIfTI or .mat file in this "
-                    f"folder.{hint}"
+                    f"{p}: no image (PNG, JPEG, TIFF, BMP), NIfTI, .mat file or DICOM image "
+                    f"series in this folder.{hint}"
                 )
         elif p.is_file():
             add(p, PurePosixPath(p.name))
@@ -346,11 +397,15 @@ def expand_inputs(
 
 
 def _output_stems(inputs: Sequence[Input]) -> list[str]:
-    """Output names: the relative path without its suffix, ``-2``, ``-3`` on a clash."""
+    """Output names: the relative path without its suffix, ``-2``, ``-3`` on a clash.
+
+    A DICOM series found in a folder keeps its whole name (a series folder named after
+    its UID, ``1.2.840...``, has no suffix to drop).
+    """
     used: set[str] = set()
     stems = []
     for item in inputs:
-        name = _stem(item.relative)
+        name = item.relative if item.series_uid is not None else _stem(item.relative)
         stem, i = name, 1
         while stem.lower() in used:
             i += 1
@@ -677,11 +732,13 @@ def run(args: argparse.Namespace) -> int:
         items, total=len(items), description="predict", enabled=False if quiet else None
     ):
         path = item.path
-        scan = read_scan(path, find_truth=args.truth)
+        scan = read_scan(path, find_truth=args.truth, series_uid=item.series_uid)
         pred = predictor.predict(scan)[0]
         names = pred.names or names
         entry = pred.summary()
         entry["relative_path"] = item.relative
+        if "dicom" in scan.meta:
+            entry["series_uid"] = scan.meta["dicom"].series_uid
         if "truth_file" in scan.meta:
             entry["truth_file"] = scan.meta["truth_file"]
         # The slice shown in pictures: for a volume, the one with the largest prediction.

@@ -46,10 +46,12 @@ from neuroseg.errors import DicomError, EmptyDatasetError, FolderLayoutError, Re
 
 __all__ = [
     "DICOM_SUFFIXES",
+    "DicomSeriesInfo",
     "DicomVolume",
     "find_dicom_series",
     "is_dicom_file",
     "is_dicom_series_folder",
+    "list_dicom_series",
     "load_dicom",
     "read_dicom_series",
 ]
@@ -121,11 +123,14 @@ def is_dicom_series_folder(path: str | os.PathLike[str]) -> bool:
     )
 
 
-def _candidates(folder: Path) -> tuple[list[Path], list[Path]]:
-    """``(DICOM files, other files)`` under ``folder`` (hidden entries and DICOMDIR aside)."""
+def _candidates(folder: Path, *, recursive: bool = True) -> tuple[list[Path], list[Path]]:
+    """``(DICOM files, other files)`` in ``folder`` (and below it with ``recursive``).
+
+    Hidden entries and ``DICOMDIR`` are left aside.
+    """
     dicom: list[Path] = []
     other: list[Path] = []
-    for f in sorted(folder.rglob("*")):
+    for f in sorted(folder.rglob("*") if recursive else folder.iterdir()):
         if any(part.startswith(".") for part in f.relative_to(folder).parts):
             continue
         if f.is_symlink() and not f.exists():
@@ -150,7 +155,7 @@ def find_dicom_series(
         FolderLayoutError: A file that is not DICOM lies among the series' files.
         EmptyDatasetError: No DICOM file found.
     """
-    pydicom = _pydicom()
+    _pydicom()  # MissingDependencyError before looking at any file
     check_on_error(on_error)
     p = Path(path)
     if p.is_file():
@@ -174,7 +179,13 @@ def find_dicom_series(
             f"{p}: no DICOM file (.dcm, or a file with the DICM marker) in this folder or "
             "below it. Point at the folder that holds the series."
         )
-    series: dict[str, list[Path]] = {}
+    return {uid: [f for f, _ in heads] for uid, heads in _group(files, on_error).items()}
+
+
+def _group(files: Sequence[Path], on_error: OnError) -> dict[str, list[tuple[Path, Any]]]:
+    """``files`` grouped by ``SeriesInstanceUID``, each with its header (no pixel data)."""
+    pydicom = _pydicom()
+    series: dict[str, list[tuple[Path, Any]]] = {}
     for f in files:
         try:
             ds = pydicom.dcmread(str(f), stop_before_pixels=True)
@@ -184,8 +195,86 @@ def find_dicom_series(
                 raise error from exc
             report_problem(on_error, error, str(f))
             continue
-        series.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append(f)
+        series.setdefault(str(ds.get("SeriesInstanceUID", "")), []).append((f, ds))
     return series
+
+
+@dataclass(frozen=True)
+class DicomSeriesInfo:
+    """One DICOM series found by :func:`list_dicom_series` (from headers only).
+
+    Attributes:
+        uid: The ``SeriesInstanceUID`` (``""`` for files without one).
+        files: Its files, in path order.
+        number: The ``SeriesNumber``, when set.
+        description: The ``SeriesDescription`` (else the ``Modality``; ``""`` when neither).
+        non_image: What the series is when it holds no image to predict on (a DICOM
+            Segmentation, structured report, presentation state, ...: its kind and SOP
+            class, from its first file), else ``None``.
+    """
+
+    uid: str
+    files: tuple[Path, ...]
+    number: int | None
+    description: str
+    non_image: str | None
+
+    @property
+    def folder(self) -> Path:
+        """The deepest folder that holds all of the series' files."""
+        return Path(os.path.commonpath([f.parent for f in self.files]))
+
+
+def list_dicom_series(
+    path: str | os.PathLike[str], *, recursive: bool = True
+) -> list[DicomSeriesInfo]:
+    """The DICOM series in a folder, image series and non-image objects alike.
+
+    Only headers are read. Unlike :func:`find_dicom_series`, files that are not DICOM
+    (images, NIfTI, notes beside the series) are no problem: they belong to no series
+    and are left out, as are ``DICOMDIR`` and hidden files. A non-image object (a SEG,
+    an SR, ...) is listed with :attr:`DicomSeriesInfo.non_image` set; each series can be
+    read with ``read_dicom_series(series.folder, series_uid=series.uid)``.
+
+    Args:
+        path: A folder, or one DICOM file.
+        recursive: Also look in the folder's sub-folders (at any depth); ``False`` takes
+            the files directly in it only.
+
+    Returns:
+        The series in the order of their first files' paths (empty when there is no
+        DICOM file).
+
+    Raises:
+        ReadError: The path does not exist, or a DICOM file's header is not readable.
+
+    Example:
+        >>> from pydicom.data import get_testdata_file
+        >>> (series,) = list_dicom_series(get_testdata_file("MR_small.dcm"))
+        >>> series.number, len(series.files), series.non_image
+        (1, 1, None)
+    """
+    p = Path(path)
+    if p.is_file():
+        files = [p] if is_dicom_file(p) else []
+    elif p.is_dir():
+        files = _candidates(p, recursive=recursive)[0]
+    else:
+        raise ReadError(f"{p}: no such file or folder.")
+    out = []
+    for uid, heads in _group(files, "raise").items():
+        ds = heads[0][1]
+        number = ds.get("SeriesNumber")
+        out.append(
+            DicomSeriesInfo(
+                uid=uid,
+                files=tuple(f for f, _ in heads),
+                number=None if number in (None, "") else int(number),
+                description=str(ds.get("SeriesDescription", "") or ds.get("Modality", "") or ""),
+                non_image=_non_image(ds),
+            )
+        )
+    return out
 
 
 def _non_image(ds: Any) -> str | None:
@@ -521,10 +610,14 @@ def read_dicom_series(
     """Read a DICOM series (a folder of files, or one file) as a volume.
 
     Args:
-        path: A series folder (searched recursively; non-DICOM files are ignored), a
+        path: A series folder (searched recursively; a file that is not DICOM among
+            the series' files is a :class:`~neuroseg.errors.FolderLayoutError`), a
             folder of several series together with ``series_uid``, or one DICOM file (a
             multi-frame file is a whole volume, a single-frame file a one-slice volume).
-        series_uid: The ``SeriesInstanceUID`` to read when the folder holds several.
+        series_uid: The ``SeriesInstanceUID`` to read when the folder holds several
+            (:func:`list_dicom_series` lists them). Files that are not DICOM beside
+            them are then left out; a DICOM file whose header is unreadable still
+            raises, as it may be a slice of the chosen series.
 
     Returns:
         The :class:`DicomVolume`; ``to_slices()`` gives neuroseg's slices.
@@ -535,6 +628,8 @@ def read_dicom_series(
             spacing, inconsistent sizes, spacing or orientation, a non-image object, no
             pixel data, an undecodable compressed transfer syntax).
         ReadError: A damaged file.
+        FolderLayoutError: A file that is not DICOM among the series' files (without
+            ``series_uid``).
         EmptyDatasetError: No DICOM file found.
 
     Example:
@@ -546,7 +641,16 @@ def read_dicom_series(
     """
     require("nibabel", extra="dicom", purpose="reorienting DICOM volumes")
     p = Path(path)
-    _, files = _choose(p, find_dicom_series(p), series_uid)
+    if series_uid is not None and p.is_dir():
+        # a folder of several series (and perhaps images or notes beside them): only its
+        # DICOM files are candidates; the chosen series must still be whole and readable
+        dicom = _candidates(p)[0]
+        if not dicom:
+            find_dicom_series(p)  # raises EmptyDatasetError, naming the folder
+        groups = {uid: [f for f, _ in h] for uid, h in _group(dicom, "raise").items()}
+    else:
+        groups = find_dicom_series(p)
+    _, files = _choose(p, groups, series_uid)
     return _read_files(p, files)
 
 

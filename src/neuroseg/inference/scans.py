@@ -12,7 +12,7 @@ import numpy as np
 
 from neuroseg.data.io import read_image, read_mask
 from neuroseg.data.orientation import VolumeOrientation
-from neuroseg.errors import DataError, MaskError, ReadError
+from neuroseg.errors import ConfigError, DataError, MaskError, ReadError
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -151,11 +151,11 @@ def _is_dicom(path: Path) -> bool:
     return not _is_nifti(path) and is_dicom_file(path)
 
 
-def _read_dicom(path: Path) -> Scan:
+def _read_dicom(path: Path, series_uid: str | None) -> Scan:
     """A DICOM series folder or file, in the same slice frame as a NIfTI volume."""
     from neuroseg.data.dicom import read_dicom_series
 
-    vol = read_dicom_series(path)
+    vol = read_dicom_series(path, series_uid=series_uid)
     row, col, thickness = vol.slice_spacing()
     return Scan(
         vol.to_slices(),
@@ -236,7 +236,9 @@ def _read_truth(mask_path: Path, image_path: Path, shape: tuple[int, int]) -> np
         raise ReadError(f"{exc} {hint}") from exc
 
 
-def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
+def read_scan(
+    path: str | os.PathLike[str], *, find_truth: bool = True, series_uid: str | None = None
+) -> Scan:
     """Read a file to predict on.
 
     Supported: PNG/JPEG/TIFF/BMP (via :func:`neuroseg.data.read_image`), NIfTI
@@ -254,8 +256,10 @@ def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
     ``scan.meta["truth_file"]``.
 
     Args:
-        path: The file.
+        path: The file (or DICOM folder).
         find_truth: Look for a truth mask beside a 2-D image; ``False`` ignores it.
+        series_uid: For DICOM only: the ``SeriesInstanceUID`` of the series to read, when
+            the folder holds several (see :func:`neuroseg.data.dicom.list_dicom_series`).
 
     Returns:
         The :class:`Scan`.
@@ -263,6 +267,7 @@ def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
     Raises:
         ReadError: Missing, corrupt or unsupported file (or truth mask file).
         MaskError: The truth mask beside the image is not binary or not the image's size.
+        ConfigError: ``series_uid`` for a file that is not DICOM.
 
     Example:
         >>> from neuroseg.data import sample_dir
@@ -271,9 +276,13 @@ def read_scan(path: str | os.PathLike[str], *, find_truth: bool = True) -> Scan:
     """
     p = Path(path)
     if p.is_dir() or (p.is_file() and _is_dicom(p)):
-        return _read_dicom(p)
+        return _read_dicom(p, series_uid)
     if not p.is_file():
         raise ReadError(f"{p}: no such file.")
+    if series_uid is not None:
+        raise ConfigError(
+            f"{p}: series_uid={series_uid!r} is for a DICOM series; this file is not DICOM."
+        )
     suffix = p.suffix.lower()
     if _is_nifti(p):
         return _read_nifti(p)
