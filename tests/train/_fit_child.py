@@ -1,7 +1,7 @@
 """Child process for the resumption tests: trains a tiny model, optionally kills itself.
 
 python _fit_child.py RUN_DIR EPOCHS (--data FIGSHARE_ROOT | --sample)
-    [--kill-at EPOCH:BATCH] [--resume]
+    [--kill-at EPOCH:BATCH] [--resume] [--ema MOMENTUM]
 
 ``--data`` trains on 24 real Figshare slices (6 steps per epoch), ``--sample`` on 12 of
 the bundled sample slices (3 steps per epoch). The environment variable
@@ -26,6 +26,7 @@ ap.add_argument("--data")
 ap.add_argument("--sample", action="store_true")
 ap.add_argument("--kill-at")
 ap.add_argument("--resume", action="store_true")
+ap.add_argument("--ema", type=float, default=None, help="TrainConfig.ema_momentum")
 args = ap.parse_args()
 
 
@@ -59,7 +60,9 @@ callbacks = []
 if args.kill_at:
     e, b = (int(x) for x in args.kill_at.split(":"))
     callbacks.append(KillAt(e, b))
-config = TrainConfig(epochs=args.epochs, schedule="cosine", seed=3, deterministic=True)
+config = TrainConfig(
+    epochs=args.epochs, schedule="cosine", seed=3, deterministic=True, ema_momentum=args.ema
+)
 fit(
     model,
     make,

@@ -67,6 +67,30 @@ def test_early_stopping_and_plateau(tmp_path):
     assert result.best_epoch == 0
 
 
+def test_ema_validates_and_saves_the_averaged_weights(tmp_path):
+    set_seed(2)
+    model = create_model("resunet-small", input_shape=(32, 32, 1), base_filters=4)
+    val = load_sample()[1::4][:8].to_tf_dataset(image_size=32, batch_size=8)
+    cfg = TrainConfig(epochs=2, learning_rate=3e-3, ema_momentum=0.9, seed=2)
+    result = fit(model, _tiny(), val, config=cfg, out=tmp_path, verbose=0)
+    opt = model.optimizer
+    assert opt.use_ema and opt.ema_momentum == pytest.approx(0.9)
+    # after each epoch the weights are their average (Keras' finalize) ...
+    for w, avg in zip(opt._trainable_variables, opt._model_variables_moving_average):
+        np.testing.assert_array_equal(np.asarray(w), np.asarray(avg))
+    # ... and the logged validation Dice is that of those weights, the ones saved
+    saved = load_model(tmp_path / "last.keras")
+    assert saved.optimizer.use_ema
+    got = saved.evaluate(val, verbose=0, return_dict=True)
+    assert got["dice"] == pytest.approx(result.history["val_dice"][-1], abs=1e-5)
+
+
+def test_ema_momentum_is_checked():
+    with pytest.raises(ConfigError, match="ema_momentum"):
+        TrainConfig(ema_momentum=1.0)
+    assert TrainConfig(ema_momentum=0.99).ema_momentum == 0.99
+
+
 def test_classification_with_balanced_class_weights():
     ds = load_sample()[::3]
     train = ds.to_tf_dataset("classification", image_size=32, batch_size=8)

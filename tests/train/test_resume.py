@@ -33,17 +33,18 @@ def _weights(path):
 
 
 @pytest.mark.slow
-def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path, figshare_root):
-    killed = _run(tmp_path / "a", 3, figshare_root, "--kill-at", "1:2")
+@pytest.mark.parametrize("options", [(), ("--ema", "0.9")], ids=["plain", "ema"])
+def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path, figshare_root, options):
+    killed = _run(tmp_path / "a", 3, figshare_root, "--kill-at", "1:2", *options)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert _epochs(tmp_path / "a") == [0]  # epoch 0 finished, epoch 1 died mid-way
     assert load_model(tmp_path / "a" / "last.keras") is not None  # the checkpoint is intact
 
-    resumed = _run(tmp_path / "a", 3, figshare_root, "--resume")
+    resumed = _run(tmp_path / "a", 3, figshare_root, "--resume", *options)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert _epochs(tmp_path / "a") == [0, 1, 2]  # every epoch exactly once
 
-    straight = _run(tmp_path / "b", 3, figshare_root)
+    straight = _run(tmp_path / "b", 3, figshare_root, *options)
     assert straight.returncode == 0, straight.stderr[-2000:]
     for got, want in zip(
         _weights(tmp_path / "a" / "last.keras"), _weights(tmp_path / "b" / "last.keras")

@@ -145,6 +145,11 @@ class TrainConfig:
         optimizer: ``"adam"``, ``"adamw"`` or ``"sgd"`` (momentum 0.9).
         weight_decay: Decoupled weight decay (``"adamw"``).
         clipnorm: Clip each gradient's norm to this value (``None``: no clipping).
+        ema_momentum: Keep an exponential moving average of the weights, updated after
+            every step with this momentum (e.g. ``0.99``: about the last 100 steps), as
+            Keras' ``use_ema`` does. Validation, ``best.keras``, ``last.keras`` and the
+            returned model use the averaged weights, and each epoch continues from them.
+            It smooths the step-to-step noise of a constant learning rate. ``None``: off.
         loss: ``"auto"`` (by task) or a name: ``dice_bce``, ``dice``, ``bce`` for
             segmentation, ``crossentropy`` for classification.
         task: ``"auto"``, ``"segmentation"``, ``"classification"`` or ``"multitask"``.
@@ -173,6 +178,7 @@ class TrainConfig:
     optimizer: str = "adam"
     weight_decay: float = 1e-4
     clipnorm: float | None = None
+    ema_momentum: float | None = None
     loss: str = "auto"
     task: str = "auto"
     class_weight: Any = None
@@ -213,6 +219,15 @@ class TrainConfig:
         self.plateau_patience = _int("train.plateau_patience", self.plateau_patience, minimum=0)
         self.weight_decay = _float("train.weight_decay", self.weight_decay, low=0)
         self.clipnorm = _float("train.clipnorm", self.clipnorm, low=0, low_open=True, none=True)
+        self.ema_momentum = _float(
+            "train.ema_momentum",
+            self.ema_momentum,
+            low=0,
+            high=1,
+            low_open=True,
+            high_open=True,
+            none=True,
+        )
         _str("train.loss", self.loss)
         self.seed = _int("train.seed", self.seed, minimum=0)
         self.deterministic = _bool("train.deterministic", self.deterministic)

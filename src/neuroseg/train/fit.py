@@ -100,18 +100,29 @@ def make_loss(name: str) -> keras.losses.Loss:
 
 
 def make_optimizer(
-    name: str, learning_rate: Any, *, weight_decay: float = 1e-4, clipnorm: float | None = None
+    name: str,
+    learning_rate: Any,
+    *,
+    weight_decay: float = 1e-4,
+    clipnorm: float | None = None,
+    ema_momentum: float | None = None,
 ) -> keras.optimizers.Optimizer:
     """Return the optimiser called ``name`` (``adam``, ``adamw`` or ``sgd``).
 
-    ``learning_rate`` is a float or a Keras learning-rate schedule.
+    ``learning_rate`` is a float or a Keras learning-rate schedule. ``ema_momentum``
+    turns on Keras' moving average of the weights (``use_ema=True``) with that momentum.
     """
+    ema: dict[str, Any] = {}
+    if ema_momentum is not None:
+        ema = {"use_ema": True, "ema_momentum": float(ema_momentum)}
     if name == "adam":
-        return keras.optimizers.Adam(learning_rate, clipnorm=clipnorm)
+        return keras.optimizers.Adam(learning_rate, clipnorm=clipnorm, **ema)
     if name == "adamw":
-        return keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay, clipnorm=clipnorm)
+        return keras.optimizers.AdamW(
+            learning_rate, weight_decay=weight_decay, clipnorm=clipnorm, **ema
+        )
     if name == "sgd":
-        return keras.optimizers.SGD(learning_rate, momentum=0.9, clipnorm=clipnorm)
+        return keras.optimizers.SGD(learning_rate, momentum=0.9, clipnorm=clipnorm, **ema)
     raise ConfigError(f"Unknown optimizer {name!r}; choose adam, adamw or sgd.")
 
 
@@ -140,7 +151,11 @@ def _compile_for(model: keras.Model, config: TrainConfig, task: str, steps: int)
             warmup_steps=warm,
         )
     optimizer = make_optimizer(
-        config.optimizer, lr, weight_decay=config.weight_decay, clipnorm=config.clipnorm
+        config.optimizer,
+        lr,
+        weight_decay=config.weight_decay,
+        clipnorm=config.clipnorm,
+        ema_momentum=config.ema_momentum,
     )
     seg_metrics = [Dice(), IoU(), Precision(), Recall()]
     if task == "segmentation":
@@ -446,6 +461,18 @@ def fit(
     # Keras' model.fit cannot run under a multi-worker strategy (see _multi_worker.py);
     # there, each epoch runs the model's own train_step/test_step in neuroseg's loop.
     loop = MultiWorkerLoop(model, strategy, class_weight) if is_multi_worker(strategy) else None
+    ema = bool(getattr(model.optimizer, "use_ema", False))
+    if ema and loop is not None:
+        raise ConfigError(
+            "ema_momentum is not supported under a multi-worker strategy (neuroseg's own "
+            "loop does not swap in the averaged weights for validation). Set "
+            "ema_momentum=None, or train on one worker."
+        )
+    # Keras replaces the weights by their average at the end of each model.fit call (one
+    # per epoch); SwapEMAWeights makes the validation pass score those same weights.
+    ema_callbacks: list[keras.callbacks.Callback] = (
+        [keras.callbacks.SwapEMAWeights()] if ema and val is not None else []
+    )
     loop_callbacks = None
     if loop is not None:
         loop_callbacks = keras.callbacks.CallbackList(
@@ -469,7 +496,7 @@ def fit(
                     verbose=verbose,
                     shuffle=False,  # the pipeline shuffles itself (seeded)
                     class_weight=class_weight,
-                    callbacks=[*(callbacks or []), _RunProgbar(config.epochs)],
+                    callbacks=[*ema_callbacks, *(callbacks or []), _RunProgbar(config.epochs)],
                 )
                 logs = {k: float(v[-1]) for k, v in h.history.items()}
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
