@@ -91,6 +91,11 @@ def dice_per_image(truth: np.ndarray, prob: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- workers
+def _options(text: str) -> dict[str, Any]:
+    """``a=1,b="x"`` -> ``{"a": 1, "b": "x"}`` (each value is JSON)."""
+    return {k: json.loads(v) for k, v in (o.split("=") for o in text.split(",") if o)}
+
+
 class KerasContender:
     def __init__(self, name: str, data: dict[str, np.ndarray], seed: int) -> None:
         import keras
@@ -107,8 +112,7 @@ class KerasContender:
         # (training options: ema_momentum is the one this benchmark knows)
         name, _, training = name.partition("+")
         preset, _, options = name.partition("@")
-        kwargs = {k: json.loads(v) for k, v in (o.split("=") for o in options.split(",") if o)}
-        train_kw = {k: json.loads(v) for k, v in (o.split("=") for o in training.split(",") if o)}
+        kwargs, train_kw = _options(options), _options(training)
         unknown = set(train_kw) - {"ema_momentum"}
         if unknown:
             raise SystemExit(f"{name}: unknown training option(s) {sorted(unknown)}")

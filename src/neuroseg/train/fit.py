@@ -426,6 +426,14 @@ def fit(
         with scope():
             _compile_for(model, config, task, steps)
 
+    ema = bool(getattr(model.optimizer, "use_ema", False))
+    if ema and is_multi_worker(strategy):  # refused before the run directory is touched
+        raise ConfigError(
+            "ema_momentum is not supported under a multi-worker strategy (neuroseg's own "
+            "loop does not swap in the averaged weights for validation). Set "
+            "ema_momentum=None, or train on one worker."
+        )
+
     if run is not None:
         run.mkdir(parents=True, exist_ok=True)
         if committed is None and run == Path(out):  # type: ignore[arg-type]
@@ -461,13 +469,6 @@ def fit(
     # Keras' model.fit cannot run under a multi-worker strategy (see _multi_worker.py);
     # there, each epoch runs the model's own train_step/test_step in neuroseg's loop.
     loop = MultiWorkerLoop(model, strategy, class_weight) if is_multi_worker(strategy) else None
-    ema = bool(getattr(model.optimizer, "use_ema", False))
-    if ema and loop is not None:
-        raise ConfigError(
-            "ema_momentum is not supported under a multi-worker strategy (neuroseg's own "
-            "loop does not swap in the averaged weights for validation). Set "
-            "ema_momentum=None, or train on one worker."
-        )
     # Keras replaces the weights by their average at the end of each model.fit call (one
     # per epoch); SwapEMAWeights makes the validation pass score those same weights.
     ema_callbacks: list[keras.callbacks.Callback] = (
