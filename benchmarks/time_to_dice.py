@@ -119,8 +119,9 @@ class KerasContender:
         self.model = create_model(preset, input_shape=(size, size, 1), **kwargs)
         self.params = int(self.model.count_params())
         self.gflops = count_flops(self.model) / 1e9
-        # as neuroseg.train.fit compiles (a constant rate; Keras replaces the weights by
-        # their moving average at the end of each fit call, here each turn)
+        # as neuroseg.train.fit compiles (a constant rate); with an average, as fit trains
+        # with one: each turn is scored on the average, and the next turn continues from
+        # the trained weights (see neuroseg.train.averaged_weights)
         optimizer = make_optimizer("adam", LR, ema_momentum=train_kw.get("ema_momentum"))
         self.model.compile(optimizer=optimizer, loss=DiceBCELoss(), jit_compile="auto")
         x = data["x_train"].astype(np.float32) / 255.0
@@ -160,11 +161,21 @@ class KerasContender:
                 if time.perf_counter() - self.start >= seconds:
                     model.stop_training = True
 
-        stop = Stop()
+        from neuroseg.train import KeepTrainedWeights, store_trained_weights, swap_average
+
+        stop, keep = Stop(), KeepTrainedWeights()
         start = time.perf_counter()
+        swap_average(model)  # the trained weights back in (no-op before the first turn)
         model.fit(
-            self.train, steps_per_epoch=10**7, epochs=1, callbacks=[stop], verbose=0, shuffle=False
+            self.train,
+            steps_per_epoch=10**7,
+            epochs=1,
+            callbacks=[stop, keep],
+            verbose=0,
+            shuffle=False,
         )
+        if keep.trained:  # fit left the average in the model: keep the trained weights
+            store_trained_weights(model, keep.trained)
         return stop.steps * BATCH, time.perf_counter() - start
 
     def predict(self) -> tuple[np.ndarray, float]:

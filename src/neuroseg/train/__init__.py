@@ -12,6 +12,12 @@ import neuroseg.logs
 
 neuroseg.logs.import_tensorflow()
 
+from neuroseg.train.averaged_weights import (
+    KeepTrainedWeights,
+    average_pairs,
+    store_trained_weights,
+    swap_average,
+)
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.cv import CVResult, cross_validate, evaluate_fold
 from neuroseg.train.data import epoch_pipeline
@@ -25,8 +31,10 @@ __all__ = [
     "CVResult",
     "Experiment",
     "FitResult",
+    "KeepTrainedWeights",
     "TrainConfig",
     "TuneResult",
+    "average_pairs",
     "cross_validate",
     "epoch_pipeline",
     "evaluate_fold",
@@ -36,5 +44,7 @@ __all__ = [
     "make_loss",
     "make_optimizer",
     "set_seed",
+    "store_trained_weights",
+    "swap_average",
     "tune",
 ]

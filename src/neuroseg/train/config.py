@@ -148,8 +148,10 @@ class TrainConfig:
         ema_momentum: Keep an exponential moving average of the weights, updated after
             every step with this momentum (e.g. ``0.99``: about the last 100 steps), as
             Keras' ``use_ema`` does. Validation, ``best.keras``, ``last.keras`` and the
-            returned model use the averaged weights, and each epoch continues from them.
-            It smooths the step-to-step noise of a constant learning rate. ``None``: off.
+            returned model use the averaged weights; training itself continues from the
+            trained weights (kept in the optimizer's average slots between epochs), so
+            the average never changes the path of the training. It smooths the
+            step-to-step noise of a constant learning rate. ``None``: off.
         loss: ``"auto"`` (by task) or a name: ``dice_bce``, ``dice``, ``bce`` for
             segmentation, ``crossentropy`` for classification.
         task: ``"auto"``, ``"segmentation"``, ``"classification"`` or ``"multitask"``.

@@ -1,0 +1,106 @@
+"""Train on the raw weights while validating and saving their moving average.
+
+Keras' ``use_ema`` keeps an exponential moving average of the trainable weights in the
+optimizer, and ``model.fit`` *replaces* the weights by that average when it returns
+(``finalize_variable_values``). Training that calls ``model.fit`` once per epoch (as
+:func:`~neuroseg.train.fit` does, to checkpoint and resume) would then restart every
+epoch from the average, which lags the weights by about ``1 / (1 - momentum)`` steps: with
+epochs of a few steps it can barely move. The helpers here keep the two apart:
+
+- :class:`KeepTrainedWeights` copies the trained (raw) weights at the end of the epoch,
+  before ``fit`` overwrites them;
+- :func:`store_trained_weights` then puts that copy in the optimizer's average slots, so
+  the model holds the average (what was validated, what is saved and returned) and the
+  optimizer the raw weights ("swapped");
+- :func:`swap_average` swaps the two back before the next epoch (also after loading a
+  checkpoint saved in that state), so training continues from the raw weights exactly as
+  without an average.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+__all__ = ["KeepTrainedWeights", "average_pairs", "store_trained_weights", "swap_average"]
+
+
+def average_pairs(model: keras.Model) -> list[tuple[Any, Any]]:
+    """``(weight, its moving average)`` for each trainable weight of ``model``.
+
+    Empty when the optimizer keeps no average (``use_ema`` off) or has not been built yet
+    (no step taken).
+    """
+    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer
+    if optimizer is None or not getattr(optimizer, "use_ema", False):
+        return []
+    # Keras keeps the averages in this (private) list, aligned with its own list of the
+    # trainable variables; SwapEMAWeights reads the same two.
+    averages = getattr(optimizer, "_model_variables_moving_average", None)
+    variables = getattr(optimizer, "_trainable_variables", None)
+    if not averages or not variables:
+        return []
+    if len(averages) != len(variables):
+        raise RuntimeError(
+            f"{type(optimizer).__name__} keeps {len(averages)} averages for "
+            f"{len(variables)} weights; this Keras version lays out use_ema differently."
+        )
+    return list(zip(variables, averages))
+
+
+def swap_average(model: keras.Model) -> None:
+    """Swap the model's weights with their moving averages in the optimizer (no-op without).
+
+    Example:
+        >>> import keras, numpy as np
+        >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> m.compile(keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5), "mse")
+        >>> _ = m.train_on_batch(np.ones((1, 2)), np.ones((1, 1)))
+        >>> w, avg = (np.asarray(v).copy() for v in average_pairs(m)[0])
+        >>> swap_average(m)
+        >>> bool(np.allclose(m.layers[0].kernel, avg)), bool(np.allclose(average_pairs(m)[0][1], w))
+        (True, True)
+    """
+    for weight, average in average_pairs(model):
+        trained = keras.ops.convert_to_numpy(weight)
+        weight.assign(average)
+        average.assign(trained)
+
+
+def store_trained_weights(model: keras.Model, trained: Sequence[np.ndarray]) -> None:
+    """Put ``trained`` (from :class:`KeepTrainedWeights`) in the optimizer's average slots.
+
+    Call it after ``model.fit`` has replaced the weights by their average: the model then
+    holds the average and the optimizer the trained weights, ready for
+    :func:`swap_average` before training goes on.
+
+    Raises:
+        ValueError: ``trained`` does not have one array per trainable weight.
+    """
+    pairs = average_pairs(model)
+    if len(pairs) != len(trained):
+        raise ValueError(
+            f"{len(trained)} trained arrays for {len(pairs)} averaged weights of {model.name}"
+        )
+    for (_, average), value in zip(pairs, trained):
+        average.assign(value)
+
+
+class KeepTrainedWeights(keras.callbacks.Callback):
+    """Copy the trained weights at each epoch's end, before ``fit`` averages them.
+
+    Attributes:
+        trained: One array per averaged weight, from the last finished epoch (empty before
+            one has finished, or without ``use_ema``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trained: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.trained = [keras.ops.convert_to_numpy(w).copy() for w, _ in average_pairs(self.model)]
