@@ -18,6 +18,25 @@ def test_quickstart_one_epoch(tmp_path, capsys):
     assert summary["n_test"] == 11 and 0.0 <= summary["per_image"]["dice"] <= 1.0
 
 
+def test_quickstart_other_preset_with_averaged_weights(tmp_path, capsys):
+    args = ["quickstart", "--epochs", "1", "--image-size", "64", "--out", str(tmp_path),
+            "--model", "resunet-fast", "--ema", "0.9"]  # fmt: skip
+    assert main(args) == 0
+    assert "Training resunet-fast (" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "metrics.json").read_text())
+    assert summary["model"] == "resunet-fast" and summary["ema_momentum"] == 0.9
+    from neuroseg.models import load_model
+
+    assert load_model(tmp_path / "model.keras").optimizer.use_ema
+
+
+def test_quickstart_refuses_a_classifier(tmp_path, capsys):
+    assert main(["quickstart", "--model", "classifier-cnn", "--out", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "segmentation" in err and "resunet-fast" in err
+    assert not (tmp_path / "model.keras").exists()
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 0
     assert "quickstart" in capsys.readouterr().out

@@ -13,10 +13,12 @@ import numpy as np
 
 from neuroseg import tables
 
-__all__ = ["DEFAULT_EPOCHS", "HOLDOUT_GROUPS", "format_table", "run_quickstart"]
+__all__ = ["DEFAULT_EPOCHS", "DEFAULT_MODEL", "HOLDOUT_GROUPS", "format_table", "run_quickstart"]
 
 #: Default number of epochs: enough to learn something in under 3 minutes on 2 CPU cores.
 DEFAULT_EPOCHS = 100
+#: Default segmentation preset of the quickstart.
+DEFAULT_MODEL = "resunet-small"
 #: The held-out groups: one of Cheng's patient-wise folds and one TCIA patient.
 HOLDOUT_GROUPS = ("fold-4", "tcia-06")
 
@@ -42,11 +44,13 @@ def run_quickstart(
     epochs: int = DEFAULT_EPOCHS,
     out: str | os.PathLike[str] = "neuroseg-quickstart",
     image_size: int = 128,
+    model: str = DEFAULT_MODEL,
+    ema_momentum: float | None = None,
     seed: int = 0,
     verbose: int | str = "auto",
     echo: Callable[[str], Any] = print,
 ) -> dict[str, Any]:
-    """Train ``resunet-small`` on the bundled sample with a patient-wise hold-out.
+    """Train a ResUNet preset on the bundled sample with a patient-wise hold-out.
 
     The held-out slices are Cheng's fold 4 (9 tumour slices) and TCIA patient 06 (2 empty
     slices). Writes to ``out``: ``model.keras`` (with ``model.preprocessor.json``),
@@ -54,8 +58,24 @@ def run_quickstart(
     ``run/`` and ``overlays/*.png`` (image with the true contour in green and the predicted
     one in red, at the original 256×256).
 
+    Args:
+        epochs: Training epochs (cosine schedule).
+        out: Output folder.
+        image_size: Training resolution in pixels (a multiple of the model's step).
+        model: A segmentation preset of :func:`~neuroseg.models.list_models`.
+        ema_momentum: Validate and save a moving average of the weights (see
+            :class:`~neuroseg.train.TrainConfig`); ``None`` trains without one.
+        seed: Random seed of the initial weights, the shuffling and the augmentation (the
+            split is fixed).
+        verbose: Keras' ``fit`` verbosity.
+        echo: Where the progress lines go.
+
     Returns:
         The metrics dict also written to ``metrics.json``.
+
+    Raises:
+        ConfigError: ``model`` is not a segmentation preset.
+        UnknownNameError: ``model`` is not a preset at all.
     """
     from neuroseg.data import (
         Compose,
@@ -67,11 +87,19 @@ def run_quickstart(
         preprocessor_path,
         train_test_split,
     )
+    from neuroseg.errors import ConfigError
     from neuroseg.inference import Predictor, save_overlay
     from neuroseg.metrics import evaluate_segmentation
-    from neuroseg.models import create_model
-    from neuroseg.train import TrainConfig, fit
+    from neuroseg.models import create_model, get_spec, list_models
+    from neuroseg.train import TrainConfig, fit, set_seed
 
+    spec = get_spec(model)
+    if spec.task != "segmentation":
+        presets = [n for n in list_models() if get_spec(n).task == "segmentation"]
+        raise ConfigError(
+            f"The quickstart trains a segmentation model; {model!r} is a {spec.task} preset. "
+            f"Pick one of: {', '.join(presets)}."
+        )
     start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,21 +122,24 @@ def run_quickstart(
         augment=Compose([RandomFlip(horizontal=True), RandomRotate90()]),
         seed=seed,
     )
-    model = create_model("resunet-small", input_shape=(image_size, image_size, 1))
-    echo(f"Training resunet-small ({model.count_params():,} parameters) for {epochs} epoch(s)...")
+    preset = model
+    set_seed(seed)  # the initial weights are drawn when the model is built
+    net = create_model(preset, input_shape=(image_size, image_size, 1))
+    echo(f"Training {preset} ({net.count_params():,} parameters) for {epochs} epoch(s)...")
+    config = TrainConfig(epochs=epochs, schedule="cosine", seed=seed, ema_momentum=ema_momentum)
     fit(
-        model,
+        net,
         train_ds,
-        config=TrainConfig(epochs=epochs, schedule="cosine", seed=seed),
+        config=config,
         out=out / "run",
         verbose=verbose,
     )
-    model.save(out / "model.keras")
+    net.save(out / "model.keras")
     preprocessor.save(preprocessor_path(out / "model.keras"))
 
     # The Predictor maps each mask back to its slice's own size; the figures come from
     # the evaluation core (neuroseg.metrics), as `neuroseg evaluate` computes them.
-    preds = Predictor(model, threshold=0.5, preprocessor=preprocessor).predict(test)
+    preds = Predictor(net, threshold=0.5, preprocessor=preprocessor).predict(test)
     truths = [np.asarray(p.truth) > 0 for p in preds]
     masks = [np.asarray(p.mask) > 0 for p in preds]
     for record, p in zip(test, preds):
@@ -134,6 +165,8 @@ def run_quickstart(
         "pooled": {k: every[k]["pooled"] for k in names},
     }
     summary = {
+        "model": preset,
+        "ema_momentum": ema_momentum,
         "epochs": epochs,
         "image_size": image_size,
         "n_train": len(train),
