@@ -138,6 +138,28 @@ def test_study_folder_gives_one_input_per_series_folder(study, tmp_path):
         expand_inputs([str(root / "segs")])
 
 
+def test_pattern_of_dicom_files_gives_their_series(study, tmp_path):
+    from neuroseg.cli.predict import expand_inputs
+    from neuroseg.errors import EmptyDatasetError, ReadError
+
+    root, uid_a, uid_b = study
+    # t1/*.dcm: the series' four files and its SEG; the SEG is not an input
+    found, _ = expand_inputs([str(root / "t1" / "*.dcm")])
+    assert [(i.relative, i.path, i.series_uid) for i in found] == [("t1", root / "t1", uid_a)]
+    # every file of the study at any depth: each series once, named by its folder
+    found, _ = expand_inputs([str(root / "**" / "*")])
+    assert sorted((i.relative, i.series_uid) for i in found) == [
+        (UID_FOLDER, uid_b),
+        ("t1", uid_a),
+    ]
+    # part of a series is refused, with the counts
+    with pytest.raises(ReadError, match=r"matches 2 of the 4 files of DICOM series 'T1'"):
+        expand_inputs([str(root / "t1" / "1*.dcm")])
+    # a pattern that matches only a SEG has nothing to predict on
+    with pytest.raises(EmptyDatasetError, match="DICOM image series"):
+        expand_inputs([str(root / "t1" / "seg*.dcm")])
+
+
 def test_folder_of_mixed_series_gives_one_input_per_series(volume, tmp_path, monkeypatch):
     import nibabel as nib
 

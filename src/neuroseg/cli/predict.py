@@ -270,7 +270,9 @@ def expand_inputs(
     series (its files grouped by ``SeriesInstanceUID``, from headers only) is one input: a
     volume read from the deepest folder holding all of its files, named after that folder
     (the folder's own name for the folder given), with ``_S<SeriesNumber>_<the UID's last 8
-    digits>`` added when the folder holds several series. Non-image DICOM objects (SEG,
+    digits>`` added when the folder holds several series. DICOM files matched by a pattern
+    give the series they belong to, likewise; a pattern that matches only part of a series
+    is an error (a series is predicted whole). Non-image DICOM objects (SEG,
     SR, presentation states) and ``DICOMDIR`` are not inputs. An argument that is not an
     existing path and holds ``*``, ``?`` or ``[`` is a glob pattern (``**`` matches any
     depth). Files named ``*_mask.*`` or ``*_seg.*`` are truth masks, not inputs, when a
@@ -300,14 +302,34 @@ def expand_inputs(
             seen.add(key)
             found.append(Input(path, relative.as_posix(), series_uid))
 
-    def series_inputs(folder: Path, base: Path) -> list[tuple[PurePosixPath, Path, str]]:
-        """``(relative, folder, uid)`` of each DICOM image series in ``folder``."""
+    def series_inputs(
+        folder: Path, base: Path, *, walk: bool, only: Sequence[Path] | None = None
+    ) -> list[tuple[PurePosixPath, Path, str]]:
+        """``(relative, folder, uid)`` of each DICOM image series in ``folder``.
+
+        ``only``: DICOM files matched by a pattern; then just the series holding them,
+        each of which must be matched whole.
+        """
         from neuroseg.data.dicom import list_dicom_series
 
+        wanted = None if only is None else {f.resolve() for f in only}
         by_folder: dict[Path, list[tuple[int | None, str]]] = {}
-        for series in list_dicom_series(folder, recursive=recursive):
-            if series.non_image is None:
-                by_folder.setdefault(series.folder, []).append((series.number, series.uid))
+        for series in list_dicom_series(folder, recursive=walk):
+            if series.non_image is not None:
+                continue
+            if wanted is not None:
+                hit = sum(f.resolve() in wanted for f in series.files)
+                if hit == 0:
+                    continue
+                if hit < len(series.files):
+                    what = series.description or f"number {series.number}"
+                    raise ReadError(
+                        f"{folder}: the pattern matches {hit} of the {len(series.files)} "
+                        f"files of DICOM series {what!r} (UID {series.uid}); neuroseg "
+                        "predicts on whole series. Match all of its files, or give the "
+                        "folder."
+                    )
+            by_folder.setdefault(series.folder, []).append((series.number, series.uid))
         out = []
         for where, members in by_folder.items():
             rel = where.relative_to(base)
@@ -341,7 +363,7 @@ def expand_inputs(
                 continue
             files.append((PurePosixPath(f.relative_to(base).as_posix()), f, None))
         if dicom:
-            files += series_inputs(folder, base)
+            files += series_inputs(folder, base, walk=recursive)
         for rel, f, uid in sorted(files, key=lambda item: _natural_key(item[0])):
             add(f, rel, uid)
         return len(files)
@@ -371,25 +393,36 @@ def expand_inputs(
                 key=lambda m: _natural_key(PurePosixPath(m.as_posix())),
             )
             n = 0
+            dicom_files: dict[Path, list[Path]] = {}
             for m in matches:
                 if m.is_dir():
                     n += add_folder(m, base)
                 elif not _readable(m.name):
-                    if ignored is not None:
+                    from neuroseg.data.dicom import is_dicom_file
+
+                    if m.name.upper() == "DICOMDIR":
+                        continue
+                    if is_dicom_file(m):  # grouped into the series they belong to below
+                        dicom_files.setdefault(m.parent, []).append(m)
+                    elif ignored is not None:
                         ignored.append(m)
-                elif _readable(m.name):
+                else:
                     if is_truth_file(m.name):
                         skipped += 1
                         continue
                     add(m, PurePosixPath(m.relative_to(base).as_posix()))
                     n += 1
+            for folder, hits in dicom_files.items():
+                for rel, where, uid in series_inputs(folder, base, walk=False, only=hits):
+                    add(where, rel, uid)
+                    n += 1
             if n == 0:
                 what = f"{len(matches)} path(s), none of them" if matches else "no path"
                 raise EmptyDatasetError(
-                    f"{item}: the pattern matches {what} an image, NIfTI or .mat file to "
-                    "predict on. Check the folder and the pattern (quote it so the shell "
-                    "leaves it to neuroseg; '**' matches any depth), or give the folder "
-                    "with --recursive."
+                    f"{item}: the pattern matches {what} an image, NIfTI, .mat file or "
+                    "DICOM image series to predict on. Check the folder and the pattern "
+                    "(quote it so the shell leaves it to neuroseg; '**' matches any depth), "
+                    "or give the folder with --recursive."
                 )
         else:
             raise ReadError(f"{p}: no such file or folder.")
