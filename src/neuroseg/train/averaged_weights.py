@@ -60,9 +60,10 @@ def swap_average(model: keras.Model) -> None:
         >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         >>> m.compile(keras.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.5), "mse")
         >>> _ = m.train_on_batch(np.ones((1, 2)), np.ones((1, 1)))
-        >>> w, avg = (np.asarray(v).copy() for v in average_pairs(m)[0])
+        >>> weight, average = average_pairs(m)[0]
+        >>> trained, averaged = np.asarray(weight).copy(), np.asarray(average).copy()
         >>> swap_average(m)
-        >>> bool(np.allclose(m.layers[0].kernel, avg)), bool(np.allclose(average_pairs(m)[0][1], w))
+        >>> bool(np.allclose(weight, averaged)), bool(np.allclose(average, trained))
         (True, True)
     """
     for weight, average in average_pairs(model):
