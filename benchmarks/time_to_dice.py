@@ -103,7 +103,7 @@ class KerasContender:
 
         from neuroseg.metrics import DiceBCELoss
         from neuroseg.models import count_flops, create_model
-        from neuroseg.train import make_optimizer
+        from neuroseg.train import KeepTrainedWeights, make_optimizer
 
         keras.utils.set_random_seed(seed)
         self.tf, self.keras = tf, keras
@@ -123,6 +123,7 @@ class KerasContender:
         # with one: each turn is scored on the average, and the next turn continues from
         # the trained weights (see neuroseg.train.averaged_weights)
         optimizer = make_optimizer("adam", LR, ema_momentum=train_kw.get("ema_momentum"))
+        self.keep = KeepTrainedWeights()  # does nothing without an average
         self.model.compile(optimizer=optimizer, loss=DiceBCELoss(), jit_compile="auto")
         x = data["x_train"].astype(np.float32) / 255.0
         y = data["y_train"].astype(np.float32)
@@ -161,21 +162,16 @@ class KerasContender:
                 if time.perf_counter() - self.start >= seconds:
                     model.stop_training = True
 
-        from neuroseg.train import KeepTrainedWeights, store_trained_weights, swap_average
-
-        stop, keep = Stop(), KeepTrainedWeights()
+        stop = Stop()
         start = time.perf_counter()
-        swap_average(model)  # the trained weights back in (no-op before the first turn)
         model.fit(
             self.train,
             steps_per_epoch=10**7,
             epochs=1,
-            callbacks=[stop, keep],
+            callbacks=[stop, self.keep],
             verbose=0,
             shuffle=False,
         )
-        if keep.trained:  # fit left the average in the model: keep the trained weights
-            store_trained_weights(model, keep.trained)
         return stop.steps * BATCH, time.perf_counter() - start
 
     def predict(self) -> tuple[np.ndarray, float]:

@@ -5,16 +5,17 @@ optimizer, and ``model.fit`` *replaces* the weights by that average when it retu
 (``finalize_variable_values``). Training that calls ``model.fit`` once per epoch (as
 :func:`~neuroseg.train.fit` does, to checkpoint and resume) would then restart every
 epoch from the average, which lags the weights by about ``1 / (1 - momentum)`` steps: with
-epochs of a few steps it can barely move. The helpers here keep the two apart:
+epochs of a few steps it can barely move. :class:`KeepTrainedWeights`, passed to each
+``model.fit`` call, keeps the two apart:
 
-- :class:`KeepTrainedWeights` copies the trained (raw) weights at the end of the epoch,
-  before ``fit`` overwrites them;
-- :func:`store_trained_weights` then puts that copy in the optimizer's average slots, so
-  the model holds the average (what was validated, what is saved and returned) and the
-  optimizer the raw weights ("swapped");
-- :func:`swap_average` swaps the two back before the next epoch (also after loading a
-  checkpoint saved in that state), so training continues from the raw weights exactly as
-  without an average.
+- at the end of each epoch, before ``fit`` overwrites them, it copies the trained (raw)
+  weights;
+- when ``fit`` returns it puts that copy in the optimizer's average slots
+  (:func:`store_trained_weights`), so the model holds the average (what was validated,
+  what is saved and returned) and the optimizer the raw weights ("swapped");
+- when the next ``fit`` begins it swaps the two back (:func:`swap_average`), also after a
+  checkpoint saved in that state was loaded, so training continues from the raw weights
+  exactly as without an average.
 """
 
 from __future__ import annotations
@@ -92,16 +93,33 @@ def store_trained_weights(model: keras.Model, trained: Sequence[np.ndarray]) -> 
 
 
 class KeepTrainedWeights(keras.callbacks.Callback):
-    """Copy the trained weights at each epoch's end, before ``fit`` averages them.
+    """Train on the raw weights across ``model.fit`` calls; leave the average in the model.
+
+    Pass one instance to every ``model.fit`` call of a model compiled with ``use_ema``
+    (see the module docstring); without ``use_ema`` it does nothing.
 
     Attributes:
-        trained: One array per averaged weight, from the last finished epoch (empty before
-            one has finished, or without ``use_ema``).
+        trained: One array per averaged weight: the trained weights at the start of the
+            current ``fit`` call or at the end of its last finished epoch (empty before
+            the optimizer has taken a step, or without ``use_ema``).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.trained: list[np.ndarray] = []
 
-    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+    def _copy(self) -> None:
         self.trained = [keras.ops.convert_to_numpy(w).copy() for w, _ in average_pairs(self.model)]
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        swap_average(self.model)  # the trained weights back in (no-op before the first step)
+        self._copy()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self._copy()  # before fit replaces the weights by their average
+
+    def on_train_end(self, logs: Any = None) -> None:
+        # called after Keras' finalize: the model holds the average; keep the trained
+        # weights in the optimizer's slots (empty only if the optimizer was never built)
+        if self.trained:
+            store_trained_weights(self.model, self.trained)

@@ -20,11 +20,7 @@ import numpy as np
 from neuroseg.errors import ConfigError, DataError, RunDirError
 from neuroseg.metrics import Dice, DiceBCELoss, DiceLoss, IoU, Precision, Recall
 from neuroseg.train._multi_worker import MultiWorkerLoop, is_multi_worker
-from neuroseg.train.averaged_weights import (
-    KeepTrainedWeights,
-    store_trained_weights,
-    swap_average,
-)
+from neuroseg.train.averaged_weights import KeepTrainedWeights
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.rundir import (
     CHECKPOINTS,
@@ -474,17 +470,17 @@ def fit(
     # Keras' model.fit cannot run under a multi-worker strategy (see _multi_worker.py);
     # there, each epoch runs the model's own train_step/test_step in neuroseg's loop.
     loop = MultiWorkerLoop(model, strategy, class_weight) if is_multi_worker(strategy) else None
-    # Averaged weights: SwapEMAWeights makes the validation pass score the average; Keras
-    # replaces the weights by it when each epoch's model.fit returns, so the model then
-    # holds what was validated (saved, returned). KeepTrainedWeights copies the trained
-    # weights first; they go into the optimizer's average slots ("swapped", also in the
-    # checkpoints) and are swapped back before the next epoch, so training continues
-    # from them exactly as without an average.
-    keep = KeepTrainedWeights()
+    # Averaged weights: SwapEMAWeights makes the validation pass score the average, and
+    # after each epoch's model.fit the model holds it (saved, returned); KeepTrainedWeights
+    # keeps the trained weights in the optimizer's average slots between the calls (and
+    # in the checkpoints) and swaps them back in, so training continues from them exactly
+    # as without an average.
     ema_callbacks: list[keras.callbacks.Callback] = []
     if ema:
-        ema_callbacks = [keep, *([keras.callbacks.SwapEMAWeights()] if val is not None else [])]
-    swapped = ema and committed is not None
+        ema_callbacks = [
+            KeepTrainedWeights(),
+            *([keras.callbacks.SwapEMAWeights()] if val is not None else []),
+        ]
     loop_callbacks = None
     if loop is not None:
         loop_callbacks = keras.callbacks.CallbackList(
@@ -500,8 +496,6 @@ def fit(
             if loop is not None:
                 logs = loop.epoch(data, val, epoch=epoch, callbacks=loop_callbacks)
             else:
-                if swapped:
-                    swap_average(model)
                 h = model.fit(
                     data,
                     validation_data=val,
@@ -513,9 +507,6 @@ def fit(
                     callbacks=[*ema_callbacks, *(callbacks or []), _RunProgbar(config.epochs)],
                 )
                 logs = {k: float(v[-1]) for k, v in h.history.items()}
-                if ema:
-                    store_trained_weights(model, keep.trained)
-                    swapped = True
         lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
         row: dict[str, Any] = {"epoch": epoch, **logs, "lr": lr}
         rows.append(row)
