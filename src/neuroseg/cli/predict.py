@@ -342,21 +342,28 @@ def expand_inputs(
                 out.append((name_i, where, uid))
         return out
 
-    def add_folder(folder: Path, base: Path) -> int:
-        nonlocal skipped
+    def is_dicom(f: Path) -> bool:
+        """Whether ``f`` (no image, NIfTI or .mat file) is a DICOM file, grouped into series.
+
+        ``DICOMDIR`` (a media index) is not; any other such file is appended to ``ignored``.
+        """
         from neuroseg.data.dicom import is_dicom_file
 
+        if f.name.upper() == "DICOMDIR":
+            return False
+        if is_dicom_file(f):
+            return True
+        if ignored is not None:
+            ignored.append(f)
+        return False
+
+    def add_folder(folder: Path, base: Path) -> int:
+        nonlocal skipped
         files: list[tuple[PurePosixPath, Path, str | None]] = []
         dicom = False
         for f in _walk(folder, recursive=recursive):
             if not _readable(f.name):
-                if f.name.upper() == "DICOMDIR":  # a DICOM media index: no image
-                    continue
-                if is_dicom_file(f):  # grouped into series below
-                    dicom = True
-                    continue
-                if ignored is not None:
-                    ignored.append(f)
+                dicom = is_dicom(f) or dicom  # DICOM files are grouped into series below
                 continue
             if is_truth_file(f.name):
                 skipped += 1
@@ -398,14 +405,8 @@ def expand_inputs(
                 if m.is_dir():
                     n += add_folder(m, base)
                 elif not _readable(m.name):
-                    from neuroseg.data.dicom import is_dicom_file
-
-                    if m.name.upper() == "DICOMDIR":
-                        continue
-                    if is_dicom_file(m):  # grouped into the series they belong to below
+                    if is_dicom(m):  # grouped into the series they belong to below
                         dicom_files.setdefault(m.parent, []).append(m)
-                    elif ignored is not None:
-                        ignored.append(m)
                 else:
                     if is_truth_file(m.name):
                         skipped += 1
