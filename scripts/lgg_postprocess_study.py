@@ -34,7 +34,7 @@ import numpy as np
 
 from neuroseg.data import load_lgg
 from neuroseg.inference import Predictor, postprocess_mask
-from neuroseg.metrics import dice
+from neuroseg.metrics import dice, precision, recall
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -47,8 +47,18 @@ def slice_number(source: str) -> int:
     return int(m.group(1))
 
 
+def by_patient(groups: list[str], sources: list[str]) -> dict[str, list[int]]:
+    """Each patient's slice indices, in slice order."""
+    out: dict[str, list[int]] = {}
+    for i, g in enumerate(groups):
+        out.setdefault(g, []).append(i)
+    return {
+        g: sorted(idx, key=lambda i: slice_number(sources[i])) for g, idx in sorted(out.items())
+    }
+
+
 def variants(
-    probs: list[np.ndarray], groups: list[str], sources: list[str]
+    probs: list[np.ndarray], patients: dict[str, list[int]]
 ) -> Iterator[tuple[str, list[np.ndarray]]]:
     """``(name, masks)`` for each way of turning the probability maps into masks."""
     for t in (0.4, 0.5, 0.6, 0.7):
@@ -62,9 +72,7 @@ def variants(
         ("min3d 1000", {"min_size": 1000}),
     ):
         masks: list[np.ndarray] = [np.zeros(0, bool)] * len(probs)
-        for pid in sorted(set(groups)):
-            idx = sorted((i for i, g in enumerate(groups) if g == pid),
-                         key=lambda i: slice_number(sources[i]))  # fmt: skip
+        for pid, idx in patients.items():
             shapes = {probs[i].shape for i in idx}
             if len(shapes) != 1:
                 raise ValueError(f"{pid}: slices of different sizes {sorted(shapes)}")
@@ -74,7 +82,10 @@ def variants(
         yield name, masks
 
 
-def score_fold(run: Path, fold: int, data: Any, tta: bool) -> dict[str, dict[str, float]]:
+def score_fold(
+    run: Path, fold: int, data: Any, tta: bool
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """The variants' scores, and each patient's volume figures at threshold 0.5."""
     ev = json.loads((run / f"fold_{fold}" / "eval.json").read_text())
     wanted = set(ev["val_groups"])
     subset = data.filter(lambda r: r.group in wanted)
@@ -83,36 +94,26 @@ def score_fold(run: Path, fold: int, data: Any, tta: bool) -> dict[str, dict[str
     probs = [np.asarray(o.probability, np.float32) for o in out]
     truths = [np.asarray(o.truth) > 0 for o in out]
     groups = [str(o.group) for o in out]
-    sources = [str(o.source) for o in out]
-    scores: dict[str, Any] = {}
-    if not tta:  # each patient's volume at threshold 0.5: Dice, recall and precision
-        patients = {}
-        for pid in sorted(set(groups)):
-            idx = [i for i, g in enumerate(groups) if g == pid]
-            t = np.concatenate([truths[i].ravel() for i in idx])
-            m = np.concatenate([(probs[i] >= 0.5).ravel() for i in idx])
-            tp = int((t & m).sum())
-            patients[pid] = {
-                "slices": len(idx),
-                "tumour_slices": int(sum(truths[i].any() for i in idx)),
-                "truth_pixels": int(t.sum()),
-                "predicted_pixels": int(m.sum()),
-                "dice": 2 * tp / max(int(t.sum() + m.sum()), 1),
-                "recall": tp / max(int(t.sum()), 1),
-                "precision": tp / max(int(m.sum()), 1),
-            }
-            print(f"fold {fold} {pid}: " + ", ".join(
-                f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
-                for k, v in patients[pid].items()))  # fmt: skip
-        scores["patients at threshold 0.5"] = patients
-    for name, masks in variants(probs, groups, sources):
+    patients = by_patient(groups, [str(o.source) for o in out])
+    volumes: dict[str, dict[str, float]] = {}
+    for pid, idx in patients.items():  # each patient's slices pooled: its volume
+        t, m = [truths[i] for i in idx], [probs[i] >= 0.5 for i in idx]
+        volumes[pid] = {
+            "slices": len(idx),
+            "tumour_slices": int(sum(x.any() for x in t)),
+            "truth_pixels": int(sum(x.sum() for x in t)),
+            "predicted_pixels": int(sum(x.sum() for x in m)),
+            **{f.__name__: float(f(t, m, reduction="pooled")) for f in (dice, recall, precision)},
+        }
+    scores = {}
+    for name, masks in variants(probs, patients):
         scores[name] = {
             "per_patient": float(
                 np.mean(dice(truths, masks, reduction="per_patient", groups=groups))
             ),
             "per_image": float(np.mean(dice(truths, masks, reduction="per_image"))),
         }
-    return scores
+    return scores, volumes
 
 
 def main() -> None:
@@ -131,16 +132,22 @@ def main() -> None:
         raise SystemExit(f"{args.run}: no finished fold (fold_K/eval.json and best.keras)")
     data = load_lgg(args.data)
     result: dict[str, Any] = {"run": str(args.run), "folds": folds, "variants": {}}
+    result["patients at threshold 0.5"] = {}
     for fold in folds:
         for tta in (False, True):
-            for name, s in score_fold(args.run, fold, data, tta).items():
+            scores, volumes = score_fold(args.run, fold, data, tta)
+            for name, s in scores.items():
                 key = name + (" + TTA" if tta else "")
                 result["variants"].setdefault(key, {})[str(fold)] = s
+            if not tta:
+                result["patients at threshold 0.5"][str(fold)] = volumes
+                for pid, v in volumes.items():
+                    print(f"fold {fold} {pid}: " + ", ".join(
+                        f"{k} {x:.3f}" if isinstance(x, float) else f"{k} {x}"
+                        for k, x in v.items()))  # fmt: skip
     print(f"{'variant':22s} " + " ".join(f"fold {f:<3d}" for f in folds) + "  mean per-patient"
           "  mean per-image")  # fmt: skip
     for key, per_fold in result["variants"].items():
-        if key.startswith("patients"):
-            continue
         pp = [per_fold[str(f)]["per_patient"] for f in folds]
         pi = [per_fold[str(f)]["per_image"] for f in folds]
         per_fold["mean"] = {"per_patient": float(np.mean(pp)), "per_image": float(np.mean(pi))}
