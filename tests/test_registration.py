@@ -83,3 +83,24 @@ def test_a_run_checkpoint_loads_compiled(tmp_path: Path):
         """
     )
     assert out.split() == ["neuroseg.metrics.losses", "True"]
+
+
+def test_keras_without_tensorflow_still_registers_models_and_losses():
+    # A machine with JAX (or here NumPy) as Keras' backend and no TensorFlow: importing Keras
+    # after neuroseg must not fail, and everything but the TF-based preprocessor registers.
+    out = _run(
+        """
+        import sys
+        sys.modules["tensorflow"] = None  # import tensorflow now raises ImportError
+        import neuroseg
+        import keras, numpy as np
+        from neuroseg.models import ResUNet
+        get = keras.saving.get_registered_object
+        print(keras.backend.backend(), get("neuroseg>ResUNet").__name__,
+              get("neuroseg>DiceBCELoss").__name__, get("neuroseg>SlicePreprocessor"))
+        model = ResUNet(input_shape=(32, 32, 1), depth=2, base_filters=4)
+        print(model.predict(np.zeros((1, 32, 32, 1), "float32"), verbose=0).shape)
+        """,
+        env={"KERAS_BACKEND": "numpy"},
+    )
+    assert out.split() == ["numpy", "ResUNet", "DiceBCELoss", "None", "(1,", "32,", "32,", "1)"]

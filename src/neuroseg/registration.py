@@ -13,7 +13,10 @@ otherwise it waits for Keras' own import to finish (through an entry on
 ``sys.meta_path`` that only watches the module ``keras``) and registers them then. Either
 way the registration is :func:`register_keras_objects`, which imports
 :mod:`neuroseg.models`, :mod:`neuroseg.metrics` and :mod:`neuroseg.data.preprocessor`
-(the only modules that define registered classes).
+(the only modules that define registered classes). Under a Keras without TensorFlow
+(``KERAS_BACKEND=jax`` on a machine with JAX alone) the models, layers, losses and metrics
+still register; the preprocessor, which prepares slices with TensorFlow ops, is skipped
+there, since it cannot run without TensorFlow.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from types import ModuleType
 
 __all__ = [
     "REGISTERING_MODULES",
+    "TENSORFLOW_MODULES",
     "KerasImportHook",
     "install_import_hook",
     "register_keras_objects",
@@ -35,6 +39,8 @@ __all__ = [
 
 #: The modules whose import registers every neuroseg Keras object.
 REGISTERING_MODULES = ("neuroseg.models", "neuroseg.metrics", "neuroseg.data.preprocessor")
+#: Of those, the ones that need TensorFlow (skipped where it is not installed).
+TENSORFLOW_MODULES = frozenset({"neuroseg.data.preprocessor"})
 
 
 def _initializing(name: str) -> bool:
@@ -55,8 +61,11 @@ def register_keras_objects() -> None:
         >>> keras.saving.get_registered_object("neuroseg>ResUNet").__name__
         'ResUNet'
     """
+    has_tensorflow = importlib.util.find_spec("tensorflow") is not None
     for name in REGISTERING_MODULES:
         if name in sys.modules and _initializing(name):
+            continue
+        if name in TENSORFLOW_MODULES and not has_tensorflow:
             continue
         importlib.import_module(name)
 

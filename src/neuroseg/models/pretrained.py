@@ -20,10 +20,12 @@ import json
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from neuroseg.data.preprocessor import SlicePreprocessor
 from neuroseg.errors import ModelError, UnknownNameError
+
+if TYPE_CHECKING:  # the preprocessor runs on TensorFlow; models need only Keras
+    from neuroseg.data.preprocessor import SlicePreprocessor
 
 __all__ = ["PretrainedInfo", "list_pretrained", "load_pretrained", "pretrained_info"]
 
@@ -79,6 +81,8 @@ class PretrainedInfo:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> PretrainedInfo:
         """Build from the card's JSON dict."""
+        from neuroseg.data.preprocessor import SlicePreprocessor
+
         data = dict(raw)
         data["input_shape"] = tuple(int(v) for v in data["input_shape"])
         if data.get("class_names") is not None:
