@@ -9,6 +9,19 @@ contract (``RUN/preprocessor.json``) as its machine-readable ``preprocessor`` fi
     python scripts/package_pretrained.py --run runs/resunet-figshare --name resunet-figshare \
         --card-template examples/configs/cards/resunet-figshare.json \
         --data figshare:../shared/data/figshare-cheng --groups fold-4
+
+A model trained on every fold (``--trained``, e.g. an all-data model of
+``scripts/train_zoo_device.sh``) has no held-out data here, so its card's ``metrics`` are
+the recipe's cross-validation (``--cv``, from ``scripts/score_device_cv.py``: every slice
+predicted by the fold model that did not train on its patient), and ``--data``/``--groups``
+only *check* the file: the card's ``check`` holds what ``neuroseg evaluate`` gives there, on
+the model's own training data, which says the file runs as trained and nothing about its
+quality.
+
+    python scripts/package_pretrained.py --trained ZOO/lgg-small/all/model.keras \
+        --cv scripts/results/device_cv.json --cv-recipe lgg-small --name resunet-lgg \
+        --card-template examples/configs/cards/resunet-lgg.json \
+        --data lgg:../shared/data/lgg-kaggle3m --groups TCGA_HT_7690_19960312
 """
 
 from __future__ import annotations
@@ -42,9 +55,53 @@ def _option(text: str):
         return text
 
 
+def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
+    """The card's ``metrics`` from a recipe's cross-validation (``score_device_cv.py``).
+
+    The validation folds pooled (each slice predicted by the fold model that did not train
+    on it): per-image, pooled and, with groups, per-patient figures with their bootstrap
+    intervals; each fold's own figures and their mean and standard deviation; per tumour
+    type where the scorer recorded it; and each patient's volume Dice, recall and precision.
+    """
+    seg = cv[recipe]["segmentation"]
+    summary = seg["all_folds"]["plain"]["plain"]
+    keys = ["per_image", "per_patient"] if by_group else ["per_image"]
+    folds = {
+        name: {k: fold["plain"]["plain"]["metrics"]["dice"][k]["mean"] for k in keys}
+        | {"epochs": fold["epochs"], "truncated": fold["truncated"]}
+        for name, fold in seg["folds"].items()
+    }
+    spread = {
+        k: {
+            "mean": float(np.mean([f[k] for f in folds.values()])),
+            "std": float(np.std([f[k] for f in folds.values()], ddof=1)),
+        }
+        for k in keys
+    }
+    out = {
+        "data": f"{len(folds)}-fold cross-validation of this recipe ({recipe}): every slice "
+        "predicted by the fold model that did not train on it, plain (no TTA), at the "
+        "slice's own resolution",
+        **summary,
+        "empty_mask_rule": "both empty -> 1.0; only one empty -> 0.0",
+        "folds": folds,
+        "dice_over_folds": spread,
+        "with_flip_tta": seg["all_folds"]["tta"]["plain"]["metrics"]["dice"],
+    }
+    if "per_class" in seg:
+        out["dice_per_tumour_type"] = seg["per_class"]["plain"]
+    if "patients" in seg:
+        out["patients"] = seg["patients"]["plain"]
+    return _round(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--run", required=True, type=Path, help="run directory with best.keras")
+    source = ap.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="run directory with best.keras")
+    source.add_argument("--trained", type=Path, help="a .keras model trained on every fold")
+    ap.add_argument("--cv", type=Path, help="score_device_cv.py JSON (with --trained)")
+    ap.add_argument("--cv-recipe", help="the recipe in --cv that trained --trained")
     ap.add_argument("--name", required=True, help="pretrained name")
     ap.add_argument("--card-template", required=True, type=Path, help="card fields (JSON)")
     ap.add_argument("--data", required=True, metavar="FORMAT:PATH")
@@ -61,6 +118,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
+    if (args.trained is None) != (args.cv is None) or (args.cv is None) != (args.cv_recipe is None):
+        ap.error("--trained needs --cv and --cv-recipe (and they need --trained)")
 
     import keras
 
@@ -70,7 +129,7 @@ def main() -> None:
     from neuroseg.models import create_model, load_model
 
     card = json.loads(args.card_template.read_text())
-    trained = load_model(args.run / "best.keras", compile=False)
+    trained = load_model(args.trained or args.run / "best.keras", compile=False)
     model = create_model(card["architecture"], input_shape=tuple(card["input_shape"]))
     model.set_weights(trained.get_weights())
     args.out.mkdir(parents=True, exist_ok=True)
@@ -82,7 +141,7 @@ def main() -> None:
         data = data.filter(lambda r: r.group in set(args.groups))
     # the preprocessing contract the run trained with (RUN/preprocessor.json); a run from
     # before it existed gets one from the card template's input shape and crop
-    preprocessor = load_preprocessor(args.run / "best.keras")
+    preprocessor = load_preprocessor(args.run / "best.keras") if args.run else None
     if preprocessor is None:
         h, w, c = card["input_shape"]
         preprocessor = SlicePreprocessor(channels=c, image_size=(h, w), crop=card.get("crop"))
@@ -137,16 +196,37 @@ def main() -> None:
                 src: _round(accuracy(y_true[source_of == src], probs[source_of == src]))
                 for src in sources
             }
-    state = json.loads((args.run / "state.json").read_text())
-    card["metrics"] = metrics
-    monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
-    card["training"] = {
-        **card.get("training", {}),
-        "epochs_completed": state["completed_epochs"],
-        "best_epoch": state["best_epoch"],
-        f"best_{monitor}_during_training": _round(state["best_value"]),
-        "inference_seconds_cpu": round(seconds, 1),
-    }
+    if args.run:
+        state = json.loads((args.run / "state.json").read_text())
+        card["metrics"] = metrics
+        monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
+        card["training"] = {
+            **card.get("training", {}),
+            "epochs_completed": state["completed_epochs"],
+            "best_epoch": state["best_epoch"],
+            f"best_{monitor}_during_training": _round(state["best_value"]),
+            "inference_seconds_cpu": round(seconds, 1),
+        }
+    else:
+        cv = json.loads(args.cv.read_text())
+        card["metrics"] = cv_metrics(cv, args.cv_recipe, by_group=by_group)
+        card["check"] = {
+            **metrics,
+            "note": "the shipped model on part of its own training data: reproduced by the "
+            "card's evaluate command, it checks that the file runs as trained; it is not an "
+            "estimate of quality (see metrics, the cross-validation)",
+        }
+        job = cv["device_summary"][f"{args.cv_recipe}/all"]
+        card["training"] = {
+            **card.get("training", {}),
+            "epochs_completed": job["epochs_run"],
+            "checkpoint": "the last epoch (no selection on validation data)",
+            "training_images": job["n_train"],
+            "train_seconds": job["train_seconds"],
+            "images_per_second": job["images_per_s"],
+            "backend": f"Keras {job['keras']} on {job['backend']}",
+            "inference_seconds_cpu": round(seconds, 1),
+        }
     if args.train_seconds is not None:
         card["training"]["wall_clock_seconds"] = round(args.train_seconds)
     card["name"] = args.name

@@ -25,7 +25,7 @@ import numpy as np
 from neuroseg.data import SlicePreprocessor, load_figshare, load_lgg
 from neuroseg.data.classes import CLASS_NAMES
 from neuroseg.inference.postprocess import postprocess_mask
-from neuroseg.metrics import evaluate_classification, evaluate_segmentation
+from neuroseg.metrics import dice, evaluate_classification, evaluate_segmentation, precision, recall
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -101,20 +101,40 @@ def score_segmentation(zoo: Path, cache: Path, recipe: str, dataset: str) -> dic
         all_idx += idx
     groups = [ds[i].patient_id for i in all_idx] if dataset == "lgg" else None
     ids = [str(ds[i].image) for i in all_idx]
-    if dataset == "lgg":  # each patient's volume Dice, to name the failures
+    if dataset == "lgg":  # each patient's volume Dice, recall and precision, to name failures
         result["per_patient"] = {}
+        result["patients"] = {}
+        patients = sorted({str(ds[i].patient_id) for i in all_idx})
         for name, p in pooled.items():
-            inter: dict[str, float] = {}
-            total: dict[str, float] = {}
-            for j, i in enumerate(all_idx):
-                pid = str(ds[i].patient_id)
-                pred = postprocess_mask(p[j])
-                truth = masks[i] > 0
-                inter[pid] = inter.get(pid, 0.0) + float((pred.astype(bool) & truth).sum())
-                total[pid] = total.get(pid, 0.0) + float(pred.sum() + truth.sum())
-            result["per_patient"][name] = {
-                k: (2 * inter[k] / total[k] if total[k] else 1.0) for k in sorted(inter)
-            }
+            result["per_patient"][name] = {}
+            result["patients"][name] = {}
+            for pid in patients:
+                rows = [j for j, i in enumerate(all_idx) if str(ds[i].patient_id) == pid]
+                truth = np.stack([masks[all_idx[j]] > 0 for j in rows])
+                pred = np.stack([postprocess_mask(p[j]).astype(bool) for j in rows])
+                d = float(dice(truth, pred, reduction="pooled"))
+                result["per_patient"][name][pid] = d
+                result["patients"][name][pid] = {
+                    "dice": d,
+                    "recall": float(recall(truth, pred, reduction="pooled")),
+                    "precision": float(precision(truth, pred, reduction="pooled")),
+                    "slices": len(rows),
+                    "tumour_slices": int(truth.any(axis=(1, 2)).sum()),
+                    "tumour_pixels": int(truth.sum()),
+                    "false_positive_slices": int(
+                        (pred.any(axis=(1, 2)) & ~truth.any(axis=(1, 2))).sum()
+                    ),
+                    # slices whose three sequences are one image (a missing sequence copied)
+                    "identical_channel_slices": sum(
+                        bool(
+                            np.array_equal(images[all_idx[j]][..., 0], images[all_idx[j]][..., 1])
+                            and np.array_equal(
+                                images[all_idx[j]][..., 1], images[all_idx[j]][..., 2]
+                            )
+                        )
+                        for j in rows
+                    ),
+                }
     result["all_folds"] = {
         name: _seg_variants(p, [masks[i] for i in all_idx], groups, ids)
         for name, p in pooled.items()

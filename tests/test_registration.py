@@ -47,17 +47,19 @@ def test_import_neuroseg_registers_nothing_and_imports_no_tensorflow():
 )
 def test_plain_keras_load_model_after_import_neuroseg(first):
     path = Path(neuroseg.models.__file__).parent / "weights" / "resunet-figshare.keras"
+    shape = neuroseg.models.pretrained_info("resunet-figshare").input_shape
     out = _run(
         f"""
         import neuroseg
         {first}
         import keras, numpy as np
         model = keras.saving.load_model({str(path)!r})  # safe_mode=True by default
-        x = np.zeros((1, 256, 256, 1), "float32")
+        x = np.zeros((1, *{shape!r}), "float32")
         print(type(model).__module__, model.predict(x, verbose=0).shape)
         """
     )
-    assert out.split() == ["neuroseg.models.resunet", "(1,", "256,", "256,", "1)"]
+    h, w, c = shape
+    assert out.split() == ["neuroseg.models.resunet", "(1,", f"{h},", f"{w},", f"{c})"]
 
 
 @pytest.mark.slow

@@ -77,7 +77,8 @@ def test_segmentation_tta_maps_scores_abstention_and_panel(figshare_two, tmp_pat
         assert pic.shape[1] == 2 * image.shape[1] and pic.shape[0] > image.shape[0]
         panel = pic[-image.shape[0] :, image.shape[1] :].astype(int)
         grey = np.abs(panel[..., 2] - panel[..., 0])  # jet colours only in the right panel
-        assert grey[near].mean() > 40 and grey[~near].mean() < 5
+        hot, cold = umap > 0.5 * LOG2, umap < 0.01 * LOG2  # colour weight follows the entropy
+        assert hot.any() and grey[hot].mean() > 40 and grey[cold].mean() < 5
     if n_abstained:
         assert f"neuroseg: warning: {n_abstained} of 2 input(s)" in err
     else:

@@ -32,7 +32,7 @@ def test_report_for_a_pretrained_model(lgg_two_patients, tmp_path, capsys):
     assert f"report written to {path}" in capsys.readouterr().out
     text = path.read_text(encoding="utf-8")
     assert "Model card: resunet-lgg" in text and "preliminary" in text  # the card's own
-    assert "Trained on 9 patients" in text  # one of the card's limitations
+    assert "Trained on 26 patients" in text  # one of the card's limitations
     dice = re.search(r"<td>Evaluation dice_per_patient</td><td>([0-9.]+)</td>", text)
     assert dice is not None and 0.0 <= float(dice.group(1)) <= 1.0
     assert "Training curves</h2><p>None" in text and "<svg" not in text

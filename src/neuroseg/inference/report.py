@@ -181,7 +181,8 @@ def _pretrained_card(info: Any) -> list[str]:
     rows += [[f"Training: {k}", _cell(v)] for k, v in info.training.items()]
     if info.evaluate:
         command = " ".join(["neuroseg evaluate --model", info.name, *info.evaluate])
-        rows.append(["Reproduce its metrics", command])
+        what = "Check the file (its training data)" if info.check else "Reproduce its metrics"
+        rows.append([what, command])
     sections = [f"<h2>Model card: {html.escape(info.name)}</h2>" + _table(rows)]
     if info.notes:
         sections.append(f"<p><b>Notes:</b> {html.escape(info.notes)}</p>")

@@ -49,11 +49,16 @@ class PretrainedInfo:
             with, read from the card's machine-readable ``preprocessor`` field; the
             :class:`~neuroseg.inference.Predictor`, export and ``report`` use it.
         training: Data, split, config, epochs, hardware and wall-clock time.
-        metrics: Measured results (see the docs' Results page).
+        metrics: Measured results (see the docs' Results page): for a model trained on
+            every fold, its recipe's cross-validation (each slice predicted by a fold model
+            that did not train on it), which no single command on the shipped file gives.
         intended_use: What the model is for.
         limitations: Known limits.
         evaluate: The ``neuroseg evaluate --model NAME`` arguments (data, loader options,
-            groups) that reproduce ``metrics``.
+            groups) that reproduce ``metrics``, or ``check`` where the card has one.
+        check: For a model trained on every fold: what ``evaluate`` gives on part of its
+            own training data, to check the file runs as trained (not a quality estimate);
+            empty otherwise.
         status: ``"final"`` or ``"preliminary"`` (below its targets; see ``notes``).
         notes: Free text.
         sha256: SHA-256 of ``NAME.keras``.
@@ -72,6 +77,7 @@ class PretrainedInfo:
     preprocessor: SlicePreprocessor | None = None
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    check: dict[str, Any] = field(default_factory=dict)
     intended_use: str = ""
     limitations: tuple[str, ...] = ()
     evaluate: tuple[str, ...] = ()
