@@ -56,6 +56,12 @@ RECIPES: dict[str, dict[str, Any]] = {
 #: images/s per process at 160x160 (4.5 s per Figshare fold epoch, 1.8 s per LGG one; the
 #: all-data jobs a third longer). So 45 Figshare and 120 LGG epochs end near 360 s.
 #: 32 processes at once collapsed to ~30 images/s per process: never start more.
+#: Second H200 run (2026-11-30): 11 jobs of the seg wave at ~250 images/s each (2,750 in
+#: all) against ~1,000-1,300 each with 2 jobs (2,350 in all): adding jobs barely adds
+#: throughput. The shared limit (augmentation on the cores, or the GPU time-slicing many
+#: small batch-16 steps) was not measured. Next lease: ``--batch-scale 4`` (fewer, larger
+#: steps), ``--until-deadline`` (every job anneals by the deadline, whatever the speed),
+#: and log ``nvidia-smi`` and the load beside the jobs.
 WAVES = {
     "seg": ["fig-small", "lgg-small"],
     "cls": ["cls-cnn", "mt-small"],
@@ -232,7 +238,8 @@ def run_job(args: argparse.Namespace) -> None:
     h, w, c = images.shape[1:]
     labels = np.asarray(data["labels"]).astype(np.int64) if "labels" in data else None
     masks = data.get("masks")
-    batch = recipe["batch"]
+    batch = int(recipe["batch"] * args.batch_scale)
+    base_lr = recipe["lr"] * math.sqrt(args.batch_scale)  # square-root scaling for Adam
     channel_drop = recipe.get("channel_drop", 0.0)
     light = recipe.get("augment") == "light"
 
@@ -277,26 +284,40 @@ def run_job(args: argparse.Namespace) -> None:
     else:
         loss = {"mask": DiceBCELoss(), "label": keras.losses.SparseCategoricalCrossentropy()}
         class_weight = None
-    model.compile(optimizer=keras.optimizers.Adam(recipe["lr"]), loss=loss)
+    model.compile(optimizer=keras.optimizers.Adam(base_lr), loss=loss)
 
-    epochs = max(1, round(recipe["epochs"] * args.epochs_scale))
-    state = {"truncated": False}
+    # --until-deadline: as many epochs as fit before the deadline, the cosine decay run
+    # over the time left rather than over a planned number of epochs, so every job ends
+    # annealed whatever the machine's speed (a stop there is planned, not a truncation)
+    timed = args.until_deadline
+    epochs = 100_000 if timed else max(1, round(recipe["epochs"] * args.epochs_scale))
+    state: dict[str, Any] = {"truncated": False}
     deadline = args.deadline
 
     def lr_at(epoch: int) -> float:
-        """Linear warm-up, then cosine decay to 0 at the last epoch."""
+        """Linear warm-up, then cosine decay to 0 at the last epoch (or the deadline)."""
         if epoch < WARMUP:
-            return float(recipe["lr"] * (epoch + 1) / (WARMUP + 1))
-        t = (epoch - WARMUP) / max(1, epochs - WARMUP)
-        return float(recipe["lr"] * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+            return float(base_lr * (epoch + 1) / (WARMUP + 1))
+        if timed:  # the fraction of the time after warm-up that has passed
+            start = state.get("warm_end", time.time())
+            t = (time.time() - start) / max(1.0, deadline - start)
+        else:
+            t = (epoch - WARMUP) / max(1, epochs - WARMUP)
+        return float(base_lr * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
 
     class Schedule(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            if epoch == WARMUP:
+                state["warm_end"] = time.time()
+            state["epoch_start"] = time.time()
             self.model.optimizer.learning_rate.assign(lr_at(epoch))
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-            print(f"epoch {epoch} ends at {time.time() - t_start:.1f} s", flush=True)
-            if time.time() > deadline and epoch + 1 < epochs:
+            now = time.time()
+            print(f"epoch {epoch} ends at {now - t_start:.1f} s", flush=True)
+            if timed and epoch >= WARMUP and now + 1.2 * (now - state["epoch_start"]) > deadline:
+                self.model.stop_training = True  # the next epoch would end after the deadline
+            elif now > deadline and epoch + 1 < epochs:
                 state["truncated"] = True  # a safety stop, reported; plan epochs to avoid it
                 self.model.stop_training = True
 
@@ -310,7 +331,9 @@ def run_job(args: argparse.Namespace) -> None:
         "job": args.name,
         "recipe": recipe,
         "epochs_run": len(history.get("loss", [])),
-        "epochs_planned": epochs,
+        "epochs_planned": "until the deadline" if timed else epochs,
+        "batch": batch,
+        "lr": base_lr,
         "truncated": state["truncated"],
         "train_seconds": round(train_s, 1),
         "n_train": len(train_idx),
@@ -396,6 +419,9 @@ def launch(args: argparse.Namespace) -> None:
             str(args.epochs_scale),
             "--limit-steps",
             str(args.limit_steps),
+            "--batch-scale",
+            str(args.batch_scale),
+            *(["--until-deadline"] if args.until_deadline else []),
         ]
         log = open(logs / (name.replace("/", "_") + ".log"), "w")  # noqa: SIM115
         procs[name] = (subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), log)
@@ -450,6 +476,12 @@ def main() -> None:
     la.add_argument("--budget", type=float, default=420)
     la.add_argument("--epochs-scale", type=float, default=1.0)
     la.add_argument("--limit-steps", type=int, default=0)
+    la.add_argument("--batch-scale", type=float, default=1.0, help="batch x K, lr x sqrt(K)")
+    la.add_argument(
+        "--until-deadline",
+        action="store_true",
+        help="train until the budget's deadline (cosine over the time left), not for epochs",
+    )
     la.add_argument("--recipes", nargs="*", default=None)
     la.add_argument("--waves", nargs="*", default=None, choices=sorted(WAVES))
     la.add_argument("--parts", nargs="*", default=None, help="e.g. fold1 all (a dry run)")
@@ -460,6 +492,12 @@ def main() -> None:
     jb.add_argument("--deadline", type=float, required=True)
     jb.add_argument("--epochs-scale", type=float, default=1.0)
     jb.add_argument("--limit-steps", type=int, default=0)
+    jb.add_argument("--batch-scale", type=float, default=1.0, help="batch x K, lr x sqrt(K)")
+    jb.add_argument(
+        "--until-deadline",
+        action="store_true",
+        help="train until the budget's deadline (cosine over the time left), not for epochs",
+    )
     args = ap.parse_args()
     launch(args) if args.cmd == "launch" else run_job(args)
 

@@ -7,11 +7,12 @@
 #   pip download keras==3.15.1 namex optree -d .whl (see docs/training.md, "On a GPU machine")
 # Then on the device machine, from the repository root, carrying .device/data and .whl:
 #   bash scripts/train_zoo_device.sh 420 --waves seg   # safety budget (s), one wave a call
+#   bash scripts/train_zoo_device.sh 420 --waves medium --batch-scale 4 --until-deadline
 # A dry run on a CPU (a JAX-only venv first on PATH):
 #   python scripts/pack_device_data.py --out .device/dry --limit 48
 #   ZOO_SKIP_WHEELS=1 ZOO_DATA=.device/dry OUT=/tmp/zoo-dry-out bash scripts/train_zoo_device.sh 300 \
 #       --epochs-scale 0.04 --limit-steps 2 --parts fold1 all --waves seg cls
-# It writes at most 8 files to $OUT: cv-fig.tar, cv-rest.tar (validation-fold predictions,
+# It writes at most 8 files to $OUT: usage.log, launch.log, cv-fig.tar, cv-rest.tar (validation-fold predictions,
 # histories, logs, summary.json), models-small.tar, fig-medium.tar, lgg-medium.tar.
 # Score them here with scripts/score_device_cv.py.
 set -uo pipefail
@@ -27,8 +28,16 @@ fi
 export PYTHONPATH=/tmp/site:$PWD/src KERAS_BACKEND=jax PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 python3 -c "import jax, keras; print('jax', jax.__version__, 'keras', keras.__version__, jax.devices())" || exit 1
+# every 10 s: load average and GPU utilisation/memory, to tell a CPU limit from a GPU one
+(while true; do
+    echo "$(date +%s) load $(cut -d' ' -f1-3 /proc/loadavg) gpu $(nvidia-smi \
+        --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null)"
+    sleep 10
+done) > "$out/usage.log" 2>&1 &
+sampler=$!
 python3 scripts/train_zoo_device.py launch --data "$data" --out /tmp/zoo --budget "$budget" "$@" \
     2>&1 | tee "$out/launch.log"
+kill "$sampler" 2>/dev/null
 cd /tmp/zoo || exit 1
 tar cf "$out/cv-fig.tar" fig-small/fold* fig-medium/fold* 2>/dev/null
 tar cf "$out/cv-rest.tar" lgg-*/fold* cls-cnn/fold* mt-small/fold* summary.json logs */all/history.json 2>/dev/null
