@@ -160,9 +160,10 @@ def score_segmentation(zoo: Path, cache: Path, recipe: str, dataset: str) -> dic
 def score_classification(
     zoo: Path, cache: Path, recipe: str, key: str = "class_prob"
 ) -> dict[str, Any]:
-    labels_all = np.load(cache / "cls_labels.npy") if recipe == "cls-cnn" else None
-    origin_all = np.load(cache / "cls_origin.npy") if recipe == "cls-cnn" else None
-    if recipe != "cls-cnn":
+    four_class = recipe.startswith("cls")  # the 4-class set; else Figshare's (multi-task)
+    labels_all = np.load(cache / "cls_labels.npy") if four_class else None
+    origin_all = np.load(cache / "cls_origin.npy") if four_class else None
+    if not four_class:
         fig = np.load(cache / "figshare_labels.npy")
         labels_all = fig.astype(int)
         origin_all = np.array(["figshare"] * len(fig))

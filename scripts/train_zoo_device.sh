@@ -12,8 +12,9 @@
 #   python scripts/pack_device_data.py --out .device/dry --limit 48
 #   ZOO_SKIP_WHEELS=1 ZOO_DATA=.device/dry OUT=/tmp/zoo-dry-out bash scripts/train_zoo_device.sh 300 \
 #       --epochs-scale 0.04 --limit-steps 2 --parts fold1 all --waves seg cls
-# It writes at most 8 files to $OUT: usage.log, launch.log, cv-fig.tar, cv-rest.tar (validation-fold predictions,
-# histories, logs, summary.json), models-small.tar, fig-medium.tar, lgg-medium.tar.
+# It writes to $OUT: usage.log, launch.log, cv-fig.tar and cv-rest.tar (validation-fold
+# predictions, histories, logs, summary.json) and model-RECIPE.tar per all-data model: at most
+# 8 files when a call runs at most 4 recipes (one wave has 2).
 # Score them here with scripts/score_device_cv.py.
 set -uo pipefail
 budget=${1:-420}
@@ -39,9 +40,16 @@ python3 scripts/train_zoo_device.py launch --data "$data" --out /tmp/zoo --budge
     2>&1 | tee "$out/launch.log"
 kill "$sampler" 2>/dev/null
 cd /tmp/zoo || exit 1
-tar cf "$out/cv-fig.tar" fig-small/fold* fig-medium/fold* 2>/dev/null
-tar cf "$out/cv-rest.tar" lgg-*/fold* cls-cnn/fold* mt-small/fold* summary.json logs */all/history.json 2>/dev/null
-tar cf "$out/models-small.tar" fig-small/all lgg-small/all cls-cnn/all mt-small/all 2>/dev/null
-tar cf "$out/fig-medium.tar" fig-medium/all 2>/dev/null
-tar cf "$out/lgg-medium.tar" lgg-medium/all 2>/dev/null
+tar cf "$out/cv-fig.tar" fig-*/fold* 2>/dev/null
+tar cf "$out/cv-rest.tar" lgg-*/fold* cls-*/fold* mt-*/fold* summary.json logs */all/history.json \
+    2>/dev/null
+for model in */all/model.keras; do  # one tar per all-data model
+    [ -e "$model" ] || continue
+    tar cf "$out/model-${model%%/*}.tar" "${model%/model.keras}"
+    # a file comes back only under 16 MiB: split larger ones (join: cat model-X.tar.part-* >X.tar)
+    if [ "$(stat -c %s "$out/model-${model%%/*}.tar")" -gt 16000000 ]; then
+        split -b 15000000 "$out/model-${model%%/*}.tar" "$out/model-${model%%/*}.tar.part-"
+        rm "$out/model-${model%%/*}.tar"
+    fi
+done
 ls -la "$out"
