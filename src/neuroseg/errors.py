@@ -21,6 +21,7 @@ __all__ = [
     "NeurosegError",
     "PixelValueError",
     "ReadError",
+    "RepeatedChannelsWarning",
     "RunDirError",
     "UnknownNameError",
     "UnverifiedDownloadWarning",
@@ -116,4 +117,14 @@ class UnverifiedDownloadWarning(UserWarning):
 
     The message names the file and its SHA-256 (also written to ``SHA256SUMS``): compare
     it with a trusted source and pin it (``ArchivePart(sha256=...)``) to silence this.
+    """
+
+
+class RepeatedChannelsWarning(UserWarning):
+    """A multi-sequence model got inputs whose channels are all one image.
+
+    A model trained on several sequences (e.g. ``resunet-lgg``: pre-contrast T1, FLAIR,
+    post-contrast T1) was given slices whose channels are identical: a missing sequence
+    copied into its place, or a grey image converted to the model's channels. Its outputs
+    on such input are unreliable; the message names the inputs and the expected channels.
     """

@@ -476,3 +476,29 @@ def test_figshare_localisation_columns_and_boxes(figshare_fold4, tmp_path, monke
         below = overlay[overlay.shape[0] - FIGSHARE_SIZE :]
         assert np.array_equal(below, overlay_contours(image, truth, mask, box=True, centroid=True))
         assert (below[box[0], box[1] : box[3]] == PRED_COLOUR).all()  # the box's top edge
+
+
+@pytest.mark.data
+def test_predict_warns_once_about_inputs_with_one_image_in_every_channel(
+    shared_data, tmp_path, capsys
+):
+    from neuroseg.data import load_lgg
+
+    records = load_lgg(shared_data / "lgg-kaggle3m").filter(
+        lambda r: r.group == "TCGA_HT_7690_19960312"
+    )[14:17]
+    scans = tmp_path / "scans"
+    scans.mkdir()
+    for k, r in enumerate(records):
+        image = r.load_image()
+        if k < 2:  # FLAIR in every channel, as when the other sequences are missing
+            image = np.repeat(image[..., 1:2], 3, axis=-1)
+        cv2.imwrite(str(scans / f"s{k}.tif"), np.ascontiguousarray(image[..., ::-1]))
+    out = tmp_path / "pred"
+    assert main(["predict", "--model", "resunet-lgg", str(scans), "--out", str(out), "-q"]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "same image in all 3 channels" in line]
+    assert len(lines) == 1 and lines[0].startswith("neuroseg: warning: 2 input(s)")
+    assert "s2.tif" not in lines[0]
+    doc = json.loads((out / "predictions.json").read_text())
+    assert [Path(p).name for p in doc["repeated_channels"]] == ["s0.tif", "s1.tif"]

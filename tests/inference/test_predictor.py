@@ -207,3 +207,39 @@ def test_crop_to_brain_and_paste_back(small_seg_model, figshare_root):
     assert (rows[0], cols[0], rows[-1] + 1, cols[-1] + 1) == (20 + t, 70 + left, 20 + b, 70 + r)
     with pytest.raises(ConfigError, match="crop"):
         Predictor(small_seg_model, crop="skull")
+
+
+def test_multi_sequence_model_warns_when_channels_are_one_image(shared_data, tmp_path):
+    """resunet-lgg on real LGG slices: FLAIR copied into all channels (a missing sequence)."""
+    import cv2
+
+    from neuroseg.data import load_lgg
+    from neuroseg.errors import RepeatedChannelsWarning
+
+    records = load_lgg(shared_data / "lgg-kaggle3m").filter(
+        lambda r: r.group == "TCGA_HT_7690_19960312"
+    )[14:16]
+    images = [r.load_image() for r in records]
+    predictor = Predictor("resunet-lgg")
+    # all three sequences: no warning (filterwarnings = error would raise one)
+    assert not any(p.meta.get("repeated_channels") for p in predictor.predict(images))
+    flair = [np.repeat(im[..., 1:2], 3, axis=-1) for im in images]
+    paths = []
+    for k, im in enumerate(flair):
+        paths.append(tmp_path / f"flair_{k}.tif")
+        cv2.imwrite(str(paths[-1]), im[..., ::-1])
+    with pytest.warns(RepeatedChannelsWarning) as caught:
+        preds = predictor.predict(paths)
+    assert len(caught) == 1  # one warning for the call, naming both inputs
+    message = str(caught[0].message)
+    assert "2 input(s)" in message and str(paths[0]) in message and "FLAIR" in message
+    assert all(p.meta["repeated_channels"] for p in preds)
+    with pytest.warns(RepeatedChannelsWarning):  # a grey slice converted to 3 channels
+        predictor.predict(images[0][..., 1])
+
+
+def test_single_channel_model_never_warns_about_repeated_channels(small_seg_model):
+    grey = np.zeros((64, 64, 1), "float32")
+    grey[20:40, 20:40] = 1.0
+    pred = Predictor(small_seg_model).predict(grey)[0]  # no warning (filterwarnings = error)
+    assert "repeated_channels" not in pred.meta

@@ -9,6 +9,7 @@ import json
 import math
 import re
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments
-from neuroseg.errors import ConfigError
+from neuroseg.errors import ConfigError, RepeatedChannelsWarning
 
 if TYPE_CHECKING:
     import numpy as np
@@ -761,13 +762,18 @@ def run(args: argparse.Namespace) -> int:
     # Confusion counts (tp, fp, fn, tn) summed over the inputs with a truth mask: the
     # pooled scores come from them through the metrics core.
     counts = np.zeros(4, np.int64)
+    repeated: list[str] = []  # inputs whose channels are one image (multi-sequence models)
     items = list(zip(inputs, _output_stems(inputs)))
     for item, stem in progress(
         items, total=len(items), description="predict", enabled=False if quiet else None
     ):
         path = item.path
         scan = read_scan(path, find_truth=args.truth, series_uid=item.series_uid)
-        pred = predictor.predict(scan)[0]
+        with warnings.catch_warnings():  # said once for all inputs, after the loop
+            warnings.simplefilter("ignore", RepeatedChannelsWarning)
+            pred = predictor.predict(scan)[0]
+        if pred.meta.get("repeated_channels"):
+            repeated.append(pred.source)
         names = pred.names or names
         entry = pred.summary()
         entry["relative_path"] = item.relative
@@ -939,6 +945,7 @@ def run(args: argparse.Namespace) -> int:
     doc["n_inputs"] = len(results)
     doc["skipped_mask_files"] = skipped
     doc["skipped_files"] = [str(f) for f in ignored]
+    doc["repeated_channels"] = repeated  # inputs with one image in every channel
     doc["predictions"] = results
     json_path = out / "predictions.json"
     json_path.write_text(json.dumps(doc, indent=2) + "\n")
@@ -949,6 +956,10 @@ def run(args: argparse.Namespace) -> int:
     warning = abstention_warning(results, abstain) if abstain is not None else None
     if warning is not None:  # said even with --quiet, as the skipped files are
         print(f"neuroseg: warning: {warning}", file=sys.stderr)
+    if repeated:  # said even with --quiet: the masks of these inputs are unreliable
+        print(
+            f"neuroseg: warning: {predictor.repeated_channels_message(repeated)}", file=sys.stderr
+        )
     if quiet:
         return 0
     if json_lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,13 @@ import numpy as np
 
 from neuroseg.data.preprocessor import PreparedSlice, SlicePreprocessor, load_preprocessor
 from neuroseg.data.records import Record, SliceDataset
-from neuroseg.errors import ConfigError, DataError, EmptyDatasetError, ModelError
+from neuroseg.errors import (
+    ConfigError,
+    DataError,
+    EmptyDatasetError,
+    ModelError,
+    RepeatedChannelsWarning,
+)
 from neuroseg.inference.loading import resolve_model
 from neuroseg.inference.localisation import ORIENTATIONS, Localisation, localise
 from neuroseg.inference.outputs import foreground, split_outputs
@@ -546,6 +553,11 @@ class Predictor:
             ChannelError: An image whose channel count cannot become the model's.
         """
         predictions = [self._predict_scan(s) for s in self._scans(inputs)]
+        repeated = [p.source for p in predictions if p.meta.get("repeated_channels")]
+        if repeated:
+            warnings.warn(
+                self.repeated_channels_message(repeated), RepeatedChannelsWarning, stacklevel=2
+            )
         if not predictions:
             raise EmptyDatasetError(
                 f"Nothing to predict on: the {type(inputs).__name__} holds no image. Pass at "
@@ -596,10 +608,32 @@ class Predictor:
                 "SliceDataset or a tf.data.Dataset."
             )
 
+    def repeated_channels_message(self, sources: Sequence[str]) -> str:
+        """The warning for inputs whose channels are one image (see :meth:`predict`)."""
+        names = ", ".join(self.preprocessor.channel_names or ())
+        shown = ", ".join(str(s) for s in sources[:3]) + (" ..." if len(sources) > 3 else "")
+        return (
+            f"{len(sources)} input(s) ({shown}) have the same image in all "
+            f"{self.preprocessor.channels} channels, but {self.model.name} expects {names}: a "
+            "missing sequence copied in, or a grey image converted. Its masks on such input "
+            "are unreliable (see the model card's limits); give each channel its own sequence."
+        )
+
+    def _repeated_channels(self, prepared: Sequence[PreparedSlice]) -> bool:
+        """Whether a multi-sequence model got slices whose channels are all one image."""
+        names = self.preprocessor.channel_names
+        if not names or len(set(names)) < 2:
+            return False
+        return all(
+            all(np.array_equal(p.array[..., 0], p.array[..., c]) for c in range(1, len(names)))
+            for p in prepared
+        )
+
     def _predict_scan(self, scan: Scan) -> Prediction:
         slices = scan.slices
         prepared = [self.prepare(s, source=scan.source) for s in slices]
         batch = np.stack([p.array for p in prepared])
+        repeated = self._repeated_channels(prepared)
         raw = self.predict_batch(batch)
         for key, value in raw.items():
             if not np.isfinite(value).all():
@@ -615,7 +649,7 @@ class Predictor:
             truth=scan.truth,
             true_label=scan.label,
             group=scan.patient_id,
-            meta=dict(scan.meta),
+            meta={**scan.meta, **({"repeated_channels": True} if repeated else {})},
             class_names=self.class_names,
             # A NIfTI volume is read reoriented to radiological slices (meta "orientation").
             orientation=self.orientation
