@@ -76,6 +76,8 @@ WAVES = {
     "cls": ["cls-cnn", "mt-small"],
     "medium": ["fig-medium", "lgg-medium"],
     "cls2": ["cls-wide", "cls-effb0"],
+    # every shipped model's recipe; with --parts all (4 jobs) one call trains them all
+    "shipped": ["fig-small", "lgg-small", "cls-cnn", "mt-small"],
 }
 WARMUP = 2
 RESERVE_S = 25.0  # after the deadline: predictions and saving
