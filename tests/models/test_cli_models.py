@@ -66,3 +66,14 @@ def test_models_list_builds_no_model():
             f"{spec.params:,}",
             f"{spec.gflops:.2f}",
         ], name
+
+
+def test_models_list_says_what_each_pretrained_figure_is(capsys):
+    from neuroseg.models import pretrained_info
+
+    assert main(["models", "list", "resunet-*"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-3].split()[-1] == "validation"  # the pretrained table's header
+    lgg = next(line for line in out.splitlines() if line.startswith("resunet-lgg "))
+    per_patient = pretrained_info("resunet-lgg").metrics["metrics"]["dice"]["per_patient"]
+    assert lgg.endswith(f"Dice {per_patient['mean']:.3f} per patient (5-fold CV)")

@@ -191,3 +191,24 @@ def test_multitask_figshare_gives_mask_and_type(figshare_root):
     scores = [dice(p.truth.astype(bool), p.mask.astype(bool)) for p in preds]
     correct = np.mean([p.label == p.true_label for p in preds])
     assert np.mean(scores) > 0.4 and correct > 0.5, (scores, correct)
+
+
+def test_headline_names_the_figure_and_the_validation():
+    from neuroseg.models import PretrainedInfo
+
+    def card(metrics):
+        return PretrainedInfo(
+            name="x", architecture="resunet-small", task="segmentation",
+            input_shape=(8, 8, 1), sha256="", file="x.keras", metrics=metrics,
+        )  # fmt: skip
+
+    per_image = {"metrics": {"dice": {"per_image": {"mean": 0.71234}}}}
+    assert card(per_image).headline == "Dice 0.712 per image (one validation split)"
+    both = {
+        "metrics": {"dice": {"per_image": {"mean": 0.9}, "per_patient": {"mean": 0.7}}},
+        "folds": {"fold1": {}, "fold2": {}, "fold3": {}},
+    }
+    assert card(both).headline == "Dice 0.700 per patient (3-fold CV)"
+    mixed = {**per_image, "classification": {"accuracy": 0.8488}}
+    assert card(mixed).headline == "Dice 0.712 per image, accuracy 0.849 (one validation split)"
+    assert card({}).headline == "-"

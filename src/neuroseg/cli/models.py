@@ -126,24 +126,24 @@ def run(args: argparse.Namespace) -> int:
     ]
     if pretrained:
         print("\npretrained (shipped with neuroseg, offline; see pretrained_info(name)):")
-        table = [("name", "architecture", "task", "input", "status", "val Dice / acc")]
+        table = [("name", "architecture", "task", "input", "status", "validation")]
         for name in pretrained:
             info = pretrained_info(name)
-            metric = info.metrics.get("metrics", {}).get("dice", {}).get("per_image", {})
-            score = metric.get("mean", info.metrics.get("accuracy", "-"))
             table.append(
                 (name, info.architecture, info.task, "x".join(map(str, info.input_shape)),
-                 info.status, str(score))
+                 info.status, info.headline)
             )  # fmt: skip
-        _print_table(table)
+        _print_table(table, right=())
     return 0
 
 
-def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
+def _print_table(rows: Sequence[tuple[str, ...]], *, right: Sequence[int] | None = None) -> None:
+    """Columns padded to their widest cell; ``right`` (default: from the 4th on) right-aligned."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    flush_right = set(range(3, len(widths)) if right is None else right)
     for r in rows:
-        print(
-            "  ".join(
-                c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))
-            )
+        cells = (
+            c.rjust(w) if i in flush_right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths))
         )
+        print("  ".join(cells).rstrip())

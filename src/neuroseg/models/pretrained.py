@@ -111,6 +111,33 @@ class PretrainedInfo:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     @property
+    def headline(self) -> str:
+        """The card's main validation figures in words, and how they were validated.
+
+        Segmentation: per-patient Dice where the card has it (the LGG convention), else
+        per-image Dice; classification: accuracy; a multi-task card gives both. ``"-"``
+        for a card without metrics.
+
+        Example:
+            >>> pretrained_info("resunet-lgg").headline.startswith("Dice ")
+            True
+        """
+        m = self.metrics
+        dice = m.get("metrics", {}).get("dice", {})
+        parts = []
+        if "per_patient" in dice:
+            parts.append(f"Dice {dice['per_patient']['mean']:.3f} per patient")
+        elif "per_image" in dice:
+            parts.append(f"Dice {dice['per_image']['mean']:.3f} per image")
+        accuracy = m.get("classification", {}).get("accuracy")
+        if accuracy is not None:
+            parts.append(f"accuracy {accuracy:.3f}")
+        if not parts:
+            return "-"
+        how = f"{len(m['folds'])}-fold CV" if "folds" in m else "one validation split"
+        return f"{', '.join(parts)} ({how})"
+
+    @property
     def preprocessing(self) -> dict[str, str]:
         """How inputs are prepared, in words, generated from :attr:`preprocessor`."""
         return self.preprocessor.describe() if self.preprocessor is not None else {}
