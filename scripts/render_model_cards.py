@@ -196,7 +196,8 @@ def render(card: dict) -> str:
         f"**Results** on {m['n_images']} validation images ({m['data']}); bootstrap "
         f"intervals over {m.get('bootstrap', {}).get('unit', 'image')}s"
         + (
-            f"; HD95 in {m.get('hd95_units', 'pixels')}; empty masks: {m['empty_mask_rule']}."
+            ("" if "hd95" not in m["metrics"] else f"; HD95 in {m.get('hd95_units', 'pixels')}")
+            + f"; empty masks: {m['empty_mask_rule']}."
             if "metrics" in m
             else "."
         ),
