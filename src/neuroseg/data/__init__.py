@@ -95,6 +95,7 @@ from neuroseg.data.preprocessor import (
     SlicePreprocessor,
     load_preprocessor,
     preprocessor_path,
+    repeats_one_image,
     tf_brain_box,
 )
 from neuroseg.data.problems import OnError, Problem
@@ -218,6 +219,7 @@ __all__ = [
     "read_mask",
     "read_mat_slice",
     "read_patient_table",
+    "repeats_one_image",
     "resize_image",
     "resize_mask",
     "resize_pad",

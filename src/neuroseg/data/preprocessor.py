@@ -44,6 +44,7 @@ __all__ = [
     "SlicePreprocessor",
     "load_preprocessor",
     "preprocessor_path",
+    "repeats_one_image",
 ]
 
 #: Accepted ``normalize`` values.
@@ -72,6 +73,26 @@ class PreparedSlice:
     def cropped(self) -> bool:
         """Whether the box is smaller than the frame."""
         return self.box != (0, 0, self.shape[0], self.shape[1])
+
+
+def repeats_one_image(image: np.ndarray) -> bool:
+    """Whether an ``(H, W, C)`` slice with ``C > 1`` holds the same image in every channel.
+
+    A missing MRI sequence copied in from another (some LGG ``kaggle_3m`` scans repeat
+    FLAIR), or a grey image converted to RGB; a multi-sequence model sees no sequence
+    contrast there (:class:`~neuroseg.errors.RepeatedChannelsWarning`).
+
+    Example:
+        >>> grey = np.arange(12.0).reshape(2, 2, 3) // 3
+        >>> repeats_one_image(grey), repeats_one_image(np.arange(12.0).reshape(2, 2, 3))
+        (True, False)
+        >>> repeats_one_image(np.zeros((2, 2)))  # one channel: nothing is repeated
+        False
+    """
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[-1] < 2:
+        return False
+    return all(np.array_equal(array[..., 0], array[..., c]) for c in range(1, array.shape[-1]))
 
 
 def tf_brain_box(image: tf.Tensor, *, threshold: float = 0.05) -> tf.Tensor:

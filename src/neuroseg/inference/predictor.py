@@ -10,7 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.preprocessor import PreparedSlice, SlicePreprocessor, load_preprocessor
+from neuroseg.data.preprocessor import (
+    PreparedSlice,
+    SlicePreprocessor,
+    load_preprocessor,
+    repeats_one_image,
+)
 from neuroseg.data.records import Record, SliceDataset
 from neuroseg.errors import (
     ConfigError,
@@ -624,10 +629,7 @@ class Predictor:
         names = self.preprocessor.channel_names
         if not names or len(set(names)) < 2:
             return False
-        return all(
-            all(np.array_equal(p.array[..., 0], p.array[..., c]) for c in range(1, len(names)))
-            for p in prepared
-        )
+        return all(repeats_one_image(p.array) for p in prepared)
 
     def _predict_scan(self, scan: Scan) -> Prediction:
         slices = scan.slices
