@@ -381,25 +381,24 @@ def _lgg_section(card: dict | None) -> list[str]:
     if card is None:
         return [*lines, "", "`resunet-lgg` is not trained yet.", ""]
     m = card["metrics"]
-    dice = m["metrics"]["dice"]
-    per_patient = dice.get("per_patient", {})
+    per_patient = m["metrics"]["dice"].get("per_patient", {})
     n_pat = m.get("n_patients")
+    cv_path = CV / "resunet-lgg.json"
     if "dice_over_folds" in m:  # trained on every patient; metrics = the recipe's CV
         spread = m["dice_over_folds"]["per_patient"]
-        lines.append(
+        low = sorted((v["dice"], k) for k, v in m.get("patients", {}).items() if v["dice"] < 0.5)
+        rows = [
             f"| neuroseg `resunet-lgg` ({card['status']}) | {per_patient['mean']:.3f} "
             f"({per_patient['ci_low']:.3f}–{per_patient['ci_high']:.3f}) per patient; "
             f"{spread['mean']:.3f} ± {spread['std']:.3f} over folds | {len(m['folds'])}-fold "
             f"cross-validation of its recipe, all {n_pat} patients |"
-        )
-        low = sorted((v["dice"], k) for k, v in m.get("patients", {}).items() if v["dice"] < 0.5)
-        lines += [
-            "",
+        ]
+        about = (
             f"{m['n_images']} slices of {n_pat} patients ({m['data']}); per-patient = each "
             "patient's slices scored as one volume, then averaged over patients. The shipped "
-            "model then trained on all of them, so no patient here is held out from it.",
-            "",
-            *_results(card),
+            "model then trained on all of them, so no patient here is held out from it."
+        )
+        after = [
             "| fold | epochs | per-image Dice | per-patient Dice |",
             "|---|---|---|---|",
             *[
@@ -413,34 +412,31 @@ def _lgg_section(card: dict | None) -> list[str]:
             + "); the card's limitations say what their slices show.",
             "",
         ]
-        if card.get("notes"):
-            lines += [card["notes"], ""]
-        return [*lines, *_cv_section("resunet-lgg"), *_lgg_cpu_section()]
-    shown = f"{per_patient['mean']:.3f} per patient" if per_patient else "—"
-    lines.append(
-        f"| neuroseg `resunet-lgg` ({card['status']}) | {shown} | {n_pat} validation patients |"
-    )
-    cv_path = CV / "resunet-lgg.json"
-    if cv_path.is_file():
-        cv = json.loads(cv_path.read_text())
-        m = cv["summary"]["dice_per_patient"]
-        n_all = sum(len(f["patients"]) for f in cv["folds"])
-        lines.append(
-            f"| neuroseg, the same config in {len(cv['folds'])}-fold cross-validation | "
-            f"{m['mean']:.3f} ± {m['std']:.3f} per patient | all {n_all} patients, "
-            "mean ± std over folds |"
+        studies = _lgg_cpu_section()
+    else:  # one validation split, and the CPU cross-validation of its config beside it
+        shown = f"{per_patient['mean']:.3f} per patient" if per_patient else "—"
+        rows = [
+            f"| neuroseg `resunet-lgg` ({card['status']}) | {shown} | {n_pat} validation patients |"
+        ]
+        if cv_path.is_file():
+            cv = json.loads(cv_path.read_text())
+            cm = cv["summary"]["dice_per_patient"]
+            n_all = sum(len(f["patients"]) for f in cv["folds"])
+            rows.append(
+                f"| neuroseg, the same config in {len(cv['folds'])}-fold cross-validation | "
+                f"{cm['mean']:.3f} ± {cm['std']:.3f} per patient | all {n_all} patients, "
+                "mean ± std over folds |"
+            )
+        about = (
+            f"{m['n_images']} validation slices of {n_pat} patients ({m['data']}); "
+            "per-patient = each patient's slices scored as one volume, then averaged over "
+            "patients."
         )
-    lines += [
-        "",
-        f"{card['metrics']['n_images']} validation slices of {n_pat} patients "
-        f"({card['metrics']['data']}); per-patient = each patient's slices scored as one "
-        "volume, then averaged over patients.",
-        "",
-        *_results(card),
-    ]
+        after, studies = [], []
+    lines += [*rows, "", about, "", *_results(card), *after]
     if card.get("notes"):
         lines += [card["notes"], ""]
-    return [*lines, *_cv_section("resunet-lgg")]
+    return [*lines, *_cv_section("resunet-lgg"), *studies]
 
 
 def _lgg_cpu_section() -> list[str]:
@@ -564,8 +560,8 @@ def _device_cv_section() -> list[str]:
         )
     lines.append("")
     if "lgg-small" in d:
-        pp = d["lgg-small"]["segmentation"]["per_patient"]["tta"]
-        low = sorted((v, k) for k, v in pp.items() if v < 0.5)
+        pp = d["lgg-small"]["segmentation"]["patients"]["tta"]
+        low = sorted((v["dice"], k) for k, v in pp.items() if v["dice"] < 0.5)
         lines += [
             f"LGG patients below 0.5 (TTA): {len(low)} of {len(pp)}: "
             + ", ".join(f"`{k}` {v:.2f}" for v, k in low)

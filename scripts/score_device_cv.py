@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data import SlicePreprocessor, load_figshare, load_lgg
+from neuroseg.data import SlicePreprocessor, load_figshare, load_lgg, repeats_one_image
 from neuroseg.data.classes import CLASS_NAMES
 from neuroseg.inference.postprocess import postprocess_mask
 from neuroseg.metrics import dice, evaluate_classification, evaluate_segmentation, precision, recall
@@ -102,20 +102,16 @@ def score_segmentation(zoo: Path, cache: Path, recipe: str, dataset: str) -> dic
     groups = [ds[i].patient_id for i in all_idx] if dataset == "lgg" else None
     ids = [str(ds[i].image) for i in all_idx]
     if dataset == "lgg":  # each patient's volume Dice, recall and precision, to name failures
-        result["per_patient"] = {}
         result["patients"] = {}
         patients = sorted({str(ds[i].patient_id) for i in all_idx})
         for name, p in pooled.items():
-            result["per_patient"][name] = {}
             result["patients"][name] = {}
             for pid in patients:
                 rows = [j for j, i in enumerate(all_idx) if str(ds[i].patient_id) == pid]
                 truth = np.stack([masks[all_idx[j]] > 0 for j in rows])
                 pred = np.stack([postprocess_mask(p[j]).astype(bool) for j in rows])
-                d = float(dice(truth, pred, reduction="pooled"))
-                result["per_patient"][name][pid] = d
                 result["patients"][name][pid] = {
-                    "dice": d,
+                    "dice": float(dice(truth, pred, reduction="pooled")),
                     "recall": float(recall(truth, pred, reduction="pooled")),
                     "precision": float(precision(truth, pred, reduction="pooled")),
                     "slices": len(rows),
@@ -126,13 +122,7 @@ def score_segmentation(zoo: Path, cache: Path, recipe: str, dataset: str) -> dic
                     ),
                     # slices whose three sequences are one image (a missing sequence copied)
                     "identical_channel_slices": sum(
-                        bool(
-                            np.array_equal(images[all_idx[j]][..., 0], images[all_idx[j]][..., 1])
-                            and np.array_equal(
-                                images[all_idx[j]][..., 1], images[all_idx[j]][..., 2]
-                            )
-                        )
-                        for j in rows
+                        repeats_one_image(images[all_idx[j]]) for j in rows
                     ),
                 }
     result["all_folds"] = {
