@@ -481,6 +481,18 @@ def launch(args: argparse.Namespace) -> None:
     print(f"total {time.time() - t0:.0f} s")
 
 
+def _job_options(parser: argparse.ArgumentParser) -> None:
+    """The training options the launcher takes and hands on to each job."""
+    parser.add_argument("--epochs-scale", type=float, default=1.0)
+    parser.add_argument("--limit-steps", type=int, default=0)
+    parser.add_argument("--batch-scale", type=float, default=1.0, help="batch x K, lr x sqrt(K)")
+    parser.add_argument(
+        "--until-deadline",
+        action="store_true",
+        help="train until the budget's deadline (cosine over the time left), not for epochs",
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -489,14 +501,7 @@ def main() -> None:
     la.add_argument("--out", type=Path, required=True)
     la.add_argument("--cache", type=Path, default=Path("/tmp/zoo-cache"))
     la.add_argument("--budget", type=float, default=420)
-    la.add_argument("--epochs-scale", type=float, default=1.0)
-    la.add_argument("--limit-steps", type=int, default=0)
-    la.add_argument("--batch-scale", type=float, default=1.0, help="batch x K, lr x sqrt(K)")
-    la.add_argument(
-        "--until-deadline",
-        action="store_true",
-        help="train until the budget's deadline (cosine over the time left), not for epochs",
-    )
+    _job_options(la)
     la.add_argument("--recipes", nargs="*", default=None)
     la.add_argument("--waves", nargs="*", default=None, choices=sorted(WAVES))
     la.add_argument("--parts", nargs="*", default=None, help="e.g. fold1 all (a dry run)")
@@ -505,14 +510,7 @@ def main() -> None:
     jb.add_argument("--cache", type=Path, required=True)
     jb.add_argument("--out", type=Path, required=True)
     jb.add_argument("--deadline", type=float, required=True)
-    jb.add_argument("--epochs-scale", type=float, default=1.0)
-    jb.add_argument("--limit-steps", type=int, default=0)
-    jb.add_argument("--batch-scale", type=float, default=1.0, help="batch x K, lr x sqrt(K)")
-    jb.add_argument(
-        "--until-deadline",
-        action="store_true",
-        help="train until the budget's deadline (cosine over the time left), not for epochs",
-    )
+    _job_options(jb)
     args = ap.parse_args()
     launch(args) if args.cmd == "launch" else run_job(args)
 
