@@ -31,6 +31,7 @@ from neuroseg.data import (
     load_figshare,
     load_four_class_combined,
     load_lgg,
+    near_copy_origins,
 )
 from neuroseg.data.classes import CLASS_NAMES
 
@@ -115,19 +116,11 @@ def pack_classification(out: Path, size: int, limit: int | None) -> None:
     datasets = np.array([r.meta["dataset"] for r in combined])
     groups = np.array([r.meta["near_copy_group"] for r in combined])
     print(f"near-copies: {len(np.unique(groups))} groups ({time.time() - t:.0f} s)")
-    origin = []
-    for i, d in enumerate(datasets):
-        if d != "kaggle4-training":
-            origin.append(d)
-            continue
-        others = set(datasets[groups == groups[i]]) - {"kaggle4-training"}
-        origin.append(
-            "kaggle/figshare-copy"
-            if "figshare" in others
-            else "kaggle/br35h-copy"
-            if "br35h-no-tumor" in others
-            else "kaggle/other"
-        )
+    # the labels of the packed data: "kaggle/figshare-copy", "kaggle/br35h-copy", ...
+    origin = [
+        o.replace("kaggle4-training/", "kaggle/").replace("br35h-no-tumor-copy", "br35h-copy")
+        for o in near_copy_origins(combined, originals=["figshare", "br35h-no-tumor"])
+    ]
     origin_arr = np.array(origin)
     folds = np.array([r.fold for r in combined], np.int8)
     # the figshare images of this set are the seg pack's (same crop); pack the others

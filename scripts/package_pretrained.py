@@ -1,10 +1,11 @@
 """Package a finished training run as a pretrained model inside neuroseg.
 
-Copies the run's ``best.keras`` weights into a fresh, uncompiled instance of the
-architecture (no optimiser state), saves it as ``src/neuroseg/models/weights/NAME.keras``,
-evaluates it on the validation data (per image with bootstrap intervals, pooled, HD95), and
-writes the model card ``NAME.json`` with the file's SHA-256 and the run's preprocessing
-contract (``RUN/preprocessor.json``) as its machine-readable ``preprocessor`` field.
+Copies the run's ``best.keras`` (or, with ``--checkpoint last``, ``last.keras``) weights
+into a fresh, uncompiled instance of the architecture (no optimiser state), saves it as
+``src/neuroseg/models/weights/NAME.keras``, evaluates it on the validation data (per image
+with bootstrap intervals, pooled, HD95), and writes the model card ``NAME.json`` with the
+file's SHA-256 and the run's preprocessing contract (``RUN/preprocessor.json``) as its
+machine-readable ``preprocessor`` field.
 
     python scripts/package_pretrained.py --run runs/resunet-figshare --name resunet-figshare \
         --card-template examples/configs/cards/resunet-figshare.json \
@@ -55,6 +56,28 @@ def _option(text: str):
         return text
 
 
+def _sources(data, originals: list[str]) -> list[str]:
+    """Each record's source; copies named apart in a deduplicated combination."""
+    from neuroseg.data import near_copy_origins
+
+    if all("near_copy_group" in r.meta for r in data):
+        return near_copy_origins(data, originals=originals)
+    return [str(r.meta.get("dataset", data.name)) for r in data]
+
+
+def _recall_by_source(y_true, y_pred, source_of, class_names: list[str]) -> dict:
+    """Per source: its number of images and each class's recall there (classes it holds)."""
+    out = {}
+    for src in sorted(set(source_of)):
+        at = source_of == src
+        out[src] = {"n": int(at.sum())} | {
+            name: round(float((y_pred[at & (y_true == c)] == c).mean()), 4)
+            for c, name in enumerate(class_names)
+            if (at & (y_true == c)).any()
+        }
+    return out
+
+
 def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
     """The card's ``metrics`` from a recipe's cross-validation (``score_device_cv.py``).
 
@@ -98,7 +121,7 @@ def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     source = ap.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="run directory with best.keras")
+    source.add_argument("--run", type=Path, help="run directory with best.keras and last.keras")
     source.add_argument("--trained", type=Path, help="a .keras model trained on every fold")
     ap.add_argument("--cv", type=Path, help="score_device_cv.py JSON (with --trained)")
     ap.add_argument("--cv-recipe", help="the recipe in --cv that trained --trained")
@@ -115,6 +138,19 @@ def main() -> None:
         type=_option,
         help="loader option, e.g. --option no_tumor_root ../shared/data/br35h-no-tumor",
     )
+    ap.add_argument(
+        "--checkpoint",
+        choices=["best", "last"],
+        default="best",
+        help="with --run: best.keras (the epoch chosen on the validation data, which leans "
+        "optimistic) or last.keras (no selection on it)",
+    )
+    ap.add_argument(
+        "--originals",
+        nargs="*",
+        default=["figshare", "br35h-no-tumor"],
+        help="with a deduplicated combination: the datasets whose copies are reported apart",
+    )
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
@@ -129,7 +165,8 @@ def main() -> None:
     from neuroseg.models import create_model, load_model
 
     card = json.loads(args.card_template.read_text())
-    trained = load_model(args.trained or args.run / "best.keras", compile=False)
+    checkpoint = args.trained or args.run / f"{args.checkpoint}.keras"
+    trained = load_model(checkpoint, compile=False)
     model = create_model(card["architecture"], input_shape=tuple(card["input_shape"]))
     model.set_weights(trained.get_weights())
     args.out.mkdir(parents=True, exist_ok=True)
@@ -141,7 +178,7 @@ def main() -> None:
         data = data.filter(lambda r: r.group in set(args.groups))
     # the preprocessing contract the run trained with (RUN/preprocessor.json); a run from
     # before it existed gets one from the card template's input shape and crop
-    preprocessor = load_preprocessor(args.run / "best.keras") if args.run else None
+    preprocessor = load_preprocessor(checkpoint) if args.run else None
     if preprocessor is None:
         h, w, c = card["input_shape"]
         preprocessor = SlicePreprocessor(channels=c, image_size=(h, w), crop=card.get("crop"))
@@ -189,13 +226,15 @@ def main() -> None:
         )
         metrics["n_images"] = len(preds)
         metrics["classification"] = _round(cls.summary)
-        sources = sorted({str(r.meta.get("dataset", data.name)) for r in data})
-        if len(sources) > 1:  # accuracy per source (e.g. Figshare and Br35H)
-            source_of = np.array([str(r.meta.get("dataset", data.name)) for r in data])
+        source_of = np.array(_sources(data, args.originals))
+        if len(set(source_of)) > 1:  # accuracy and recall per source (e.g. Figshare, Br35H)
             metrics["accuracy_by_source"] = {
                 src: _round(accuracy(y_true[source_of == src], probs[source_of == src]))
-                for src in sources
+                for src in sorted(set(source_of))
             }
+            metrics["recall_by_source"] = _recall_by_source(
+                y_true, probs.argmax(-1), source_of, list(data.class_names)
+            )
     if args.run:
         state = json.loads((args.run / "state.json").read_text())
         card["metrics"] = metrics
@@ -207,6 +246,8 @@ def main() -> None:
             f"best_{monitor}_during_training": _round(state["best_value"]),
             "inference_seconds_cpu": round(seconds, 1),
         }
+        if args.checkpoint == "last":
+            card["training"]["checkpoint"] = "the last epoch (no selection on validation data)"
     else:
         cv = json.loads(args.cv.read_text())
         card["metrics"] = cv_metrics(cv, args.cv_recipe, by_group=by_group)

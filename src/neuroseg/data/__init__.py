@@ -49,6 +49,7 @@ from neuroseg.data.combine import (
     group_near_copies,
     load_four_class,
     load_four_class_combined,
+    near_copy_origins,
 )
 from neuroseg.data.dicom import DicomVolume, load_dicom, read_dicom_series
 from neuroseg.data.download import FIGSHARE_PARTS, ArchivePart, download_figshare, safe_extract
@@ -206,6 +207,7 @@ __all__ = [
     "load_sample",
     "match_fingerprints",
     "match_near_copies",
+    "near_copy_origins",
     "normalize_minmax",
     "normalize_percentile",
     "normalize_zscore",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,6 +23,7 @@ __all__ = [
     "group_near_copies",
     "load_four_class",
     "load_four_class_combined",
+    "near_copy_origins",
 ]
 
 
@@ -283,3 +285,46 @@ def load_four_class_combined(
     none = load_class_folders(no_tumor_root, class_name="no_tumor")
     none = SliceDataset(none.records, class_names=CLASS_NAMES, name=Path(no_tumor_root).name)
     return combine_deduplicated(fig, kag, none, k=k, seed=seed)[0]
+
+
+def near_copy_origins(dataset: SliceDataset, *, originals: Sequence[str]) -> list[str]:
+    """Where each record of a deduplicated combination comes from, copies included.
+
+    A record of one of the ``originals`` datasets keeps that dataset's name. A record of
+    another dataset (e.g. the Kaggle set, which re-publishes Figshare and Br35H) is named
+    ``"<dataset>/<original>-copy"`` when its near-copy group (``meta["near_copy_group"]``,
+    from :func:`combine_deduplicated`) holds a record of an original (the first of
+    ``originals`` that it holds), else ``"<dataset>/other"``. Results broken down this
+    way show what a model does on images it could not have seen in another guise.
+
+    Raises:
+        ConfigError: A record lacks ``meta["dataset"]`` or ``meta["near_copy_group"]``.
+
+    Example:
+        >>> import numpy as np
+        >>> from neuroseg.data import Record, SliceDataset
+        >>> def rec(d, g):
+        ...     return Record(np.zeros((2, 2, 1)), meta={"dataset": d, "near_copy_group": g})
+        >>> near_copy_origins(SliceDataset([rec("fig", 0), rec("kag", 0), rec("kag", 1)]),
+        ...                   originals=["fig"])
+        ['fig', 'kag/fig-copy', 'kag/other']
+    """
+    try:
+        datasets = [str(r.meta["dataset"]) for r in dataset]
+        groups = [int(r.meta["near_copy_group"]) for r in dataset]
+    except KeyError as missing:
+        raise ConfigError(
+            f"{dataset.name}: a record has no meta[{missing}]; near_copy_origins needs the "
+            "output of combine_deduplicated (or load_four_class_combined)."
+        ) from None
+    held: dict[int, set[str]] = {}
+    for d, g in zip(datasets, groups, strict=True):
+        held.setdefault(g, set()).add(d)
+    out = []
+    for d, g in zip(datasets, groups, strict=True):
+        if d in originals:
+            out.append(d)
+            continue
+        found = [o for o in originals if o in held[g]]
+        out.append(f"{d}/{found[0]}-copy" if found else f"{d}/other")
+    return out

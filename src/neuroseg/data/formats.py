@@ -36,6 +36,23 @@ def _load_four_class(
     return load_four_class(path, no_tumor_root, **kwargs)
 
 
+def _load_four_class_combined(
+    path: str | os.PathLike[str],
+    *,
+    kaggle_root: str | os.PathLike[str],
+    no_tumor_root: str | os.PathLike[str],
+    **kwargs: Any,
+) -> SliceDataset:
+    """``four-class-combined``: Figshare at ``path`` + Kaggle ``Training/`` + Br35H, deduplicated.
+
+    Near-copies across the three sources share a fold; the groups are ``fold-1`` ...
+    ``fold-k`` (see :func:`~neuroseg.data.load_four_class_combined`).
+    """
+    from neuroseg.data.combine import load_four_class_combined
+
+    return load_four_class_combined(path, kaggle_root, no_tumor_root, **kwargs)
+
+
 FORMATS: dict[str, Loader] = {
     "figshare": load_figshare,
     "figshare-mat": load_figshare_mat,
@@ -46,6 +63,7 @@ FORMATS: dict[str, Loader] = {
     "nifti": load_nifti,
     "dicom": load_dicom,
     "four-class": _load_four_class,
+    "four-class-combined": _load_four_class_combined,
 }
 
 
