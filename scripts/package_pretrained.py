@@ -65,19 +65,6 @@ def _sources(data, originals: list[str]) -> list[str]:
     return [str(r.meta.get("dataset", data.name)) for r in data]
 
 
-def _recall_by_source(y_true, y_pred, source_of, class_names: list[str]) -> dict:
-    """Per source: its number of images and each class's recall there (classes it holds)."""
-    out = {}
-    for src in sorted(set(source_of)):
-        at = source_of == src
-        out[src] = {"n": int(at.sum())} | {
-            name: round(float((y_pred[at & (y_true == c)] == c).mean()), 4)
-            for c, name in enumerate(class_names)
-            if (at & (y_true == c)).any()
-        }
-    return out
-
-
 def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
     """The card's ``metrics`` from a recipe's cross-validation (``score_device_cv.py``).
 
@@ -161,7 +148,7 @@ def main() -> None:
 
     from neuroseg.data import SlicePreprocessor, load_dataset, load_preprocessor, parse_data_spec
     from neuroseg.inference import Predictor
-    from neuroseg.metrics import accuracy, evaluate_classification, evaluate_segmentation
+    from neuroseg.metrics import evaluate_classification, evaluate_segmentation, recall_by_group
     from neuroseg.models import create_model, load_model
 
     card = json.loads(args.card_template.read_text())
@@ -226,14 +213,10 @@ def main() -> None:
         )
         metrics["n_images"] = len(preds)
         metrics["classification"] = _round(cls.summary)
-        source_of = np.array(_sources(data, args.originals))
+        source_of = _sources(data, args.originals)
         if len(set(source_of)) > 1:  # accuracy and recall per source (e.g. Figshare, Br35H)
-            metrics["accuracy_by_source"] = {
-                src: _round(accuracy(y_true[source_of == src], probs[source_of == src]))
-                for src in sorted(set(source_of))
-            }
-            metrics["recall_by_source"] = _recall_by_source(
-                y_true, probs.argmax(-1), source_of, list(data.class_names)
+            metrics["by_source"] = _round(
+                recall_by_group(y_true, probs, source_of, class_names=list(data.class_names))
             )
     if args.run:
         state = json.loads((args.run / "state.json").read_text())

@@ -122,7 +122,19 @@ def _results(card: dict) -> list[str]:
         lines += [*_metric_rows(m["metrics"]), ""]
     if "classification" in m:
         lines += [*_classification_rows(m["classification"]), ""]
-    if "accuracy_by_source" in m:
+    if "by_source" in m:
+        lines += [
+            "By source (a Kaggle image that is a near-copy of a Figshare or Br35H image is "
+            "counted apart; `other` = no copy in either):",
+            "",
+            "| source | images | accuracy | recall per class |",
+            "|---|---|---|---|",
+        ]
+        for src, v in m["by_source"].items():
+            rec = ", ".join(f"{c} {r:.2f}" for c, r in v["recall"].items())
+            lines.append(f"| {src} | {v['n']} | {v['accuracy']:.3f} | {rec} |")
+        lines.append("")
+    elif "accuracy_by_source" in m:
         lines += [
             "Accuracy by source: "
             + ", ".join(f"{k} {v:.3f}" for k, v in m["accuracy_by_source"].items())

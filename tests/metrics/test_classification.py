@@ -124,3 +124,22 @@ def test_errors():
         roc_auc([0, 1], [0.2, 0.8], average="micro")
     with pytest.raises(ConfigError, match="non-integer"):
         accuracy([0.5, 1], [0, 1])
+
+
+def test_recall_by_group_by_hand():
+    from neuroseg.metrics import recall_by_group
+
+    # group a: truths 0,0,1 -> predicted 0,1,1; group b: truths 2,2 -> predicted 2,0
+    r = recall_by_group(
+        [0, 0, 1, 2, 2], [0, 1, 1, 2, 0], ["a", "a", "a", "b", "b"], class_names=["x", "y", "z"]
+    )
+    assert list(r) == ["a", "b"]
+    assert r["a"] == {"n": 3, "accuracy": 2 / 3, "recall": {"x": 0.5, "y": 1.0}}
+    assert r["b"] == {"n": 2, "accuracy": 0.5, "recall": {"z": 0.5}}  # x, y absent: no recall
+    # scores are turned into labels by argmax, as everywhere in this module
+    scores = np.eye(3)[[0, 1, 1, 2, 0]] * 0.8 + 0.05
+    assert recall_by_group([0, 0, 1, 2, 2], scores, list("aaabb"), class_names="xyz") == r
+    with pytest.raises(ConfigError, match="one per item"):
+        recall_by_group([0, 1], [0, 1], ["a"], class_names=["x", "y"])
+    with pytest.raises(ConfigError, match="only 2 classes"):
+        recall_by_group([0, 2], [0, 1], ["a", "a"], class_names=["x", "y"])

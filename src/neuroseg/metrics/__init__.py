@@ -39,6 +39,7 @@ from neuroseg.metrics.classification import (
     classification_report,
     confusion_matrix,
     precision_recall_f1,
+    recall_by_group,
     roc_auc,
 )
 from neuroseg.metrics.distance import assd, hd95
@@ -115,6 +116,7 @@ __all__ = [
     "precision",
     "precision_recall_f1",
     "recall",
+    "recall_by_group",
     "reliability_curve",
     "roc_auc",
     "scores_from_counts",

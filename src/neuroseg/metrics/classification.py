@@ -32,6 +32,7 @@ __all__ = [
     "confusion_matrix",
     "expected_calibration_error",
     "precision_recall_f1",
+    "recall_by_group",
     "roc_auc",
 ]
 
@@ -140,6 +141,50 @@ def precision_recall_f1(
     den = prec + rec
     f1 = np.divide(2 * prec * rec, den, out=np.zeros_like(tp), where=den > 0)
     return {"precision": prec, "recall": rec, "f1": f1, "support": support.astype(np.int64)}
+
+
+def recall_by_group(
+    y_true: Any,
+    y_pred: Any,
+    groups: Sequence[str],
+    *,
+    class_names: Sequence[str],
+) -> dict[str, dict[str, Any]]:
+    """Accuracy and each class's recall within each group (e.g. each source of the data).
+
+    A subgroup view: a model that is right on one scanner's or one archive's images and
+    wrong on another's shows it here, where the overall accuracy hides it. A class absent
+    from a group has no recall there (it is left out, not reported as 0).
+
+    Returns:
+        ``{group: {"n": items, "accuracy": ..., "recall": {class: recall}}}``, groups sorted.
+
+    Raises:
+        ConfigError: ``groups`` is not one entry per item, or a label has no class name.
+
+    Example:
+        >>> r = recall_by_group([0, 1, 1, 0], [0, 1, 0, 1], ["a", "a", "b", "b"],
+        ...                     class_names=["x", "y"])
+        >>> r["a"], r["b"]["recall"]
+        ({'n': 2, 'accuracy': 1.0, 'recall': {'x': 1.0, 'y': 1.0}}, {'x': 0.0, 'y': 0.0})
+    """
+    t, p, c = _pair(y_true, y_pred, len(class_names))
+    g = np.asarray([str(x) for x in groups])
+    if g.shape != t.shape:
+        raise ConfigError(f"groups has {g.size} entries for {t.size} items; give one per item.")
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(set(g.tolist())):
+        at = g == name
+        support = np.bincount(t[at], minlength=c)
+        hits = np.bincount(t[at][p[at] == t[at]], minlength=c)
+        out[name] = {
+            "n": int(at.sum()),
+            "accuracy": float(np.mean(t[at] == p[at])),
+            "recall": {
+                class_names[k]: float(hits[k] / support[k]) for k in range(c) if support[k] > 0
+            },
+        }
+    return out
 
 
 def _binary_auc(positive: np.ndarray, score: np.ndarray) -> float:
