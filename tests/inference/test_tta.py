@@ -1,6 +1,8 @@
 import keras
 import numpy as np
+import pytest
 
+from neuroseg.errors import ConfigError
 from neuroseg.inference import Predictor, tta_transforms
 
 
@@ -31,18 +33,26 @@ def test_tta_is_exact_for_a_pointwise_model():
     np.testing.assert_allclose(tta, plain, atol=1e-6)
 
 
-def test_tta_averages_a_non_equivariant_model(small_seg_model):
+@pytest.mark.parametrize(("tta", "n"), [(True, 2), ("flip", 2), ("all", 8)])
+def test_tta_averages_a_non_equivariant_model(small_seg_model, tta, n):
     x = np.random.default_rng(2).random((2, 64, 64, 1)).astype("float32")
     plain = Predictor(small_seg_model).predict_batch(x)["mask"]
-    tta = Predictor(small_seg_model, tta=True).predict_batch(x)["mask"]
-    assert tta.shape == plain.shape == (2, 64, 64)
-    assert not np.allclose(tta, plain)
-    # The TTA result is the mean of the eight back-mapped predictions.
+    got = Predictor(small_seg_model, tta=tta).predict_batch(x)["mask"]
+    assert got.shape == plain.shape == (2, 64, 64)
+    assert not np.allclose(got, plain)
+    # the mean of the back-mapped predictions: image and mirror, or all eight
+    transforms = tta_transforms(rotations=n == 8)
+    assert len(transforms) == n
     manual = np.mean(
         [
             t.inverse(np.asarray(small_seg_model(t.forward(x), training=False))[..., 0])
-            for t in tta_transforms()
+            for t in transforms
         ],
         axis=0,
     )
-    np.testing.assert_allclose(tta, manual, atol=1e-5)
+    np.testing.assert_allclose(got, manual, atol=1e-5)
+
+
+def test_unknown_tta_mode_is_refused(small_seg_model):
+    with pytest.raises(ConfigError, match="'flip' or 'all'"):
+        Predictor(small_seg_model, tta="rotations")

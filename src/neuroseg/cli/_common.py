@@ -89,3 +89,17 @@ def select_groups(dataset: Any, groups: Sequence[str], spec: str) -> Any:
         listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
         raise ConfigError(f"--groups {unknown} not in {spec}; its groups: {listed}.")
     return dataset.filter(lambda r: r.group in wanted)
+
+
+def add_tta_argument(p: Any) -> None:
+    """Add ``--tta [flip|all]``: ``--tta`` alone averages over the left-right mirror."""
+    p.add_argument(
+        "--tta",
+        nargs="?",
+        const="flip",
+        default=False,
+        choices=("flip", "all"),
+        help="test-time augmentation: --tta (or --tta flip) averages each image with its "
+        "left-right mirror; --tta all over the 8 flips and quarter turns, only for a model "
+        "trained with quarter turns",
+    )

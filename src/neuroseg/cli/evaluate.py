@@ -12,6 +12,7 @@ from neuroseg.cli._common import (
     add_groups_argument,
     add_model_argument,
     add_preprocessing_arguments,
+    add_tta_argument,
     load_data_spec,
     select_groups,
 )
@@ -88,7 +89,7 @@ def register(sub: Any) -> None:
         help="bootstrap resamples of the confidence intervals (default 1000)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
-    p.add_argument("--tta", action="store_true", help="test-time augmentation")
+    add_tta_argument(p)
     add_preprocessing_arguments(p)
     p.set_defaults(handler=run)
 

@@ -16,7 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from neuroseg.cli._common import add_model_argument, add_preprocessing_arguments
+from neuroseg.cli._common import (
+    add_model_argument,
+    add_preprocessing_arguments,
+    add_tta_argument,
+)
 from neuroseg.errors import ConfigError, RepeatedChannelsWarning
 
 if TYPE_CHECKING:
@@ -114,7 +118,7 @@ def register(sub: Any) -> None:
         help="names of the model's classes, comma-separated, in its output order "
         "(default: a pretrained model's own, else class_0, class_1, ...)",
     )
-    p.add_argument("--tta", action="store_true", help="average over flips and 90° rotations")
+    add_tta_argument(p)
     p.add_argument(
         "--overlay", action="store_true", help="write titled overlays, side-by-side, montage"
     )
