@@ -83,7 +83,7 @@ def variants(
 
 
 def score_fold(
-    run: Path, fold: int, data: Any, tta: bool
+    run: Path, fold: int, data: Any, tta: bool | str
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
     """The variants' scores, and each patient's volume figures at threshold 0.5."""
     ev = json.loads((run / f"fold_{fold}" / "eval.json").read_text())
@@ -134,7 +134,7 @@ def main() -> None:
     result: dict[str, Any] = {"run": str(args.run), "folds": folds, "variants": {}}
     result["patients at threshold 0.5"] = {}
     for fold in folds:
-        for tta in (False, True):
+        for tta in (False, "all"):  # the 8 flips and quarter turns
             scores, volumes = score_fold(args.run, fold, data, tta)
             for name, s in scores.items():
                 key = name + (" + TTA" if tta else "")
