@@ -112,6 +112,31 @@ def test_folder_of_series_and_load_dataset(volume, tmp_path):
     assert report.ok and report.n_items == 8 and report.image_sizes == {"256x256": 8}
 
 
+def test_each_file_is_read_once_for_its_header_and_once_whole(volume, tmp_path, monkeypatch):
+    """No header is read twice: finding the series, choosing one and reading it share
+    the headers (a spy counts pydicom's real reads)."""
+    data, affine = volume
+    save_series(volume_datasets(data, affine, head=header(PatientID="a")), tmp_path / "a")
+    b = volume_datasets(data[:, :, :3] + 2.0, affine, head=header(PatientID="b"))
+    save_series(b, tmp_path / "b")
+    reads: list[bool] = []
+    real = pydicom.dcmread
+
+    def counting(*args, **kwargs):
+        reads.append(bool(kwargs.get("stop_before_pixels")))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pydicom, "dcmread", counting)
+    read_dicom_series(tmp_path / "a")
+    assert (reads.count(True), reads.count(False)) == (5, 5)
+    reads.clear()
+    read_dicom_series(tmp_path, series_uid=b[0].SeriesInstanceUID)
+    assert (reads.count(True), reads.count(False)) == (8, 3)  # all headers, one series whole
+    reads.clear()
+    assert len(load_dataset("dicom", tmp_path, series_uid=b[0].SeriesInstanceUID)) == 3
+    assert (reads.count(True), reads.count(False)) == (8, 3)
+
+
 @pytest.mark.parametrize(
     "name", ["MR_small.dcm", "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm"]
 )

@@ -155,6 +155,13 @@ def find_dicom_series(
         FolderLayoutError: A file that is not DICOM lies among the series' files.
         EmptyDatasetError: No DICOM file found.
     """
+    return {uid: [f for f, _ in heads] for uid, heads in _series_heads(path, on_error).items()}
+
+
+def _series_heads(
+    path: str | os.PathLike[str], on_error: OnError
+) -> dict[str, list[tuple[Path, Any]]]:
+    """:func:`find_dicom_series` with each file's header (read once, no pixel data)."""
     _pydicom()  # MissingDependencyError before looking at any file
     check_on_error(on_error)
     p = Path(path)
@@ -179,7 +186,7 @@ def find_dicom_series(
             f"{p}: no DICOM file (.dcm, or a file with the DICM marker) in this folder or "
             "below it. Point at the folder that holds the series."
         )
-    return {uid: [f for f, _ in heads] for uid, heads in _group(files, on_error).items()}
+    return _group(files, on_error)
 
 
 def _group(files: Sequence[Path], on_error: OnError) -> dict[str, list[tuple[Path, Any]]]:
@@ -293,23 +300,20 @@ def _describe(files: Sequence[Path], ds: Any) -> str:
 
 
 def _choose(
-    path: Path, groups: dict[str, list[Path]], series_uid: str | None
+    path: Path, groups: dict[str, list[tuple[Path, Any]]], series_uid: str | None
 ) -> tuple[str, list[Path]]:
-    pydicom = _pydicom()
-    heads = {
-        uid: pydicom.dcmread(str(fs[0]), stop_before_pixels=True) for uid, fs in groups.items()
-    }
-    listing = "; ".join(
-        f"{uid or '(none)'}: {_describe(groups[uid], heads[uid])}" for uid in groups
-    )
+    """The series to read (``series_uid``, else the only image series) and its files."""
+    heads = {uid: h[0][1] for uid, h in groups.items()}
+    files = {uid: [f for f, _ in h] for uid, h in groups.items()}
+    listing = "; ".join(f"{uid or '(none)'}: {_describe(files[uid], heads[uid])}" for uid in files)
     if series_uid is not None:
-        if series_uid not in groups:
+        if series_uid not in files:
             raise DicomError(
                 f"{path}: no series with SeriesInstanceUID {series_uid}. The series here: "
                 f"{listing}."
             )
-        return series_uid, groups[series_uid]
-    images = [uid for uid in groups if _non_image(heads[uid]) is None]
+        return series_uid, files[series_uid]
+    images = [uid for uid in files if _non_image(heads[uid]) is None]
     if len(images) > 1:
         raise DicomError(
             f"{path}: mixed series: this folder holds {len(images)} image series ({listing}). "
@@ -317,12 +321,12 @@ def _choose(
             "each series into its own folder."
         )
     if not images:
-        uid = next(iter(groups))
+        uid = next(iter(files))
         raise DicomError(
-            f"{groups[uid][0]}: a non-image object, {_non_image(heads[uid])}, not an image "
+            f"{files[uid][0]}: a non-image object, {_non_image(heads[uid])}, not an image "
             "series: it has no pixel data to predict on. Point at the image series instead."
         )
-    return images[0], groups[images[0]]
+    return images[0], files[images[0]]
 
 
 def _item(ds: Any, i: int, sequence: str) -> Any:
@@ -647,9 +651,9 @@ def read_dicom_series(
         dicom = _candidates(p)[0]
         if not dicom:
             find_dicom_series(p)  # raises EmptyDatasetError, naming the folder
-        groups = {uid: [f for f, _ in h] for uid, h in _group(dicom, "raise").items()}
+        groups = _group(dicom, "raise")
     else:
-        groups = find_dicom_series(p)
+        groups = _series_heads(p, "raise")
     _, files = _choose(p, groups, series_uid)
     return _read_files(p, files)
 
@@ -707,17 +711,17 @@ def load_dicom(
         1
     """
     check_on_error(on_error)
-    pydicom = _pydicom()
+    _pydicom()  # MissingDependencyError before any file is read
     require("nibabel", extra="dicom", purpose="reorienting DICOM volumes")
     root = Path(root)
-    groups = find_dicom_series(root, on_error=on_error)
+    groups = _series_heads(root, on_error)
     if series_uid is not None:
         _choose(root, groups, series_uid)
         groups = {series_uid: groups[series_uid]}
     records: list[Record] = []
-    for uid, files in groups.items():
-        head = pydicom.dcmread(str(files[0]), stop_before_pixels=True)
-        if _non_image(head) is not None and len(groups) > 1:
+    for uid, heads in groups.items():
+        files = [f for f, _ in heads]
+        if _non_image(heads[0][1]) is not None and len(groups) > 1:
             continue
         try:
             vol = _read_files(root if len(groups) == 1 else files[0].parent, files)
