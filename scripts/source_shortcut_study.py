@@ -17,6 +17,10 @@ classifiers (e.g. the same config trained with and without ``crop = "brain"``):
    brain (pixels above 5 % of the range) and, for Figshare slices, inside the tumour mask
    relative to the mask's share of the image (1 = no preference).
 
+A model whose run config (``experiment.toml`` beside the file) trained on the
+``four-class-combined`` set is scored for accuracy on that set's own fold 4 (its Br35H
+images differ from the hash-dealt fold 4 of ``four-class``); the rest is the same.
+
     python scripts/source_shortcut_study.py --model crop=runs/classifier-4class/best.keras \
         --model nocrop=runs/classifier-4class-nocrop/best.keras --json study.json \
         --figure docs/images/classifier_gradcam.png
@@ -196,7 +200,7 @@ def main() -> None:
     ap.add_argument("--probe-variants", action="store_true", help="also probe other preprocessing")
     args = ap.parse_args()
 
-    from neuroseg.data import load_four_class
+    from neuroseg.data import load_four_class, load_four_class_combined
     from neuroseg.inference import Predictor
     from neuroseg.models import load_model
 
@@ -211,22 +215,34 @@ def main() -> None:
     for spec in args.model:
         name, _, path = spec.partition("=")
         run_config = Path(path).parent / "experiment.toml"  # the run's own config
-        crop = "none"
+        crop, split = "none", "four-class"
         if run_config.is_file():
             from neuroseg.train.experiment import load_experiment
 
-            crop = load_experiment(run_config).pipeline_kwargs()["crop"] or "none"
+            experiment = load_experiment(run_config)
+            crop = experiment.pipeline_kwargs()["crop"] or "none"
+            split = experiment.data["format"]
         predictor = Predictor(load_model(path, compile=False), crop=crop)
         x = preprocess_all(predictor, images)
         f = features(x)
         probe = logistic_probe(f[train], is_br[train], f[~train], is_br[~train])
-        probs = predictor.model.predict(x[~train], batch_size=64, verbose=0)
-        y = data.labels[~train]
+        if split == "four-class-combined":  # its own fold 4: the Br35H images differ
+            own = load_four_class_combined(
+                DATA / "figshare-cheng", DATA / "kaggle4-training", DATA / "br35h-no-tumor"
+            ).filter(lambda r: r.fold == 4)
+            y = own.labels
+            probs = predictor.model.predict(
+                preprocess_all(predictor, [r.load_image() for r in own]), batch_size=64, verbose=0
+            )
+        else:
+            probs = predictor.model.predict(x[~train], batch_size=64, verbose=0)
+            y = data.labels[~train]
         acc = float(np.mean(probs.argmax(1) == y))
         val = data[np.flatnonzero(~train)]
         cam, examples = gradcam_shares(predictor, val, names)
         results[name] = {
             "crop": crop,
+            "split": split,
             "fold4_accuracy": acc,
             "source_probe": probe,
             "other_sources": other_sources(predictor, names),
