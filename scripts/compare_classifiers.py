@@ -6,8 +6,9 @@ with a 95 % bootstrap interval, balanced accuracy, per-class recall) and per sou
 Kaggle image that is a near-copy of a Figshare or Br35H image is counted apart from the
 Kaggle images with no copy (``kaggle4-training/other``).
 
-    python scripts/compare_classifiers.py --model classifier-4class \
-        --model runs/cls4c/last.keras --fold 4 --json scripts/results/classifiers_fold4.json
+    python scripts/compare_classifiers.py --model previous=PREVIOUS/classifier-4class.keras \
+        --model current=runs/classifier-4class/last.keras --tta flip \
+        --json scripts/results/classifiers_fold4.json
 
 A model trained on other folds of another split (the shipped ``classifier-4class`` dealt
 Br35H into folds by file-name hash) may have seen some of these items in training: say so
@@ -27,7 +28,13 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", action="append", required=True, help="name or .keras path")
+    ap.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="[LABEL=]MODEL",
+        help="a pretrained name or .keras path, optionally labelled",
+    )
     ap.add_argument("--fold", type=int, default=4)
     ap.add_argument("--tta", choices=["flip", "all"], default=None, help="also score with this TTA")
     ap.add_argument("--json", type=Path, default=None)
@@ -47,12 +54,14 @@ def main() -> None:
     names = list(ds.class_names)
     y_true = data.labels
     out: dict = {"fold": args.fold, "n": len(data), "models": {}}
-    for model in args.model:
+    for spec in args.model:
+        label, _, model = spec.rpartition("=")
+        label = label or model
         for tta in (False, args.tta) if args.tta else (False,):
             preds = Predictor(model, tta=tta).predict(data)
             probs = np.stack([np.asarray(p.class_probabilities) for p in preds])
             summary = evaluate_classification(y_true, probs, class_names=names).summary
-            key = model + (f" +tta {tta}" if tta else "")
+            key = label + (f" +tta {tta}" if tta else "")
             out["models"][key] = {
                 "accuracy": summary["accuracy"],
                 "accuracy_ci": summary["ci"]["accuracy"],

@@ -275,8 +275,8 @@ class Predictor:
             ``True`` or ``"flip"`` averages the image and its left-right mirror (the
             augmentation every neuroseg model trains with); ``"all"`` averages the 8 flips
             and quarter turns, which suits only a model trained with quarter turns
-            (``classifier-4class`` falls from accuracy 0.900 to 0.828 with them on fold 4
-            of the combined 4-class set).
+            (the previous ``classifier-4class`` fell from accuracy 0.900 to 0.828 with
+            them on fold 4 of the combined 4-class set).
         batch_size: Images per model call.
         image_size: Size to resize to when the model accepts any size (``None`` sizes);
             defaults to the input's size rounded up to a multiple of 32.
