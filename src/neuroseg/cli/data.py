@@ -19,6 +19,7 @@ FORMAT_NAMES = (
     "figshare",
     "figshare-mat",
     "four-class",
+    "four-class-combined",
     "lgg",
     "nifti",
     "pairs",
