@@ -157,8 +157,8 @@ def recall_by_group(
     from a group has no recall there (it is left out, not reported as 0).
 
     Returns:
-        One entry per group, in sorted order, each ``{"n", "accuracy", "recall"}``: the
-        number of items, the accuracy, and each present class's recall by class name.
+        A dict with one entry per group, in sorted order. Each entry holds the number of
+        items (``n``), the ``accuracy`` and each present class's ``recall`` by class name.
 
     Raises:
         ConfigError: ``groups`` is not one entry per item, or a label has no class name.
