@@ -166,8 +166,11 @@ def recall_by_group(
     Example:
         >>> r = recall_by_group([0, 1, 1, 0], [0, 1, 0, 1], ["a", "a", "b", "b"],
         ...                     class_names=["x", "y"])
-        >>> r["a"], r["b"]["recall"]
-        ({'n': 2, 'accuracy': 1.0, 'recall': {'x': 1.0, 'y': 1.0}}, {'x': 0.0, 'y': 0.0})
+        >>> r["a"]
+        {'n': 2, 'accuracy': 1.0, 'recall': {'x': 1.0, 'y': 1.0}}
+        >>> b = r["b"]
+        >>> b["recall"]
+        {'x': 0.0, 'y': 0.0}
     """
     t, p, c = _pair(y_true, y_pred, len(class_names))
     g = np.asarray([str(x) for x in groups])
