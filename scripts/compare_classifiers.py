@@ -47,10 +47,10 @@ def main() -> None:
     ds = load_four_class_combined(
         SHARED / "figshare-cheng", SHARED / "kaggle4-training", SHARED / "br35h-no-tumor"
     )
-    origins = np.array(near_copy_origins(ds, originals=["figshare", "br35h-no-tumor"]))
-    keep = np.array([r.fold == args.fold for r in ds])
-    data = ds.filter(lambda r: r.fold == args.fold)
-    origins = origins[keep].tolist()
+    # origins over the whole set (a near-copy group is whole there), then the fold's items
+    keep = np.flatnonzero([r.fold == args.fold for r in ds])
+    data = ds[keep]
+    origins = np.array(near_copy_origins(ds, originals=["figshare", "br35h-no-tumor"]))[keep]
     names = list(ds.class_names)
     y_true = data.labels
     out: dict = {"fold": args.fold, "n": len(data), "models": {}}
@@ -67,7 +67,7 @@ def main() -> None:
                 "accuracy_ci": summary["ci"]["accuracy"],
                 "balanced_accuracy": summary["balanced_accuracy"],
                 "recall": {c: summary["per_class"][c]["recall"] for c in names},
-                "by_source": recall_by_group(y_true, probs, origins, class_names=names),
+                "by_source": recall_by_group(y_true, probs, origins.tolist(), class_names=names),
             }
             lo, hi = summary["ci"]["accuracy"]
             print(f"{key}: accuracy {summary['accuracy']:.4f} ({lo:.3f}-{hi:.3f})")

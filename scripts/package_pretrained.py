@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "neuroseg" / "models" / "weights"
+LAST_EPOCH = "the last epoch (no selection on validation data)"
 
 
 def _round(obj):
@@ -230,7 +231,7 @@ def main() -> None:
             "inference_seconds_cpu": round(seconds, 1),
         }
         if args.checkpoint == "last":
-            card["training"]["checkpoint"] = "the last epoch (no selection on validation data)"
+            card["training"]["checkpoint"] = LAST_EPOCH
     else:
         cv = json.loads(args.cv.read_text())
         card["metrics"] = cv_metrics(cv, args.cv_recipe, by_group=by_group)
@@ -244,7 +245,7 @@ def main() -> None:
         card["training"] = {
             **card.get("training", {}),
             "epochs_completed": job["epochs_run"],
-            "checkpoint": "the last epoch (no selection on validation data)",
+            "checkpoint": LAST_EPOCH,
             "training_images": job["n_train"],
             "train_seconds": job["train_seconds"],
             "images_per_second": job["images_per_s"],
