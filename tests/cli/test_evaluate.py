@@ -144,3 +144,44 @@ def test_tta_flag_means_the_mirror_and_all_asks_for_quarter_turns(command):
     assert parse([*base, "--tta", "all"]).tta == "all"
     with pytest.raises(SystemExit):
         parse([*base, "--tta", "rot90"])
+
+
+def test_train_data_options_reach_every_train_data_loader(shared_data, tmp_path, capsys):
+    """--train-data four-class:... needs --train-data-option no_tumor_root=...; its Br35H
+    images then count as training data (one is copied into the test set)."""
+    from tests.inference.conftest import make_classifier
+
+    fig, br35h = shared_data / "figshare-cheng", shared_data / "br35h-no-tumor"
+    train_dir = make_figshare_subset(fig, tmp_path / "train", [6, 7, 8])
+    no_tumor = tmp_path / "no-tumour"
+    no_tumor.mkdir()
+    scans = sorted(br35h.glob("*.jpg"))[:2]
+    for src in scans:
+        shutil.copy(src, no_tumor / src.name)
+    test = tmp_path / "test"
+    (test / "meningioma").mkdir(parents=True)
+    (test / "notumor").mkdir()
+    # two Kaggle copies of Figshare 6.png (one mirrored) and one image with no copy
+    for name in ("Tr-me_0269.jpg", "Tr-me_1153.jpg", "Tr-me_0103.jpg"):
+        shutil.copy(shared_data / "kaggle4-training" / "meningioma" / name, test / "meningioma")
+    shutil.copy(scans[0], test / "notumor" / "copy.jpg")
+    model = tmp_path / "clf.keras"
+    make_classifier().save(model)
+    args = ["evaluate", "--model", str(model), "--data", f"class-folders:{test}", "-q"]
+    args += ["--train-data", f"four-class:{train_dir}", "--bootstrap", "20"]
+
+    assert main(args) == 2  # the loader's required option is missing: a clear error
+    err = capsys.readouterr().err
+    assert "'four-class' needs the loader option no_tumor_root" in err
+
+    out = tmp_path / "eval.json"
+    more = ["--train-data-option", f"no_tumor_root={no_tumor}", "--json", str(out)]
+    assert main([*args, *more]) == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["n_with_copy_in_train"] == 3 and summary["leak_free"]["n_items"] == 1
+
+    assert main([*args, "--train-data-option", "no_tumor_root=x", "--train-data-option", "k=3"])
+    assert "takes no loader option k" in capsys.readouterr().err
+    bare = ["evaluate", "--model", str(model), "--data", f"class-folders:{test}"]
+    assert main([*bare, "--train-data-option", "no_tumor_root=x"]) == 2
+    assert "give --train-data too" in capsys.readouterr().err

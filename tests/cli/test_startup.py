@@ -73,6 +73,12 @@ def test_help_of_every_subcommand_imports_no_tensorflow():
     assert re.search(r"\(default:? \w+\)", helps["evaluate"])
     # examples in epilogs keep their lines
     assert "\n  neuroseg models list 'classifier-*'\n" in helps["models list"]
+    # a continued example line ends in a backslash; a lone backslash in the source would
+    # join it to the next line ("runs/smoke       --set ...")
+    for path, text in helps.items():
+        examples = text.partition("\nexamples:\n")[2]
+        assert not re.search(r"\S {4,}--", examples), (path, examples)
+    assert "runs/smoke \\\n      --set train.epochs=1" in helps["train"]
 
 
 def test_every_leaf_command_takes_quiet_and_verbose():

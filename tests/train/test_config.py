@@ -254,7 +254,8 @@ def _toml(tmp_path, text):
         ({"task": "detection"}, "data.task", "'segmentation'"),
         ({"ungrouped": "yes"}, "data.ungrouped", "'near-copies'"),
         ({"val_groups": "fold-4"}, "data.val_groups", '["fold-4"]'),
-        ({"val_groups": []}, "data.val_groups", "non-empty"),
+        ({"val_groups": [""]}, "data.val_groups", "[] for none"),
+        ({"val_groups": ["fold-4", 4]}, "data.val_groups", "a list of group names"),
         ({"val_fraction": 1.0}, "data.val_fraction", "[0, 1)"),
         ({"val_fraction": "0.2"}, "data.val_fraction", "a string"),
         ({"val_groups": ["a"], "val_fraction": 0.2}, "data.val_groups", "give one"),
@@ -447,3 +448,13 @@ def test_train_experiment_runs_like_the_command_line(tmp_path):
     assert (tmp_path / "run" / "experiment.toml").is_file()
     assert (tmp_path / "run" / "best.keras").is_file()
     assert load_experiment(tmp_path / "run" / "experiment.toml").data_config == exp.data_config
+
+
+@pytest.mark.parametrize("groups", [[], None])
+def test_empty_val_groups_means_no_validation_split(groups):
+    # `--set data.val_groups=[]` turns a config's validation fold off, to train a
+    # final model on every group
+    data = DataConfig.from_dict({"format": "figshare", "path": "x", "val_groups": groups})
+    assert data.has_validation is False
+    out = apply_overrides({"data": {"val_groups": ["fold-4"]}}, ["data.val_groups=[]"])
+    assert DataConfig.from_dict({"format": "f", "path": "x", **out["data"]}).has_validation is False

@@ -37,7 +37,9 @@ problems, 1 with problems, 2 when the check cannot run (no such folder, bad opti
 _CHECK_EPILOG = """\
 examples:
   neuroseg data check --format lgg ../shared/data/lgg-kaggle3m
-  neuroseg data check --format class-folders ../shared/data/kaggle4-training --json report.json"""
+  neuroseg data check --format class-folders ../shared/data/kaggle4-training --json report.json
+  neuroseg data check --format four-class ../shared/data/figshare-cheng \\
+      --data-option no_tumor_root=../shared/data/br35h-no-tumor"""
 
 
 def register(sub: Any) -> None:
@@ -64,6 +66,14 @@ def register(sub: Any) -> None:
     c.add_argument("path", help="dataset folder")
     c.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
     c.add_argument(
+        "--data-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a loader option, e.g. --data-option no_tumor_root=PATH for --format four-class "
+        "(repeatable)",
+    )
+    c.add_argument(
         "--recursive",
         action="store_true",
         help="class-folders: read images in sub-folders of the class folders too (by default "
@@ -79,13 +89,16 @@ def run_check(args: argparse.Namespace) -> int:
     A :class:`~neuroseg.errors.NeurosegError` raised here (no such folder, a bad option)
     means the check could not run; the command line turns it into exit code 2.
     """
+    from neuroseg.data import parse_data_options
     from neuroseg.data.check import check
 
-    kwargs = {"recursive": True} if getattr(args, "recursive", False) else {}
-    if kwargs and args.format != "class-folders":
-        from neuroseg.errors import ConfigError
+    kwargs = parse_data_options(getattr(args, "data_option", None) or [])
+    if getattr(args, "recursive", False):
+        if args.format != "class-folders":
+            from neuroseg.errors import ConfigError
 
-        raise ConfigError(f"--recursive applies to --format class-folders, not {args.format}.")
+            raise ConfigError(f"--recursive applies to --format class-folders, not {args.format}.")
+        kwargs["recursive"] = True
     report = check(
         args.format,
         args.path,

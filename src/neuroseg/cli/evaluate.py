@@ -41,8 +41,12 @@ examples:
   neuroseg evaluate --model resunet-lgg --data lgg:../shared/data/lgg-kaggle3m \\
       --groups TCGA_FG_A4MU_20030903 TCGA_HT_7686_19950629 --csv items.csv
   neuroseg evaluate --model classifier-4class --data class-folders:Testing/ \\
-      --train-data figshare:../shared/data/figshare-cheng --json eval.json \
+      --train-data figshare:../shared/data/figshare-cheng --json eval.json \\
       --reliability-picture reliability.png
+  neuroseg evaluate --model classifier-4class --data class-folders:Testing/ \\
+      --train-data four-class-combined:../shared/data/figshare-cheng \\
+      --train-data-option kaggle_root=../shared/data/kaggle4-training \\
+      --train-data-option no_tumor_root=../shared/data/br35h-no-tumor
   neuroseg evaluate --model model.keras --data figshare:PATH --json -   # JSON to stdout"""
 
 
@@ -82,6 +86,14 @@ def register(sub: Any) -> None:
         "items and on the items with no near-copy in it ('leak_free'), with the counts",
     )
     p.add_argument(
+        "--train-data-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a loader option for every --train-data (repeatable), e.g. for "
+        "four-class-combined: kaggle_root=PATH and no_tumor_root=PATH",
+    )
+    p.add_argument(
         "--bootstrap",
         type=int,
         default=1000,
@@ -101,13 +113,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.bootstrap < 1:
         raise ConfigError(f"--bootstrap must be at least 1, got {args.bootstrap}.")
+    if args.train_data_option and not args.train_data:
+        raise ConfigError("--train-data-option applies to --train-data; give --train-data too.")
     dataset = load_data_spec(args.data, args.data_option)
     if args.groups:
         dataset = select_groups(dataset, args.groups, args.data)
     predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold, crop=args.crop)
     train = None
     if args.train_data:
-        parts = [load_data_spec(spec, []) for spec in args.train_data]
+        parts = [load_data_spec(spec, args.train_data_option) for spec in args.train_data]
         train = SliceDataset(
             [r for part in parts for r in part], class_names=dataset.class_names, name="train"
         )

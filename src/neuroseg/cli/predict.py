@@ -40,7 +40,7 @@ examples:
   neuroseg predict --model resunet-lgg -r lgg-kaggle3m/TCGA_HT_7690_19960312 --out lgg/ --overlay
   neuroseg predict --model resunet-figshare -r dicom/study/ --out pred/ --format dicom-seg
   neuroseg predict --model resunet-figshare 'scans/**/*.png' --out pred/ --tta
-  neuroseg predict --model resunet-figshare scans/ --out pred/ --uncertainty tta \
+  neuroseg predict --model resunet-figshare scans/ --out pred/ --uncertainty tta \\
       --abstain-above 0.2 --overlay
 
 Outputs keep each input's path below the folder (or the pattern's folder) it was found

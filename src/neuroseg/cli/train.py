@@ -27,7 +27,7 @@ _TRAIN_DESCRIPTION = (
 )
 _TRAIN_EPILOG = """examples:
   neuroseg train --config examples/configs/resunet_lgg.toml --out runs/lgg
-  neuroseg train --config examples/configs/resunet_lgg.toml --out runs/smoke \
+  neuroseg train --config examples/configs/resunet_lgg.toml --out runs/smoke \\
       --set train.epochs=1 --set data.limit=64 --set data.image_size=64
   neuroseg train --config examples/configs/resunet_lgg.toml --out runs/lgg --resume
 
@@ -42,7 +42,7 @@ _CV_DESCRIPTION = (
 )
 _CV_EPILOG = """examples:
   neuroseg cv --config examples/configs/figshare_segmentation.toml --out runs/figshare-cv
-  neuroseg cv --config examples/configs/lgg_segmentation.toml --out runs/lgg-cv --folds 3 \
+  neuroseg cv --config examples/configs/lgg_segmentation.toml --out runs/lgg-cv --folds 3 \\
       --set train.epochs=5
   neuroseg cv --config examples/configs/lgg_segmentation.toml --out runs/lgg-cv --resume"""
 

@@ -56,7 +56,14 @@ from neuroseg.data.download import FIGSHARE_PARTS, ArchivePart, download_figshar
 from neuroseg.data.figshare import FIGSHARE_LABELS, load_figshare
 from neuroseg.data.figshare_mat import MatSlice, load_figshare_mat, read_mat_slice
 from neuroseg.data.folders import IMAGE_SUFFIXES, load_class_folders
-from neuroseg.data.formats import FORMATS, load_dataset, parse_data_options, parse_data_spec
+from neuroseg.data.formats import (
+    FORMATS,
+    check_loader_options,
+    load_dataset,
+    loader_options,
+    parse_data_options,
+    parse_data_spec,
+)
 from neuroseg.data.io import check_mask_values, read_image, read_mask
 from neuroseg.data.near_copies import (
     NearCopies,
@@ -178,6 +185,7 @@ __all__ = [
     "canonical_class_name",
     "check",
     "check_leakage",
+    "check_loader_options",
     "check_mask_values",
     "clahe",
     "combine_deduplicated",
@@ -205,6 +213,7 @@ __all__ = [
     "load_pairs",
     "load_preprocessor",
     "load_sample",
+    "loader_options",
     "match_fingerprints",
     "match_near_copies",
     "near_copy_origins",

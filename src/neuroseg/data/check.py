@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.data.formats import FORMATS, load_dataset
+from neuroseg.data.formats import FORMATS, load_dataset, loader_options
 from neuroseg.data.problems import Problem
 from neuroseg.errors import (
     ConfigError,
@@ -218,7 +218,10 @@ def check(
     report = CheckReport(format=format, path=str(path))
     problems: list[Problem] = []
     try:
-        ds = load_dataset(format, path, on_error=problems, **kwargs)
+        # the combined layouts raise on their first faulty file (reported below) instead
+        takes = "on_error" in loader_options(format) and "on_error" not in kwargs
+        collect = {"on_error": problems} if takes else {}
+        ds = load_dataset(format, path, **collect, **kwargs)
     except (ConfigError, MissingDependencyError):
         raise  # the command itself cannot run (bad option, missing extra): not a data problem
     except NeurosegError as exc:

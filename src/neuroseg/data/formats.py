@@ -5,6 +5,7 @@ The command line's ``FORMAT:PATH`` arguments resolve through this registry.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -21,19 +22,30 @@ from neuroseg.data.patients import assign_patients
 from neuroseg.data.records import SliceDataset
 from neuroseg.errors import ConfigError, UnknownNameError
 
-__all__ = ["FORMATS", "load_dataset", "parse_data_options", "parse_data_spec"]
+__all__ = [
+    "FORMATS",
+    "check_loader_options",
+    "load_dataset",
+    "loader_options",
+    "parse_data_options",
+    "parse_data_spec",
+]
 
 Loader = Callable[..., SliceDataset]
 
 
 #: Format name -> loader taking ``(path, **kwargs)``.
 def _load_four_class(
-    path: str | os.PathLike[str], *, no_tumor_root: str | os.PathLike[str], **kwargs: Any
+    path: str | os.PathLike[str],
+    *,
+    no_tumor_root: str | os.PathLike[str],
+    folds: list[int] | None = None,
+    no_tumor_folds: int | None = None,
 ) -> SliceDataset:
     """``four-class``: Figshare at ``path`` plus a "no tumour" folder (``no_tumor_root``)."""
     from neuroseg.data.combine import load_four_class
 
-    return load_four_class(path, no_tumor_root, **kwargs)
+    return load_four_class(path, no_tumor_root, folds=folds, no_tumor_folds=no_tumor_folds)
 
 
 def _load_four_class_combined(
@@ -41,7 +53,8 @@ def _load_four_class_combined(
     *,
     kaggle_root: str | os.PathLike[str],
     no_tumor_root: str | os.PathLike[str],
-    **kwargs: Any,
+    k: int = 4,
+    seed: int = 0,
 ) -> SliceDataset:
     """``four-class-combined``: Figshare at ``path`` + Kaggle ``Training/`` + Br35H, deduplicated.
 
@@ -50,7 +63,7 @@ def _load_four_class_combined(
     """
     from neuroseg.data.combine import load_four_class_combined
 
-    return load_four_class_combined(path, kaggle_root, no_tumor_root, **kwargs)
+    return load_four_class_combined(path, kaggle_root, no_tumor_root, k=k, seed=seed)
 
 
 FORMATS: dict[str, Loader] = {
@@ -80,6 +93,8 @@ def load_dataset(format: str, path: str | os.PathLike[str], **kwargs: Any) -> Sl
 
     Raises:
         UnknownNameError: Unknown format; the message lists the valid ones.
+        ConfigError: A loader option the format does not take, or a required one missing
+            (e.g. ``four-class`` without ``no_tumor_root``); the message lists its options.
 
     Example:
         >>> from neuroseg.data import FORMATS
@@ -92,10 +107,59 @@ def load_dataset(format: str, path: str | os.PathLike[str], **kwargs: Any) -> Sl
         )
     pattern = kwargs.pop("patient_pattern", None)
     table = kwargs.pop("patient_table", None)
+    check_loader_options(format, kwargs)
     dataset = FORMATS[format](path, **kwargs)
     if pattern is None and table is None:
         return dataset
     return assign_patients(dataset, pattern=pattern, table=table, root=path)
+
+
+def loader_options(format: str) -> dict[str, bool]:
+    """The loader options a known format takes: name -> whether it is required.
+
+    ``patient_pattern`` and ``patient_table`` (taken by every format) are not listed.
+
+    Example:
+        >>> loader_options("four-class")
+        {'no_tumor_root': True, 'folds': False, 'no_tumor_folds': False}
+    """
+    params = list(inspect.signature(FORMATS[format]).parameters.values())[1:]
+    return {
+        p.name: p.default is inspect.Parameter.empty
+        for p in params
+        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    }
+
+
+def check_loader_options(format: str, options: dict[str, Any]) -> None:
+    """Refuse loader options that ``format`` does not take, or a required one left out.
+
+    Raises:
+        ConfigError: Naming the format, the option and the options it takes.
+
+    Example:
+        >>> try:
+        ...     check_loader_options("four-class", {})
+        ... except ConfigError as e:
+        ...     print(str(e).split(" (")[0])
+        Data format 'four-class' needs the loader option no_tumor_root
+    """
+    taken = loader_options(format)
+    listed = ", ".join(f"{k} (required)" if req else k for k, req in taken.items()) or "none"
+    unknown = sorted(set(options) - set(taken))
+    if unknown:
+        raise ConfigError(
+            f"Data format {format!r} takes no loader option {', '.join(unknown)}. "
+            f"Its options: {listed} (and patient_pattern, patient_table)."
+        )
+    missing = [k for k, req in taken.items() if req and k not in options]
+    if missing:
+        names = ", ".join(missing)
+        raise ConfigError(
+            f"Data format {format!r} needs the loader option {names} (on the command line: "
+            f"--data-option {missing[0]}=VALUE; in a config: [data] options = "
+            f"{{ {missing[0]} = ... }}). Its options: {listed}."
+        )
 
 
 def parse_data_spec(spec: str) -> tuple[str, str]:

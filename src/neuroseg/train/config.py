@@ -334,7 +334,8 @@ class DataConfig:
         limit: Keep a seeded, stratified subset of this many slices that keeps patients
             together (see :func:`neuroseg.train.experiment.stratified_subset`); 0 keeps all.
         val_groups: The groups (patient IDs, or ``"fold-<k>"`` for publisher folds) held
-            out for validation.
+            out for validation; ``[]`` or ``None``: none (``--set data.val_groups=[]``
+            trains a final model on every group).
         val_fraction: Else the fraction of groups held out at random (seeded by
             ``[train] seed``), in ``(0, 1)``; 0 or ``None``: no validation split.
         ungrouped: Records without a patient ID: ``"error"`` refuses to split them,
@@ -380,13 +381,13 @@ class DataConfig:
         self.limit = _int("data.limit", self.limit, minimum=0)
         if self.val_groups is not None:
             groups = self.val_groups
-            if (
-                not isinstance(groups, (list, tuple))
-                or not groups
-                or not all(isinstance(g, str) and g for g in groups)
+            if not isinstance(groups, (list, tuple)) or not all(
+                isinstance(g, str) and g for g in groups
             ):
                 raise _bad(
-                    "data.val_groups", 'a non-empty list of group names, e.g. ["fold-4"]', groups
+                    "data.val_groups",
+                    'a list of group names, e.g. ["fold-4"] ([] for none)',
+                    groups,
                 )
             self.val_groups = list(groups)
         self.val_fraction = _float(
