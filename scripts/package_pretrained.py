@@ -23,6 +23,19 @@ quality.
         --cv scripts/results/device_cv.json --cv-recipe lgg-small --name resunet-lgg \
         --card-template examples/configs/cards/resunet-lgg.json \
         --data lgg:../shared/data/lgg-kaggle3m --groups TCGA_HT_7690_19960312
+
+A run trained on every fold with ``neuroseg train ... --set 'data.val_groups=[]'`` is
+packaged with ``--run RUN --checkpoint last --holdout-card CARD``: CARD is the card of the
+same config trained with one fold held out (packaged before from its run), and its
+``metrics`` become this card's estimate, marked as such; ``--data``/``--groups`` again only
+fill the ``check``.
+
+    python scripts/package_pretrained.py --run runs/cls4c-all --checkpoint last \
+        --holdout-card runs/classifier-4class-fold4/card.json --name classifier-4class \
+        --card-template examples/configs/cards/classifier-4class.json \
+        --data four-class-combined:../shared/data/figshare-cheng --groups fold-4 \
+        --option kaggle_root ../shared/data/kaggle4-training \
+        --option no_tumor_root ../shared/data/br35h-no-tumor
 """
 
 from __future__ import annotations
@@ -37,6 +50,11 @@ import numpy as np
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "neuroseg" / "models" / "weights"
 LAST_EPOCH = "the last epoch (no selection on validation data)"
+CHECK_NOTE = (
+    "the shipped model on part of its own training data: reproduced by the card's evaluate "
+    "command, it checks that the file runs as trained; it is not an estimate of quality "
+    "(see metrics, the cross-validation)"
+)
 
 
 def _round(obj):
@@ -64,6 +82,23 @@ def _sources(data, originals: list[str]) -> list[str]:
     if all("near_copy_group" in r.meta for r in data):
         return near_copy_origins(data, originals=originals)
     return [str(r.meta.get("dataset", data.name)) for r in data]
+
+
+def holdout_metrics(path: Path) -> dict:
+    """The card's ``metrics`` from the card of the same config trained with a fold held out.
+
+    The held-out figures of that model stand as the estimate for the model trained on every
+    fold (which has no held-out data left), marked with the file they were measured on.
+    """
+    held = json.loads(path.read_text())
+    out = dict(held["metrics"])
+    out["estimate"] = (
+        "measured on the held-out data above with the same config trained without it "
+        f"(file sha256 {held['sha256'][:12]}, {held['training'].get('epochs_completed')} "
+        "epochs); the shipped model trained on that data too, so it has no held-out "
+        "figure of its own"
+    )
+    return out
 
 
 def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
@@ -139,11 +174,20 @@ def main() -> None:
         default=["figshare", "br35h-no-tumor"],
         help="with a deduplicated combination: the datasets whose copies are reported apart",
     )
+    ap.add_argument(
+        "--holdout-card",
+        type=Path,
+        default=None,
+        help="with --run of a model trained on every fold: the card of the same config "
+        "trained with a fold held out; its metrics are the estimate",
+    )
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
     if (args.trained is None) != (args.cv is None) or (args.cv is None) != (args.cv_recipe is None):
         ap.error("--trained needs --cv and --cv-recipe (and they need --trained)")
+    if args.holdout_card is not None and (args.run is None or args.checkpoint != "last"):
+        ap.error("--holdout-card needs --run and --checkpoint last (no fold chose an epoch)")
 
     import keras
 
@@ -222,6 +266,14 @@ def main() -> None:
     if args.run:
         state = json.loads((args.run / "state.json").read_text())
         card["metrics"] = metrics
+        if args.holdout_card is not None:
+            card["metrics"], card["check"] = (
+                holdout_metrics(args.holdout_card),
+                {
+                    **metrics,
+                    "note": CHECK_NOTE.replace("the cross-validation", "the held-out estimate"),
+                },
+            )
         monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
         card["training"] = {
             **card.get("training", {}),
@@ -232,15 +284,13 @@ def main() -> None:
         }
         if args.checkpoint == "last":
             card["training"]["checkpoint"] = LAST_EPOCH
+        if monitor == "loss":  # no validation data: the "best" epoch is the training loss's
+            del card["training"]["best_epoch"], card["training"]["best_loss_during_training"]
+            card["training"]["final_training_loss"] = _round(state["history"][-1]["loss"])
     else:
         cv = json.loads(args.cv.read_text())
         card["metrics"] = cv_metrics(cv, args.cv_recipe, by_group=by_group)
-        card["check"] = {
-            **metrics,
-            "note": "the shipped model on part of its own training data: reproduced by the "
-            "card's evaluate command, it checks that the file runs as trained; it is not an "
-            "estimate of quality (see metrics, the cross-validation)",
-        }
+        card["check"] = {**metrics, "note": CHECK_NOTE}
         job = cv["device_summary"][f"{args.cv_recipe}/all"]
         card["training"] = {
             **card.get("training", {}),
