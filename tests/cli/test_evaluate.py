@@ -180,8 +180,18 @@ def test_train_data_options_reach_every_train_data_loader(shared_data, tmp_path,
     summary = json.loads(out.read_text())["summary"]
     assert summary["n_with_copy_in_train"] == 3 and summary["leak_free"]["n_items"] == 1
 
+    # --train-groups keeps part of the training data: Figshare fold 1 (6-8.png), without
+    # the "no tumour" folder's images, so the copied Br35H image counts as leak-free
+    assert main([*args, *more, "--train-groups", "fold-1"]) == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["n_with_copy_in_train"] == 2 and summary["leak_free"]["n_items"] == 2
+    assert main([*args, *more, "--train-groups", "fold-9"]) == 2
+    assert "--train-groups ['fold-9'] not in four-class:" in capsys.readouterr().err
+
     assert main([*args, "--train-data-option", "no_tumor_root=x", "--train-data-option", "k=3"])
     assert "takes no loader option k" in capsys.readouterr().err
     bare = ["evaluate", "--model", str(model), "--data", f"class-folders:{test}"]
     assert main([*bare, "--train-data-option", "no_tumor_root=x"]) == 2
-    assert "give --train-data too" in capsys.readouterr().err
+    assert "--train-data-option applies to --train-data" in capsys.readouterr().err
+    assert main([*bare, "--train-groups", "fold-1"]) == 2
+    assert "--train-groups applies to --train-data" in capsys.readouterr().err

@@ -74,8 +74,8 @@ def add_groups_argument(p: Any, *, purpose: str) -> None:
     )
 
 
-def select_groups(dataset: Any, groups: Sequence[str], spec: str) -> Any:
-    """Keep the records of ``groups`` (``--groups``).
+def select_groups(dataset: Any, groups: Sequence[str], spec: str, *, flag: str = "--groups") -> Any:
+    """Keep the records of ``groups`` (``--groups``, or the option named by ``flag``).
 
     An unknown group is an error listing the dataset's groups.
     """
@@ -87,7 +87,7 @@ def select_groups(dataset: Any, groups: Sequence[str], spec: str) -> Any:
     if unknown:
         shown = sorted(str(g) for g in present)
         listed = ", ".join(shown[:20]) + (" ..." if len(shown) > 20 else "")
-        raise ConfigError(f"--groups {unknown} not in {spec}; its groups: {listed}.")
+        raise ConfigError(f"{flag} {unknown} not in {spec}; its groups: {listed}.")
     return dataset.filter(lambda r: r.group in wanted)
 
 

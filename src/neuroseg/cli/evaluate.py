@@ -86,6 +86,14 @@ def register(sub: Any) -> None:
         "items and on the items with no near-copy in it ('leak_free'), with the counts",
     )
     p.add_argument(
+        "--train-groups",
+        nargs="+",
+        default=None,
+        metavar="GROUP",
+        help="keep only these patients/folds of the --train-data, e.g. --train-groups fold-1 "
+        "fold-2 fold-3 (a model trained with fold 4 held out)",
+    )
+    p.add_argument(
         "--train-data-option",
         action="append",
         default=[],
@@ -113,8 +121,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.bootstrap < 1:
         raise ConfigError(f"--bootstrap must be at least 1, got {args.bootstrap}.")
-    if args.train_data_option and not args.train_data:
-        raise ConfigError("--train-data-option applies to --train-data; give --train-data too.")
+    for flag, value in (
+        ("--train-data-option", args.train_data_option),
+        ("--train-groups", args.train_groups),
+    ):
+        if value and not args.train_data:
+            raise ConfigError(f"{flag} applies to --train-data; give --train-data too.")
     dataset = load_data_spec(args.data, args.data_option)
     if args.groups:
         dataset = select_groups(dataset, args.groups, args.data)
@@ -125,6 +137,10 @@ def run(args: argparse.Namespace) -> int:
         train = SliceDataset(
             [r for part in parts for r in part], class_names=dataset.class_names, name="train"
         )
+        if args.train_groups:
+            train = select_groups(
+                train, args.train_groups, " + ".join(args.train_data), flag="--train-groups"
+            )
     result = evaluate(
         predictor,
         dataset,
