@@ -180,6 +180,23 @@ def _calibration(card: dict) -> list[str]:
     ]
 
 
+def _check_line(card: dict) -> str:
+    """What the card's ``check`` is, before the command that reproduces it."""
+    c = card["check"]
+    if "classification" in c:
+        figure = f"accuracy {c['classification']['accuracy']:.3f}"
+    else:
+        figure = f"per-image Dice {c['metrics']['dice']['per_image']['mean']:.3f}"
+    how = (
+        "held-out figures of the fold model" if "estimate" in card["metrics"] else "cross-validated"
+    )
+    return (
+        f"These figures are {how} and no command on the shipped file gives them. To check "
+        f"the file runs as trained, on part of its own training data ({figure} in the "
+        "card's `check`; not a quality estimate):"
+    )
+
+
 def render(card: dict) -> str:
     t, m = card["training"], card["metrics"]
     lines = [
@@ -205,8 +222,13 @@ def render(card: dict) -> str:
         "",
         *[f"- {k.replace('_', ' ')}: {v}" for k, v in t.items()],
         "",
-        f"**Results** on {m['n_images']} validation images ({m['data']}); bootstrap "
-        f"intervals over {m.get('bootstrap', {}).get('unit', 'image')}s"
+        (
+            f"**Results** of the same config trained without them, on {m['n_images']} "
+            f"held-out images ({m['data']}; {m['estimate']}); bootstrap "
+            if "estimate" in m
+            else f"**Results** on {m['n_images']} validation images ({m['data']}); bootstrap "
+        )
+        + f"intervals over {m.get('bootstrap', {}).get('unit', 'image')}s"
         + (
             ("" if "hd95" not in m["metrics"] else f"; HD95 in {m.get('hd95_units', 'pixels')}")
             + f"; empty masks: {m['empty_mask_rule']}."
@@ -217,15 +239,7 @@ def render(card: dict) -> str:
         *_results(card),
         *(
             [
-                (
-                    "These figures are cross-validated and no command on the shipped file "
-                    "gives them. To check the file runs as trained, on part of its own "
-                    "training data (per-image Dice "
-                    f"{card['check']['metrics']['dice']['per_image']['mean']:.3f} in the card's "
-                    "`check`; not a quality estimate):"
-                    if card.get("check")
-                    else "Reproduce these figures:"
-                ),
+                (_check_line(card) if card.get("check") else "Reproduce these figures:"),
                 "",
                 "```bash",
                 f"neuroseg evaluate --model {card['name']} " + " ".join(card["evaluate"]),
