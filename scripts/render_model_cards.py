@@ -224,7 +224,8 @@ def render(card: dict) -> str:
         "",
         (
             f"**Results** of the same config trained without them, on {m['n_images']} "
-            f"held-out images ({m['data']}; {m['estimate']}); bootstrap "
+            f"held-out images ({m['data']}); the shipped model trained on them too and has "
+            "no held-out figure of its own; bootstrap "
             if "estimate" in m
             else f"**Results** on {m['n_images']} validation images ({m['data']}); bootstrap "
         )
@@ -405,10 +406,12 @@ def _comparison_rows(cmp: dict) -> list[str]:
     keys = list(models)
     first = models[keys[0]]["by_source"]
     lines = [
-        f"The previous `classifier-4class` (Figshare + Br35H) and the current one on the same "
-        f"{cmp['n']} fold-{cmp['fold']} images, accuracy by source (`python "
-        "scripts/compare_classifiers.py --model previous=PREVIOUS/classifier-4class.keras "
-        "--model current=runs/classifier-4class/last.keras --tta flip`). The previous model "
+        f"The previous `classifier-4class` (Figshare + Br35H) and the current config trained "
+        f"without fold {cmp['fold']} (`current`: the model behind the card's estimate; the "
+        f"shipped file also trained on this fold) on the same {cmp['n']} fold-{cmp['fold']} "
+        "images, accuracy by source (`python scripts/compare_classifiers.py --model "
+        "previous=PREVIOUS/classifier-4class.keras --model "
+        "current=runs/classifier-4class-fold4/last.keras --tta flip`). The previous model "
         "trained on Br35H images that a hash put in folds 1–3, some of which are in this "
         "fold 4, so its Br35H figures lean optimistic:",
         "",
@@ -695,9 +698,11 @@ def _study_section() -> list[str]:
         "so a classifier can score well by recognising the source.",
         "`scripts/source_shortcut_study.py` measures it for the previous `classifier-4class`",
         '(`crop`, Figshare + Br35H), the same config without `crop = "brain"` (`nocrop`),',
-        "and the current `classifier-4class` (`combined`: trained on the deduplicated",
-        "Figshare + Kaggle + Br35H set, whose 'no tumour' images include 219 Kaggle scans of",
-        "other origin than Br35H):",
+        "the current config on folds 1–3 of the deduplicated Figshare + Kaggle + Br35H set,",
+        "whose 'no tumour' images include 219 Kaggle scans of other origin than Br35H",
+        "(`combined`), and the shipped `classifier-4class`, the same config on all four folds",
+        "(`all-folds`; fold 4 is part of its training data, so it has no fold-4 accuracy and",
+        "its Grad-CAM rows are measured on slices it trained on):",
         "",
         "| | " + " | ".join(f"`{k}` (crop {v['crop']})" for k, v in study.items()) + " |",
         "|---|" + "---|" * len(study),
@@ -746,7 +751,8 @@ def _study_section() -> list[str]:
         "",
         "![Grad-CAM of the classifier with and without cropping](images/classifier_gradcam.png)",
         "",
-        "![Grad-CAM of the previous and the current classifier-4class, same fold-4 slices]"
+        "![Grad-CAM of the previous classifier-4class and the current config on folds 1–3, "
+        "same fold-4 slices]"
         "(images/classifier_gradcam_combined.png)",
         "",
     ]

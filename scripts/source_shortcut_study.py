@@ -215,18 +215,22 @@ def main() -> None:
     for spec in args.model:
         name, _, path = spec.partition("=")
         run_config = Path(path).parent / "experiment.toml"  # the run's own config
-        crop, split = "none", "four-class"
+        crop, split, held_out = "none", "four-class", True
         if run_config.is_file():
             from neuroseg.train.experiment import load_experiment
 
             experiment = load_experiment(run_config)
             crop = experiment.pipeline_kwargs()["crop"] or "none"
             split = experiment.data["format"]
+            # a final model trained on every fold (val_groups = []) has no fold 4 left
+            held_out = experiment.data_config.has_validation
         predictor = Predictor(load_model(path, compile=False), crop=crop)
         x = preprocess_all(predictor, images)
         f = features(x)
         probe = logistic_probe(f[train], is_br[train], f[~train], is_br[~train])
-        if split == "four-class-combined":  # its own fold 4: the Br35H images differ
+        if not held_out:
+            probs, y = np.zeros((0, len(names))), np.zeros(0, int)
+        elif split == "four-class-combined":  # its own fold 4: the Br35H images differ
             own = load_four_class_combined(
                 DATA / "figshare-cheng", DATA / "kaggle4-training", DATA / "br35h-no-tumor"
             ).filter(lambda r: r.fold == 4)
@@ -237,13 +241,13 @@ def main() -> None:
         else:
             probs = predictor.model.predict(x[~train], batch_size=64, verbose=0)
             y = data.labels[~train]
-        acc = float(np.mean(probs.argmax(1) == y))
+        acc = float(np.mean(probs.argmax(1) == y)) if held_out else None
         val = data[np.flatnonzero(~train)]
         cam, examples = gradcam_shares(predictor, val, names)
         results[name] = {
             "crop": crop,
             "split": split,
-            "fold4_accuracy": acc,
+            "fold4_accuracy": acc,  # None: fold 4 is part of its training data
             "source_probe": probe,
             "other_sources": other_sources(predictor, names),
             "gradcam": cam,
