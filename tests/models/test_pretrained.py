@@ -212,3 +212,7 @@ def test_headline_names_the_figure_and_the_validation():
     mixed = {**per_image, "classification": {"accuracy": 0.8488}}
     assert card(mixed).headline == "Dice 0.712 per image, accuracy 0.849 (one validation split)"
     assert card({}).headline == "-"
+    estimate = {"classification": {"accuracy": 0.9211}, "estimate": "fold model's figures"}
+    assert card(estimate).headline == (
+        "accuracy 0.921 (same config with the split held out; the model trained on all of it)"
+    )

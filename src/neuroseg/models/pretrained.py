@@ -116,7 +116,8 @@ class PretrainedInfo:
 
         Segmentation: per-patient Dice where the card has it (the LGG convention), else
         per-image Dice; classification: accuracy; a multi-task card gives both. ``"-"``
-        for a card without metrics.
+        for a card without metrics. A model trained on every fold whose card gives its
+        config's held-out figures (``metrics["estimate"]``) says so.
 
         Example:
             >>> pretrained_info("resunet-lgg").headline.startswith("Dice ")
@@ -134,7 +135,12 @@ class PretrainedInfo:
             parts.append(f"accuracy {accuracy:.3f}")
         if not parts:
             return "-"
-        how = f"{len(m['folds'])}-fold CV" if "folds" in m else "one validation split"
+        if "folds" in m:
+            how = f"{len(m['folds'])}-fold CV"
+        elif "estimate" in m:  # a model trained on every fold: its config's held-out figure
+            how = "same config with the split held out; the model trained on all of it"
+        else:
+            how = "one validation split"
         return f"{', '.join(parts)} ({how})"
 
     @property
