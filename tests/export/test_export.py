@@ -231,3 +231,31 @@ def test_pretrained_int8_raw_export_agrees_with_the_predictor(figshare_root, tmp
     assert report["input_shape"] == expected and report["input_dtype"] == "uint8"
     assert report["dice_keras"] > 0.5
     assert abs(report["dice_delta"]) < 0.02
+
+
+@pytest.mark.data
+def test_int8_calibration_mixes_grey_and_rgb_slices(figshare_root, shared_data, tmp_path):
+    """Grey Figshare PNGs and RGB Kaggle JPEGs calibrate one int8 file (they used to fail to
+    stack: each raw slice kept its own channel count)."""
+    import shutil
+
+    from neuroseg.data import load_class_folders, read_image
+
+    kaggle = shared_data / "kaggle4-training"
+    for folder, names in {
+        "glioma": ["Tr-glTr_0000.jpg", "Tr-glTr_0003.jpg"],
+        "notumor": ["Tr-noTr_0000.jpg", "Tr-noTr_0001.jpg"],
+    }.items():
+        (tmp_path / "d" / folder).mkdir(parents=True)
+        for name in names:
+            shutil.copy(kaggle / folder / name, tmp_path / "d" / folder / name)
+    for i in (1, 2):  # grey Figshare slices (meningioma)
+        (tmp_path / "d" / "meningioma").mkdir(exist_ok=True)
+        shutil.copy(figshare_root / "images" / f"{i}.png", tmp_path / "d" / "meningioma")
+    data = load_class_folders(tmp_path / "d")
+    assert {read_image(r.image).shape[-1] for r in data} == {1, 3}  # both kinds are there
+    report = export_model(
+        "classifier-4class", tmp_path / "c.tflite", quantize="int8", data=data, progress=False
+    )
+    assert report["input_shape"] == [128, 128, 1] and report["input_dtype"] == "uint8"
+    assert abs(report["accuracy_exported"] - report["accuracy_keras"]) <= 1 / 6

@@ -344,8 +344,11 @@ def export_model(
             for i in progress_bar(idx, description="export: calibration images", enabled=progress)
         ]
         if include_preprocessing:
+            # the channels the file takes (raw_channels, else the model's), so that grey and
+            # RGB calibration images stack into one batch
+            file_channels = raw_channels or int(keras_model.input_shape[-1])
             rep = np.stack(
-                [pre.prepare_raw(img, channels=raw_channels, source="data")[0] for img in images]
+                [pre.prepare_raw(img, channels=file_channels, source="data")[0] for img in images]
             )
         else:
             rep = np.stack([pre.prepare_array(img, source="data") for img in images])
