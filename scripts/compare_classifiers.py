@@ -7,7 +7,7 @@ Kaggle image that is a near-copy of a Figshare or Br35H image is counted apart f
 Kaggle images with no copy (``kaggle4-training/other``).
 
     python scripts/compare_classifiers.py --model previous=PREVIOUS/classifier-4class.keras \
-        --model current=runs/classifier-4class/last.keras --tta flip \
+        --model current=runs/classifier-4class-fold4/last.keras --tta flip \
         --json scripts/results/classifiers_fold4.json
 
 A model trained on other folds of another split (the shipped ``classifier-4class`` dealt

@@ -50,11 +50,15 @@ import numpy as np
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "src" / "neuroseg" / "models" / "weights"
 LAST_EPOCH = "the last epoch (no selection on validation data)"
-CHECK_NOTE = (
-    "the shipped model on part of its own training data: reproduced by the card's evaluate "
-    "command, it checks that the file runs as trained; it is not an estimate of quality "
-    "(see metrics, the cross-validation)"
-)
+
+
+def check_note(estimate: str) -> str:
+    """The card's ``check`` note; ``estimate`` names where the quality figures come from."""
+    return (
+        "the shipped model on part of its own training data: reproduced by the card's "
+        "evaluate command, it checks that the file runs as trained; it is not an estimate of "
+        f"quality (see metrics, {estimate})"
+    )
 
 
 def _round(obj):
@@ -265,32 +269,28 @@ def main() -> None:
             )
     if args.run:
         state = json.loads((args.run / "state.json").read_text())
-        card["metrics"] = metrics
-        if args.holdout_card is not None:
-            card["metrics"], card["check"] = (
-                holdout_metrics(args.holdout_card),
-                {
-                    **metrics,
-                    "note": CHECK_NOTE.replace("the cross-validation", "the held-out estimate"),
-                },
-            )
+        if args.holdout_card is None:
+            card["metrics"] = metrics
+        else:
+            card["metrics"] = holdout_metrics(args.holdout_card)
+            card["check"] = {**metrics, "note": check_note("the held-out estimate")}
         monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
-        card["training"] = {
-            **card.get("training", {}),
-            "epochs_completed": state["completed_epochs"],
-            "best_epoch": state["best_epoch"],
-            f"best_{monitor}_during_training": _round(state["best_value"]),
-            "inference_seconds_cpu": round(seconds, 1),
-        }
+        # without validation data the run monitors the training loss: no "best" epoch to name
+        validated = monitor != "loss"
+        training = {**card.get("training", {}), "epochs_completed": state["completed_epochs"]}
+        if validated:
+            training["best_epoch"] = state["best_epoch"]
+            training[f"best_{monitor}_during_training"] = _round(state["best_value"])
+        training["inference_seconds_cpu"] = round(seconds, 1)
         if args.checkpoint == "last":
-            card["training"]["checkpoint"] = LAST_EPOCH
-        if monitor == "loss":  # no validation data: the "best" epoch is the training loss's
-            del card["training"]["best_epoch"], card["training"]["best_loss_during_training"]
-            card["training"]["final_training_loss"] = _round(state["history"][-1]["loss"])
+            training["checkpoint"] = LAST_EPOCH
+        if not validated:
+            training["final_training_loss"] = _round(state["history"][-1]["loss"])
+        card["training"] = training
     else:
         cv = json.loads(args.cv.read_text())
         card["metrics"] = cv_metrics(cv, args.cv_recipe, by_group=by_group)
-        card["check"] = {**metrics, "note": CHECK_NOTE}
+        card["check"] = {**metrics, "note": check_note("the cross-validation")}
         job = cv["device_summary"][f"{args.cv_recipe}/all"]
         card["training"] = {
             **card.get("training", {}),

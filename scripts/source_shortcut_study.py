@@ -228,20 +228,18 @@ def main() -> None:
         x = preprocess_all(predictor, images)
         f = features(x)
         probe = logistic_probe(f[train], is_br[train], f[~train], is_br[~train])
-        if not held_out:
-            probs, y = np.zeros((0, len(names))), np.zeros(0, int)
-        elif split == "four-class-combined":  # its own fold 4: the Br35H images differ
+        acc = None  # a model trained on every fold has no fold 4 to score
+        if held_out and split == "four-class-combined":  # its own fold 4: other Br35H images
             own = load_four_class_combined(
                 DATA / "figshare-cheng", DATA / "kaggle4-training", DATA / "br35h-no-tumor"
             ).filter(lambda r: r.fold == 4)
-            y = own.labels
             probs = predictor.model.predict(
                 preprocess_all(predictor, [r.load_image() for r in own]), batch_size=64, verbose=0
             )
-        else:
+            acc = float(np.mean(probs.argmax(1) == own.labels))
+        elif held_out:
             probs = predictor.model.predict(x[~train], batch_size=64, verbose=0)
-            y = data.labels[~train]
-        acc = float(np.mean(probs.argmax(1) == y)) if held_out else None
+            acc = float(np.mean(probs.argmax(1) == data.labels[~train]))
         val = data[np.flatnonzero(~train)]
         cam, examples = gradcam_shares(predictor, val, names)
         results[name] = {
