@@ -499,7 +499,7 @@ def _lgg_section(card: dict | None) -> list[str]:
 
 
 def _lgg_cpu_section() -> list[str]:
-    """The CPU cross-validation of the previous LGG config over 26 patients (in progress)."""
+    """The CPU cross-validation of the previous LGG config over 26 patients (stopped after fold 1)."""
     path = ROOT / "scripts" / "results" / "lgg_cpu_cv26.md"
     return [*path.read_text().splitlines(), ""] if path.is_file() else []
 
