@@ -26,6 +26,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from neuroseg.errors import ConfigError, ModelError
+
 __all__ = ["KeepTrainedWeights", "average_pairs", "store_trained_weights", "swap_average"]
 
 
@@ -46,9 +48,10 @@ def average_pairs(model: keras.Model) -> list[tuple[Any, Any]]:
     if not averages or not variables:
         return []
     if len(averages) != len(variables):
-        raise RuntimeError(
+        raise ModelError(
             f"{type(optimizer).__name__} keeps {len(averages)} averages for "
-            f"{len(variables)} weights; this Keras version lays out use_ema differently."
+            f"{len(variables)} weights: Keras {keras.__version__} lays out use_ema "
+            "differently from the versions neuroseg knows; train without ema_momentum."
         )
     return list(zip(variables, averages))
 
@@ -81,12 +84,13 @@ def store_trained_weights(model: keras.Model, trained: Sequence[np.ndarray]) -> 
     :func:`swap_average` before training goes on.
 
     Raises:
-        ValueError: ``trained`` does not have one array per trainable weight.
+        ConfigError: ``trained`` does not have one array per trainable weight.
     """
     pairs = average_pairs(model)
     if len(pairs) != len(trained):
-        raise ValueError(
-            f"{len(trained)} trained arrays for {len(pairs)} averaged weights of {model.name}"
+        raise ConfigError(
+            f"{len(trained)} trained arrays for {len(pairs)} averaged weights of "
+            f"{model.name}; pass the arrays KeepTrainedWeights kept for this model."
         )
     for (_, average), value in zip(pairs, trained):
         average.assign(value)
