@@ -100,6 +100,13 @@ def plain_resunet(
     return keras.Model(inp, out, name="plain_resunet")
 
 
+def plain_twin(name: str, size: int) -> keras.Model:
+    """The plain ResUNet with the depth, filters and first stage of neuroseg preset ``name``."""
+    kw = get_spec(name).kwargs
+    stem = {k: kw[k] for k in ("stem_stride", "refine_filters") if k in kw}
+    return plain_resunet(size, kw["depth"], kw["base_filters"], **stem)
+
+
 # ---------------------------------------------------------------- measurements
 def matmul_peak(n: int = 2048, repeats: int = 10) -> float:
     a = tf.random.normal((n, n))
@@ -222,12 +229,9 @@ def main() -> None:
         "models": {},
     }
     for name in args.presets:
-        kw = get_spec(name).kwargs
-        depth, base = kw["depth"], kw["base_filters"]
-        stem = {k: kw[k] for k in ("stem_stride", "refine_filters") if k in kw}
         for size in args.sizes:
             model = create_model(name, input_shape=(size, size, 1))
-            plain = plain_resunet(size, depth, base, **stem)
+            plain = plain_twin(name, size)
             fl, fl_plain = count_flops(model), count_flops(plain)
             train = interleaved(
                 {

@@ -32,8 +32,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from models import interleaved, plain_resunet, train_step
-from neuroseg.models import create_model, get_spec
+from models import interleaved, plain_twin, train_step
+from neuroseg.models import create_model
 
 KINDS = ("conv forward", "conv backward input", "conv backward filter", "batch norm", "other")
 
@@ -72,17 +72,19 @@ def thread_ms(logdir: Path, steps: int) -> dict[str, Any]:
         for line in plane.lines:
             if not line.name.startswith("tf_Compute"):
                 continue
-            events = sorted(
-                (e for e in line.events if op_name(names[e.metadata_id].name) != "Process"),
-                key=lambda e: e.offset_ps,
+            kernels = sorted(  # by start; of two that start together, the longer first
+                (
+                    (e.offset_ps, e.duration_ps, op_name(names[e.metadata_id].name))
+                    for e in line.events
+                ),
+                key=lambda k: (k[0], -k[1]),
             )
             end = -1
-            for e in events:  # count the outermost kernel only (no nested work shards)
-                if e.offset_ps < end:
+            for start, duration, op in kernels:  # the outermost kernel only, not its shards
+                if op == "Process" or start < end:
                     continue
-                end = e.offset_ps + e.duration_ps
-                op = op_name(names[e.metadata_id].name)
-                ms = e.duration_ps / 1e9 / steps
+                end = start + duration
+                ms = duration / 1e9 / steps
                 by_kind[kind(op)] += ms
                 by_op[op] += ms
     return {
@@ -110,11 +112,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
 
-    kw = get_spec(args.preset).kwargs
-    stem = {k: kw[k] for k in ("stem_stride", "refine_filters") if k in kw}
     size = args.size
     models = {
-        "plain": plain_resunet(size, kw["depth"], kw["base_filters"], **stem),
+        "plain": plain_twin(args.preset, size),
         "neuroseg": create_model(args.preset, input_shape=(size, size, 1)),
     }
     steps = {name: train_step(m, size, args.batch, False) for name, m in models.items()}
