@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NamedTuple
 
 from neuroseg.models import pretrained_info
 
@@ -406,6 +407,18 @@ CLASSIFIER_FOLD1 = ROOT / "scripts" / "results" / "classifier_cv_fold1.json"
 OTHER = "kaggle4-training/other"
 
 
+class HeldOutFold(NamedTuple):
+    """One fold's figures for the classifier config trained without it (last epoch)."""
+
+    fold: int
+    n: int
+    accuracy: float
+    ci: list[float]
+    balanced: float
+    recall: dict[str, float]
+    other: float  # accuracy on the Kaggle images with no copy in Figshare or Br35H
+
+
 def _classifier_folds(card: dict) -> list[str]:
     """The classifier's config held out on each fold run so far (last epochs, CPU)."""
     if not CLASSIFIER_FOLD1.is_file():
@@ -415,23 +428,23 @@ def _classifier_folds(card: dict) -> list[str]:
     c4 = card["metrics"]["classification"]
     names = c4["class_names"]
     folds = [
-        (
-            fold1["fold"],
-            fold1["n"],
-            m1["accuracy"],
-            m1["accuracy_ci"],
-            m1["balanced_accuracy"],
-            m1["recall"],
-            m1["by_source"][OTHER]["accuracy"],
+        HeldOutFold(
+            fold=fold1["fold"],
+            n=fold1["n"],
+            accuracy=m1["accuracy"],
+            ci=m1["accuracy_ci"],
+            balanced=m1["balanced_accuracy"],
+            recall=m1["recall"],
+            other=m1["by_source"][OTHER]["accuracy"],
         ),
-        (
-            4,
-            c4["n"],
-            c4["accuracy"],
-            c4["ci"]["accuracy"],
-            c4["balanced_accuracy"],
-            {n: c4["per_class"][n]["recall"] for n in names},
-            card["metrics"]["by_source"][OTHER]["accuracy"],
+        HeldOutFold(
+            fold=4,
+            n=c4["n"],
+            accuracy=c4["accuracy"],
+            ci=c4["ci"]["accuracy"],
+            balanced=c4["balanced_accuracy"],
+            recall={n: c4["per_class"][n]["recall"] for n in names},
+            other=card["metrics"]["by_source"][OTHER]["accuracy"],
         ),
     ]
     lines = [
@@ -454,47 +467,51 @@ def _classifier_folds(card: dict) -> list[str]:
         + f" | accuracy on {OTHER} |",
         "|---|---|---|---|" + "---|" * len(names) + "---|",
     ]
-    for fold, n, acc, ci, bal, recall, other in folds:
+    for f in folds:
         lines.append(
-            f"| {fold} | {n} | {acc:.3f} ({ci[0]:.3f}–{ci[1]:.3f}) | {bal:.3f} | "
-            + " | ".join(f"{recall[c]:.3f}" for c in names)
-            + f" | {other:.3f} |"
+            f"| {f.fold} | {f.n} | {f.accuracy:.3f} ({f.ci[0]:.3f}–{f.ci[1]:.3f}) | "
+            f"{f.balanced:.3f} | "
+            + " | ".join(f"{f.recall[c]:.3f}" for c in names)
+            + f" | {f.other:.3f} |"
         )
-    columns = zip(*[(f[2], f[4], *(f[5][c] for c in names), f[6]) for f in folds])
+    columns = zip(
+        *[(f.accuracy, f.balanced, *(f.recall[c] for c in names), f.other) for f in folds]
+    )
     mean = [sum(v) / len(v) for v in columns]
     lines.append(
-        f"| mean of 2 | | {mean[0]:.3f} | {mean[1]:.3f} | "
+        f"| mean of {len(folds)} | | {mean[0]:.3f} | {mean[1]:.3f} | "
         + " | ".join(f"{v:.3f}" for v in mean[2:])
         + " |"
     )
-    best = fold1["models"]["best-epoch"]
+    last, best = fold1["models"]["fold-1-held-out +tta flip"], fold1["models"]["best-epoch"]
     lines += [
         "",
-        f"Accuracy is {folds[0][2]:.3f} on fold 1 and {folds[1][2]:.3f} on fold 4. "
+        "Accuracy is "
+        + " and ".join(f"{f.accuracy:.3f} on fold {f.fold}" for f in folds)
+        + ". "
         + _weakest(folds)
         + "; the Kaggle images with no copy in Figshare or Br35H score "
-        + " and ".join(f"{f[6]:.3f}" for f in folds)
+        + " and ".join(f"{f.other:.3f}" for f in folds)
         + ". On fold 1 the "
         f"epoch that fold itself picked ({best['accuracy']:.3f}) is within the interval of "
         f"the last epoch, and flip TTA changes the last epoch by "
-        f"{fold1['models']['fold-1-held-out +tta flip']['accuracy'] - folds[0][2]:+.3f}. "
-        + _targets_line(folds),
+        f"{last['accuracy'] - folds[0].accuracy:+.3f}. " + _targets_line(folds),
         "",
     ]
     return lines
 
 
-def _weakest(folds: list) -> str:
+def _weakest(folds: list[HeldOutFold]) -> str:
     """'The weakest class is X on both folds' or '... X on fold 1 and Y on fold 4'."""
-    weakest = [(min(f[5], key=f[5].get), f[0]) for f in folds]
+    weakest = [(min(f.recall, key=f.recall.__getitem__), f.fold) for f in folds]
     if len({w for w, _ in weakest}) == 1:
         return f"The weakest class is {weakest[0][0]} on both folds"
     return "The weakest class is " + " and ".join(f"{w} on fold {k}" for w, k in weakest)
 
 
-def _targets_line(folds: list) -> str:
+def _targets_line(folds: list[HeldOutFold]) -> str:
     """Which held-out folds meet the 4-class targets (accuracy >= 0.96, every recall >= 0.93)."""
-    met = [f[0] for f in folds if f[2] >= 0.96 and min(f[5].values()) >= 0.93]
+    met = [f.fold for f in folds if f.accuracy >= 0.96 and min(f.recall.values()) >= 0.93]
     if not met:
         return "Neither fold meets the targets (accuracy ≥ 0.96 and every class's recall ≥ 0.93)."
     return f"Fold(s) {', '.join(map(str, met))} meet the targets (accuracy ≥ 0.96, recalls ≥ 0.93)."
