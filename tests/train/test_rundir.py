@@ -27,7 +27,14 @@ from neuroseg.data import load_sample
 from neuroseg.errors import NeurosegError, RunDirError
 from neuroseg.models import create_model, load_model
 from neuroseg.train import TrainConfig, epoch_pipeline, fit, set_seed
-from neuroseg.train.rundir import CHECKPOINTS, MANIFEST, SET_FILES, WRITE_POINTS, load_checkpoint
+from neuroseg.train.rundir import (
+    CHECKPOINTS,
+    MANIFEST,
+    SET_FILES,
+    WRITE_POINTS,
+    load_checkpoint,
+    plot_curves,
+)
 
 CHILD = Path(__file__).with_name("_fit_child.py")
 STEPS = 3  # 12 sample slices, batch size 4
@@ -333,3 +340,66 @@ def test_fresh_start_discards_an_earlier_runs_checkpoints(finished, tmp_path):
 def test_write_points_are_named_once_each():
     assert len(set(WRITE_POINTS)) == len(WRITE_POINTS)
     assert WRITE_POINTS[COMMIT] == "manifest_replaced"
+
+
+# ---- curves.png ---------------------------------------------------------------------
+
+_ORANGE_BGR = (14, 127, 255)  # the second curve's colour
+
+
+def _curves(tmp_path: Path, rows: list[dict[str, float]]) -> np.ndarray:
+    import cv2
+
+    plot_curves(tmp_path / "curves.png", rows)
+    img = cv2.imread(str(tmp_path / "curves.png"))
+    assert img is not None
+    return img
+
+
+def _is(img: np.ndarray, bgr: tuple[int, int, int]) -> np.ndarray:
+    return np.all(np.abs(img.astype(int) - bgr) <= 10, axis=-1)
+
+
+def _box(panel: np.ndarray) -> tuple[int, int, int, int]:
+    """The plot box's (top, bottom, left, right): the long black lines of the panel."""
+    black = panel.max(axis=-1) < 60
+    rows = np.flatnonzero(black.sum(axis=1) > panel.shape[1] // 2)
+    cols = np.flatnonzero(black.sum(axis=0) > panel.shape[0] // 2)
+    return rows.min(), rows.max(), cols.min(), cols.max()
+
+
+def test_curves_legend_sits_above_the_plot_box(tmp_path):
+    # validation loss flat near the top of its panel, where the legend used to be drawn
+    rows = [{"epoch": i, "loss": 1.0 - 0.1 * i, "val_loss": 0.95} for i in range(10)]
+    img = _curves(tmp_path, rows)
+    assert img.shape == (240, 720, 3)  # one panel and a blank one beside it
+    panel = img[:, :360]
+    top, bottom, left, right = _box(panel)
+    orange = _is(panel, _ORANGE_BGR)
+    assert orange[:top].any(), "the legend's 'validation' entry is in the header band"
+    # inside the plot box the orange pixels are the flat curve only: one band of rows
+    hit = np.flatnonzero(orange[top + 1 : bottom, left + 1 : right].any(axis=1))
+    assert hit.size and hit.max() - hit.min() <= 3
+
+
+def test_curves_label_the_epoch_axis_from_one(tmp_path):
+    rows = [{"epoch": i, "dice": 0.02 * i} for i in range(30)]
+    panel = _curves(tmp_path, rows)[:, :360]
+    _, bottom, left, right = _box(panel)
+    band = panel[bottom + 5 : bottom + 18].min(axis=-1) < 128
+    columns = np.flatnonzero(band.any(axis=0))
+    # labels under the first epoch (the box's left edge) and the last (its right edge)
+    assert columns.min() <= left + 4 and columns.max() >= right - 4
+    # and the round epochs between: 1, 5, 10, 15, 20, 25, 30
+    groups = 1 + np.count_nonzero(np.diff(columns) > 8)
+    assert groups == 7
+
+
+def test_curves_of_flat_nan_and_single_epoch_histories(tmp_path):
+    flat = _curves(tmp_path, [{"epoch": i, "loss": 0.5, "lr": 1e-3} for i in range(4)])
+    assert flat.shape == (240, 720, 3)
+    nan = _curves(tmp_path, [{"epoch": 0, "loss": float("nan")}])
+    assert nan.shape == (240, 360 * 2, 3)
+    one = _curves(tmp_path, [{"epoch": 0, "loss": 0.3, "val_loss": 0.4}])
+    top = _box(one[:, :360])[0]
+    assert _is(one, _ORANGE_BGR)[top + 1 :].any()  # the single validation point is drawn

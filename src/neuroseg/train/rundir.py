@@ -102,65 +102,106 @@ def write_history(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 _COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189)]
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+#: Panel margins (pixels): left for the value labels, top for the title and legend,
+#: bottom for the epoch labels and the axis name.
+_LEFT, _RIGHT, _TOP, _BOTTOM = 60, 15, 34, 42
 
 
-def _panel(series: dict[str, list[float]], title: str, size: tuple[int, int]) -> np.ndarray:
+def _epoch_ticks(n: int, most: int = 6) -> list[int]:
+    """Indices 0..n-1 to label on the epoch axis: the first, the last and round steps between."""
+    if n <= most:
+        return list(range(n))
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if n / s <= most)
+    if n / step > most:  # beyond 6000 epochs: an even split
+        step = math.ceil(n / most)
+    ticks = sorted({0, *range(step - 1, n - 1, step)})
+    if n - 1 - ticks[-1] < step / 2 and len(ticks) > 1:
+        ticks.pop()  # too close to the last epoch's label
+    return [*ticks, n - 1]
+
+
+def _panel(
+    series: dict[str, list[float]],
+    title: str,
+    size: tuple[int, int],
+    *,
+    epochs: Sequence[int],
+) -> np.ndarray:
+    """One metric's panel: title and legend above the plot box, epochs (1-based) below it."""
     h, w = size
+    left, right, top, bottom = _LEFT, _RIGHT, _TOP, _BOTTOM
     img = np.full((h, w, 3), 255, np.uint8)
-    left, right, top, bottom = 60, 15, 28, 35
-    cv2.putText(img, title, (left, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(img, title, (left, 18), _FONT, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    # The legend sits in the header band, right-aligned, so it never covers a curve.
+    x = w - right
+    for j, name in reversed(list(enumerate(series))):
+        colour = _COLOURS[j % len(_COLOURS)][::-1]
+        (tw, _), _ = cv2.getTextSize(name, _FONT, 0.4, 1)
+        x -= tw
+        cv2.putText(img, name, (x, 18), _FONT, 0.4, colour, 1, cv2.LINE_AA)
+        x -= 22
+        cv2.line(img, (x, 14), (x + 16, 14), colour, 2, cv2.LINE_AA)
+        x -= 12
     values = [v for s in series.values() for v in s if np.isfinite(v)]
+    n = max((len(s) for s in series.values()), default=0)
+    cv2.rectangle(img, (left, top), (w - right, h - bottom), (0, 0, 0), 1)
+    (tw, _), _ = cv2.getTextSize("epoch", _FONT, 0.4, 1)
+    cv2.putText(img, "epoch", ((left + w - right - tw) // 2, h - 6), _FONT, 0.4, (0, 0, 0), 1)
     if not values:
         return img
     lo, hi = min(values), max(values)
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
-    n = max(len(s) for s in series.values())
-    cv2.rectangle(img, (left, top), (w - right, h - bottom), (0, 0, 0), 1)
 
-    def xy(i: int, v: float) -> tuple[int, int]:
+    def xy(i: float, v: float) -> tuple[int, int]:
         x = left + (w - left - right) * (i / max(n - 1, 1))
         y = top + (h - top - bottom) * (1 - (v - lo) / (hi - lo))
         return round(x), round(y)
 
     for k in range(3):
         v = lo + (hi - lo) * k / 2
-        cv2.putText(
-            img, f"{v:.3g}", (2, xy(0, v)[1] + 4), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (0, 0, 0), 1
-        )
-    cv2.putText(img, "epoch", (w // 2 - 20, h - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1)
-    for j, (name, s) in enumerate(series.items()):
+        y = xy(0, v)[1]
+        cv2.line(img, (left - 4, y), (left, y), (0, 0, 0), 1)
+        cv2.putText(img, f"{v:.3g}", (2, y + 4), _FONT, 0.35, (0, 0, 0), 1)
+    for i in _epoch_ticks(n):
+        x = xy(i if n > 1 else 0.5, lo)[0]
+        label = str(epochs[i] if i < len(epochs) else i + 1)
+        (tw, _), _ = cv2.getTextSize(label, _FONT, 0.35, 1)
+        cv2.line(img, (x, h - bottom), (x, h - bottom + 4), (0, 0, 0), 1)
+        cv2.putText(img, label, (x - tw // 2, h - bottom + 16), _FONT, 0.35, (0, 0, 0), 1)
+    for j, s in enumerate(series.values()):
         colour = _COLOURS[j % len(_COLOURS)][::-1]
-        pts = [xy(i, v) for i, v in enumerate(s) if np.isfinite(v)]
+        pts = [xy(i if n > 1 else 0.5, v) for i, v in enumerate(s) if np.isfinite(v)]
         for a, b in itertools.pairwise(pts):
             cv2.line(img, a, b, colour, 2, cv2.LINE_AA)
         for p in pts if len(pts) == 1 else []:
             cv2.circle(img, p, 3, colour, -1)
-        cv2.putText(
-            img,
-            name,
-            (w - right - 150, top + 16 + 16 * j),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            0.4,
-            colour,
-            1,
-        )
     return img
 
 
 def plot_curves(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Draw one panel per metric (training and validation) into a PNG."""
+    """Draw one panel per metric (training and validation) into a PNG.
+
+    Each panel is titled with the metric's name, names its curves ("training",
+    "validation") above the plot box and labels the epoch axis with the
+    1-based epoch numbers that training prints (``history.csv`` counts from 0).
+    """
     names = (
         [k for k in rows[0] if k not in ("epoch", "lr") and not k.startswith("val_")]
         if rows
         else []
     )
+    epochs = [int(r["epoch"]) + 1 if "epoch" in r else i + 1 for i, r in enumerate(rows)]
     panels = []
-    for name in names + (["lr"] if rows and "lr" in rows[0] else []):
-        series = {name: [float(r.get(name, np.nan)) for r in rows]}
+    for name in names:
+        series = {"training": [float(r.get(name, np.nan)) for r in rows]}
         if f"val_{name}" in rows[0]:
-            series[f"val_{name}"] = [float(r.get(f"val_{name}", np.nan)) for r in rows]
-        panels.append(_panel(series, name, (240, 360)))
+            series["validation"] = [float(r.get(f"val_{name}", np.nan)) for r in rows]
+        panels.append(_panel(series, name, (240, 360), epochs=epochs))
+    if rows and "lr" in rows[0]:
+        lr = {"learning rate": [float(r.get("lr", np.nan)) for r in rows]}
+        panels.append(_panel(lr, "lr", (240, 360), epochs=epochs))
     if not panels:
         return
     while len(panels) % 2:
