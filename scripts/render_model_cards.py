@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
+
 from neuroseg.models import pretrained_info
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -403,7 +405,9 @@ def _classification_section(cls: dict | None, multi: dict | None) -> list[str]:
     return lines
 
 
-CLASSIFIER_FOLD1 = ROOT / "scripts" / "results" / "classifier_cv_fold1.json"
+#: One file per fold of the classifier config's ``neuroseg cv`` run scored so far
+#: (``compare_classifiers.py --fold K --json``), named ``classifier_cv_fold<K>.json``.
+CLASSIFIER_FOLDS = ROOT / "scripts" / "results"
 OTHER = "kaggle4-training/other"
 
 
@@ -419,48 +423,66 @@ class HeldOutFold(NamedTuple):
     other: float  # accuracy on the Kaggle images with no copy in Figshare or Br35H
 
 
+def _cv_fold(path: Path) -> tuple[HeldOutFold, dict]:
+    """A ``classifier_cv_fold<K>.json``: the fold's last epoch and every scored model."""
+    data = json.loads(path.read_text())
+    m = data["models"][f"fold-{data['fold']}-held-out"]
+    fold = HeldOutFold(
+        fold=data["fold"],
+        n=data["n"],
+        accuracy=m["accuracy"],
+        ci=m["accuracy_ci"],
+        balanced=m["balanced_accuracy"],
+        recall=m["recall"],
+        other=m["by_source"][OTHER]["accuracy"],
+    )
+    return fold, data["models"]
+
+
 def _classifier_folds(card: dict) -> list[str]:
     """The classifier's config held out on each fold run so far (last epochs, CPU)."""
-    if not CLASSIFIER_FOLD1.is_file():
+    scored = sorted(
+        (_cv_fold(p) for p in CLASSIFIER_FOLDS.glob("classifier_cv_fold*.json")),
+        key=lambda fm: fm[0].fold,
+    )
+    if not scored:
         return []
-    fold1 = json.loads(CLASSIFIER_FOLD1.read_text())
-    m1 = fold1["models"]["fold-1-held-out"]
     c4 = card["metrics"]["classification"]
     names = c4["class_names"]
-    folds = [
-        HeldOutFold(
-            fold=fold1["fold"],
-            n=fold1["n"],
-            accuracy=m1["accuracy"],
-            ci=m1["accuracy_ci"],
-            balanced=m1["balanced_accuracy"],
-            recall=m1["recall"],
-            other=m1["by_source"][OTHER]["accuracy"],
-        ),
-        HeldOutFold(
-            fold=4,
-            n=c4["n"],
-            accuracy=c4["accuracy"],
-            ci=c4["ci"]["accuracy"],
-            balanced=c4["balanced_accuracy"],
-            recall={n: c4["per_class"][n]["recall"] for n in names},
-            other=card["metrics"]["by_source"][OTHER]["accuracy"],
-        ),
-    ]
+    card_fold = HeldOutFold(
+        fold=4,
+        n=c4["n"],
+        accuracy=c4["accuracy"],
+        ci=c4["ci"]["accuracy"],
+        balanced=c4["balanced_accuracy"],
+        recall={n: c4["per_class"][n]["recall"] for n in names},
+        other=card["metrics"]["by_source"][OTHER]["accuracy"],
+    )
+    folds = sorted([f for f, _ in scored] + [card_fold], key=lambda f: f.fold)
+    cv = [f.fold for f, _ in scored]
+    cv_text = " and ".join(map(str, cv))
+    missing = sorted({1, 2, 3, 4} - {f.fold for f in folds})
     lines = [
-        "#### The same config held out on more than one fold (2 of 4 folds so far, CPU)",
+        f"#### The same config held out on more than one fold ({len(folds)} of 4 folds so "
+        "far, CPU)",
         "",
         "Each row is the config trained on the other three folds for its 30 epochs and "
         "scored at its last epoch on the held-out fold (no selection on it). Fold 4 is the "
-        "model behind the card's figures; fold 1 is "
+        f"model behind the card's figures; fold{'s' if len(cv) > 1 else ''} {cv_text} "
+        f"{'are' if len(cv) > 1 else 'is'} "
         "`neuroseg cv --config examples/configs/classifier_4class_combined.toml --out "
-        "runs/cls4c-cv`, stopped after its first fold (about 80 minutes per fold on this "
-        "2-core CPU; a run folder does not outlive a session here) and scored with "
-        "`python scripts/compare_classifiers.py --model "
-        "fold-1-held-out=runs/cls4c-cv/fold_1/last.keras --model "
-        "best-epoch=runs/cls4c-cv/fold_1/best.keras --fold 1 --tta flip "
-        "--json scripts/results/classifier_cv_fold1.json`. Folds 2 and 3 have not been run, "
-        "so this is not yet the cross-validation the target asks for.",
+        "runs/cls4c-cv` (with `--resume` from one session to the next; about 80 minutes per "
+        "fold on this 2-core CPU), each scored with `python scripts/compare_classifiers.py "
+        "--model fold-K-held-out=runs/cls4c-cv/fold_K/last.keras --model "
+        "best-epoch=runs/cls4c-cv/fold_K/best.keras --fold K --tta flip "
+        "--json scripts/results/classifier_cv_foldK.json`."
+        + (
+            f" Fold{'s' if len(missing) > 1 else ''} {' and '.join(map(str, missing))} "
+            f"{'have' if len(missing) > 1 else 'has'} not been run, so this is not yet the "
+            "cross-validation the target asks for."
+            if missing
+            else ""
+        ),
         "",
         "| held-out fold | images | accuracy (95 % CI) | balanced accuracy | "
         + " | ".join(f"recall {n}" for n in names)
@@ -477,43 +499,52 @@ def _classifier_folds(card: dict) -> list[str]:
     columns = zip(
         *[(f.accuracy, f.balanced, *(f.recall[c] for c in names), f.other) for f in folds]
     )
-    mean = [sum(v) / len(v) for v in columns]
+    stats = [(float(np.mean(v)), float(np.std(v))) for v in columns]
     lines.append(
-        f"| mean of {len(folds)} | | {mean[0]:.3f} | {mean[1]:.3f} | "
-        + " | ".join(f"{v:.3f}" for v in mean[2:])
+        f"| mean ± std of {len(folds)} | {sum(f.n for f in folds)} | "
+        + " | ".join(f"{m:.3f} ± {sd:.3f}" for m, sd in stats)
         + " |"
     )
-    last, best = fold1["models"]["fold-1-held-out +tta flip"], fold1["models"]["best-epoch"]
+    picked = []
+    for f, models in scored:
+        tta = models[f"fold-{f.fold}-held-out +tta flip"]["accuracy"] - f.accuracy
+        picked.append(
+            f"on fold {f.fold} the epoch that fold itself picked scores "
+            f"{models['best-epoch']['accuracy']:.3f} and flip TTA changes the last epoch "
+            f"by {tta:+.3f}"
+        )
     lines += [
         "",
         "Accuracy is "
-        + " and ".join(f"{f.accuracy:.3f} on fold {f.fold}" for f in folds)
+        + ", ".join(f"{f.accuracy:.3f} on fold {f.fold}" for f in folds)
         + ". "
         + _weakest(folds)
         + "; the Kaggle images with no copy in Figshare or Br35H score "
-        + " and ".join(f"{f.other:.3f}" for f in folds)
-        + ". On fold 1 the "
-        f"epoch that fold itself picked ({best['accuracy']:.3f}) is within the interval of "
-        f"the last epoch, and flip TTA changes the last epoch by "
-        f"{last['accuracy'] - folds[0].accuracy:+.3f}. " + _targets_line(folds),
+        + ", ".join(f"{f.other:.3f}" for f in folds)
+        + ". "
+        + "; ".join(picked)[:1].upper()
+        + "; ".join(picked)[1:]
+        + " (std is the population standard deviation over the folds). "
+        + _targets_line(folds),
         "",
     ]
     return lines
 
 
 def _weakest(folds: list[HeldOutFold]) -> str:
-    """'The weakest class is X on both folds' or '... X on fold 1 and Y on fold 4'."""
+    """'The weakest class is X on every fold' or '... X on fold 1 and Y on fold 4'."""
     weakest = [(min(f.recall, key=f.recall.__getitem__), f.fold) for f in folds]
     if len({w for w, _ in weakest}) == 1:
-        return f"The weakest class is {weakest[0][0]} on both folds"
-    return "The weakest class is " + " and ".join(f"{w} on fold {k}" for w, k in weakest)
+        every = "both folds" if len(folds) == 2 else f"all {len(folds)} folds"
+        return f"The weakest class is {weakest[0][0]} on {every}"
+    return "The weakest class is " + ", ".join(f"{w} on fold {k}" for w, k in weakest)
 
 
 def _targets_line(folds: list[HeldOutFold]) -> str:
     """Which held-out folds meet the 4-class targets (accuracy >= 0.96, every recall >= 0.93)."""
     met = [f.fold for f in folds if f.accuracy >= 0.96 and min(f.recall.values()) >= 0.93]
     if not met:
-        return "Neither fold meets the targets (accuracy ≥ 0.96 and every class's recall ≥ 0.93)."
+        return "No fold meets the targets (accuracy ≥ 0.96 and every class's recall ≥ 0.93)."
     return f"Fold(s) {', '.join(map(str, met))} meet the targets (accuracy ≥ 0.96, recalls ≥ 0.93)."
 
 
