@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import math
+import re
 import sys
 from typing import Any
 
@@ -40,6 +42,15 @@ def loads(text: str, *, source: str | None = None) -> dict[str, Any]:
         ) from exc
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _key(k: Any) -> str:
+    """A key as TOML writes it: bare when it can be, else quoted."""
+    k = str(k)
+    return k if _BARE_KEY.fullmatch(k) else json.dumps(k)
+
+
 def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -52,12 +63,16 @@ def _value(v: Any) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_value(x)}" for k, x in v.items()) + " }"
+        items = (f"{_key(k)} = {_value(x)}" for k, x in v.items() if x is not None)
+        return "{ " + ", ".join(items) + " }"
     raise ConfigError(f"cannot write {type(v).__name__} to TOML")
 
 
 def dumps(data: dict[str, Any]) -> str:
     """Write a dict of scalars, lists and (one level of) tables as TOML.
+
+    TOML has no null: keys whose value is ``None`` are left out, in tables and inline
+    tables alike. Keys that are not bare words (``a b``, ``x.y``) are quoted.
 
     Example:
         >>> print(dumps({"a": 1, "t": {"b": "x"}}))
@@ -68,12 +83,14 @@ def dumps(data: dict[str, Any]) -> str:
         <BLANKLINE>
     """
     lines = [
-        f"{k} = {_value(v)}" for k, v in data.items() if v is not None and not isinstance(v, dict)
+        f"{_key(k)} = {_value(v)}"
+        for k, v in data.items()
+        if v is not None and not isinstance(v, dict)
     ]
     for k, v in data.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [
-                f"{kk} = {_value(vv)}" for kk, vv in v.items() if vv is not None
+            lines += ["", f"[{_key(k)}]"] + [
+                f"{_key(kk)} = {_value(vv)}" for kk, vv in v.items() if vv is not None
             ]
     return "\n".join(lines) + "\n"
 
@@ -81,11 +98,13 @@ def dumps(data: dict[str, Any]) -> str:
 def apply_overrides(config: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Apply ``section.key=value`` overrides (values parsed as TOML, else as strings).
 
+    Returns a new dict; ``config`` is left as it was, nested tables included.
+
     Example:
         >>> apply_overrides({"train": {"epochs": 5}}, ["train.epochs=3", "data.path=/x"])
         {'train': {'epochs': 3}, 'data': {'path': '/x'}}
     """
-    out = {k: dict(v) if isinstance(v, dict) else v for k, v in config.items()}
+    out = copy.deepcopy(config)
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
