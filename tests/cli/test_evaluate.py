@@ -131,21 +131,6 @@ def test_segmentation_per_patient_only_when_patients_are_known(
     assert len(rows) == 6 and all(float(r["hd95"]) >= 0 for r in rows)
 
 
-@pytest.mark.parametrize("command", ["evaluate", "predict"])
-def test_tta_flag_means_the_mirror_and_all_asks_for_quarter_turns(command):
-    from neuroseg.cli import build_parser
-
-    base = [command, "--model", "m.keras"] + (
-        ["--data", "figshare:x"] if command == "evaluate" else ["x.png", "--out", "o"]
-    )
-    parse = build_parser().parse_args
-    assert parse(base).tta is False
-    assert parse([*base, "--tta"]).tta == "flip"
-    assert parse([*base, "--tta", "all"]).tta == "all"
-    with pytest.raises(SystemExit):
-        parse([*base, "--tta", "rot90"])
-
-
 def test_train_data_options_reach_every_train_data_loader(shared_data, tmp_path, capsys):
     """--train-data four-class:... needs --train-data-option no_tumor_root=...; its Br35H
     images then count as training data (one is copied into the test set)."""

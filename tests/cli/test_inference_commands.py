@@ -2,31 +2,13 @@ import csv
 import json
 
 import cv2
-import keras
 import numpy as np
 import pytest
 
 from neuroseg.cli import main
 from neuroseg.data import read_image, read_mask
-from tests.inference.conftest import make_classifier, make_figshare_subset, write_figshare_mat
+from tests.inference.conftest import make_classifier, write_figshare_mat
 from tests.inference.test_report import check_report_images
-
-
-@pytest.fixture(scope="module")
-def seg_model_path(tmp_path_factory):
-    from neuroseg.models import create_model
-
-    keras.utils.set_random_seed(0)
-    path = tmp_path_factory.mktemp("m") / "seg.keras"
-    create_model("resunet-small", input_shape=(64, 64, 1), base_filters=8).save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def figshare_small(figshare_root, tmp_path_factory):
-    return make_figshare_subset(
-        figshare_root, tmp_path_factory.mktemp("fs"), [1, 2, 3, 700, 1500, 2000]
-    )
 
 
 def test_predict_files_with_pictures(seg_model_path, figshare_root, shared_data, tmp_path):
@@ -140,51 +122,6 @@ def test_evaluate_classifier(figshare_small, tmp_path):
     s = json.loads(out.read_text())["summary"]
     assert {"accuracy", "balanced_accuracy", "confusion_matrix"} <= set(s)
     assert np.array(s["confusion_matrix"]).sum() == 6
-
-
-@pytest.mark.slow
-def test_export_command(seg_model_path, figshare_small, tmp_path):
-    pytest.importorskip("tf2onnx")
-    out, rep = tmp_path / "m.tflite", tmp_path / "r.json"
-    assert (
-        main(
-            [
-                "export",
-                "--model",
-                str(seg_model_path),
-                "--format",
-                "tflite",
-                "--quantize",
-                "int8",
-                "--data",
-                f"figshare:{figshare_small}",
-                "--out",
-                str(out),
-                "--json",
-                str(rep),
-            ]
-        )
-        == 0
-    )
-    report = json.loads(rep.read_text())
-    assert report["size_bytes"] == out.stat().st_size
-    assert {"latency_ms_keras", "latency_ms_exported", "dice_keras", "dice_exported"} <= set(report)
-    assert (
-        main(
-            [
-                "export",
-                "--model",
-                str(seg_model_path),
-                "--format",
-                "tflite",
-                "--quantize",
-                "int8",
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
 
 
 @pytest.mark.slow

@@ -6,13 +6,6 @@ import subprocess
 import sys
 
 from neuroseg.cli import HelpFormatter, build_parser, iter_parsers, main
-from neuroseg.cli.data import FORMAT_NAMES
-
-
-def test_format_names_match_the_loaders():
-    from neuroseg.data import FORMATS
-
-    assert tuple(sorted(FORMATS)) == FORMAT_NAMES
 
 
 def test_version_and_help_import_no_tensorflow():
@@ -143,3 +136,8 @@ def test_help_formatter_keeps_examples_and_reflows_prose(monkeypatch):
     assert "A long sentence that was wrapped by hand at some width.\n\nA second one." in text
     assert "\nexamples:\n  demo --batch-size 4 a-rather-long-path/" in text
     assert "/one/hundred/columns\n  demo b" in text
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 0
+    assert "quickstart" in capsys.readouterr().out

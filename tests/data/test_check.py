@@ -132,35 +132,3 @@ def test_real_lgg_patient_folders_copy(tmp_path, shared_data, capsys):
         p.name: len([f for f in p.glob("*.tif") if not f.stem.endswith("_mask")]) for p in src
     }
     assert np.isclose(sum(report["patients"].values()), n)
-
-
-@pytest.mark.data
-def test_four_class_takes_its_folder_as_a_data_option(tmp_path, shared_data, capsys):
-    from tests.inference.conftest import make_figshare_subset
-
-    fig = make_figshare_subset(shared_data / "figshare-cheng", tmp_path / "fig", list(range(1, 7)))
-    no_tumor = tmp_path / "no-tumour"
-    no_tumor.mkdir()
-    for src in sorted((shared_data / "br35h-no-tumor").glob("*.jpg"))[:3]:
-        shutil.copy(src, no_tumor / src.name)
-    args = ["data", "check", "--format", "four-class", str(fig)]
-
-    assert main(args) == 2  # cannot run: the required folder is missing
-    err = capsys.readouterr().err
-    assert "needs the loader option no_tumor_root" in err and "--data-option" in err
-
-    out = tmp_path / "r.json"
-    assert main([*args, "--data-option", f"no_tumor_root={no_tumor}", "--json", str(out)]) == 0
-    report = json.loads(out.read_text())
-    assert report["n_items"] == 9 and report["classes"]["no_tumor"] == 3
-    assert sum(report["classes"].values()) == 9 and report["problems"] == []
-
-    # a damaged "no tumour" image is a problem naming the file (exit 1), not a crash
-    bad = sorted(no_tumor.glob("*.jpg"))[1]
-    bad.write_bytes(bad.read_bytes()[:2000])
-    assert main([*args, "--data-option", f"no_tumor_root={no_tumor}", "--json", str(out)]) == 1
-    problems = json.loads(out.read_text())["problems"]
-    assert [p["path"] for p in problems] == [str(bad)]
-
-    assert main([*args, "--data-option", f"no_tumor_root={no_tumor}", "--recursive"]) == 2
-    assert "--recursive applies to --format class-folders" in capsys.readouterr().err

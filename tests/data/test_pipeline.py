@@ -1,7 +1,20 @@
+import shutil
+
+import cv2
 import numpy as np
 import pytest
+import tensorflow as tf
 
-from neuroseg.data import Compose, RandomFlip, Record, SliceDataset, load_figshare, load_sample
+from neuroseg.data import (
+    Compose,
+    RandomFlip,
+    Record,
+    SliceDataset,
+    load_dataset,
+    load_figshare,
+    load_pairs,
+    load_sample,
+)
 from neuroseg.errors import ConfigError, EmptyDatasetError, MaskError
 
 
@@ -70,3 +83,44 @@ def test_crop_to_brain_before_resize():
     assert not np.allclose(x2.numpy()[0], tf.image.resize(want, (20, 20)).numpy(), atol=1e-2)
     with pytest.raises(ConfigError, match="crop"):
         ds.to_tf_dataset(image_size=20, crop="skull")
+
+
+def test_native_and_python_decoding_agree(figshare_root):
+    ds = load_figshare(figshare_root, folds=[3])[:6]
+    kw = dict(image_size=128, batch_size=6, channels=1)
+    xn, yn = next(iter(ds.to_tf_dataset(decode="native", **kw)))
+    xp, yp = next(iter(ds.to_tf_dataset(decode="python", **kw)))
+    np.testing.assert_allclose(xn.numpy(), xp.numpy(), atol=1e-5)
+    np.testing.assert_array_equal(yn.numpy(), yp.numpy())
+    assert yn.dtype == tf.float32 and yn.shape == (6, 128, 128, 1)
+
+
+def test_native_decoding_names_a_bad_mask(tmp_path, figshare_root):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+        shutil.copy(figshare_root / d / "7.png", tmp_path / d / "7.png")
+    m = cv2.imread(str(tmp_path / "masks" / "7.png"), 0)
+    m[0, 0] = 128
+    cv2.imwrite(str(tmp_path / "masks" / "7.png"), m)
+    ds = load_dataset("pairs", tmp_path)
+    # validated up front: the strict reader's MaskError, naming the file, on either path
+    for decode in ("native", "python"):
+        with pytest.raises(MaskError, match=r"7\.png.*\{128\}"):
+            ds.to_tf_dataset(decode=decode)
+    # unvalidated, the in-graph check still names the file
+    with pytest.raises(tf.errors.InvalidArgumentError, match="7.png"):
+        list(ds.to_tf_dataset(decode="native", validate=False))
+
+
+def test_16bit_png_takes_the_strict_path(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    image = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "images" / "a.png"), image)
+    cv2.imwrite(str(tmp_path / "masks" / "a.png"), (image > 30000).astype(np.uint8) * 255)
+    ds = load_pairs(tmp_path)
+    with pytest.raises(Exception, match="native"):
+        ds.to_tf_dataset(decode="native")
+    x, y = next(iter(ds.to_tf_dataset(normalize=None, batch_size=1)))
+    np.testing.assert_array_equal(x.numpy()[0, ..., 0], image.astype(np.float32))
+    assert y.numpy().sum() == (image > 30000).sum()

@@ -7,13 +7,10 @@ import pytest
 
 from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.models import (
-    BACKBONES,
     AttentionResUNet,
     ResUNet,
     ResUNetPlusPlus,
     create_model,
-    get_spec,
-    list_models,
 )
 
 
@@ -46,13 +43,6 @@ def test_errors():
         ResUNet(input_shape=(16, 16, 1), depth=2, norm="layer")
     with pytest.raises(UnknownNameError, match="resunet-small"):
         create_model("resunet-huge")
-
-
-def test_registry():
-    assert list_models() == sorted(list_models())
-    assert "resunet-small" in list_models("*small")
-    m = create_model("resunet-small", input_shape=(32, 32, 3), base_filters=8)
-    assert m.input_shape == (None, 32, 32, 3)
 
 
 @pytest.mark.parametrize("cls", [ResUNetPlusPlus, AttentionResUNet])
@@ -96,24 +86,6 @@ def test_family_trains_on_real_sample():
         m.compile("adam", "binary_crossentropy")
         hist = m.fit(ds.take(2), epochs=3, verbose=0, shuffle=False)
         assert hist.history["loss"][-1] < hist.history["loss"][0]
-
-
-def test_registry_presets_and_errors():
-    names = list_models()
-    for name in ("resunet-small", "resunet-base", "resunetpp", "attention-resunet"):
-        assert get_spec(name).task == "segmentation"
-    assert get_spec("multitask-base").task == "multitask"
-    assert {f"classifier-{b}" for b in BACKBONES} <= set(names)
-    assert list_models("classifier-efficientnet*") == [
-        f"classifier-efficientnetb{i}" for i in range(4)
-    ]
-    small = get_spec("resunet-small").kwargs
-    assert small["input_shape"] == (256, 256, 1) and small["depth"] == 3
-    assert small["base_filters"] == 16
-    with pytest.raises(UnknownNameError) as err:
-        create_model("resunet-huge")
-    for name in names:
-        assert name in str(err.value)
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from neuroseg.errors import ConfigError
-from neuroseg.inference.calibration import apply_temperature, fit_temperature, with_temperature
+from neuroseg.inference.calibration import apply_temperature, with_temperature
 from neuroseg.models import TemperatureScaling, create_model
 
 RNG = np.random.default_rng(0)
@@ -42,19 +42,6 @@ def test_sigmoid_per_pixel():
 def test_bad_arguments(kwargs):
     with pytest.raises(ConfigError):
         TemperatureScaling(**kwargs)
-
-
-def test_fit_temperature_recovers_a_known_temperature():
-    # labels drawn from softmax(z); the model reports softmax(3 z): T = 3 undoes it
-    z = RNG.normal(size=(4000, 3)) * 1.5
-    y = np.array([RNG.choice(3, p=q) for q in _softmax(z)])
-    t = fit_temperature(_softmax(3 * z), y)
-    assert t == pytest.approx(3.0, rel=0.1)
-    # sigmoid: probabilities that are too soft get T < 1
-    zs = RNG.normal(size=20000) * 2
-    ys = RNG.random(20000) < 1 / (1 + np.exp(-zs))
-    ts = fit_temperature(1 / (1 + np.exp(-zs / 2)), ys, activation="sigmoid")
-    assert ts == pytest.approx(0.5, rel=0.1)
 
 
 def test_calibrated_model_round_trips(tmp_path):

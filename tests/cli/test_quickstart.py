@@ -37,6 +37,20 @@ def test_quickstart_refuses_a_classifier(tmp_path, capsys):
     assert not (tmp_path / "model.keras").exists()
 
 
-def test_no_command_prints_help(capsys):
-    assert main([]) == 0
-    assert "quickstart" in capsys.readouterr().out
+def test_quickstart_refuses_zero_epochs(tmp_path, capsys):
+    out = tmp_path / "qs"
+    assert main(["quickstart", "--epochs", "0", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == "neuroseg: error: --epochs must be >= 1\n"
+    assert not out.exists()
+
+
+def test_quickstart_options_and_defaults():
+    from neuroseg.cli import build_parser
+    from neuroseg.quickstart import DEFAULT_EPOCHS, DEFAULT_MODEL
+
+    args = build_parser().parse_args(["quickstart"])
+    assert (args.epochs, args.model, args.image_size, args.ema, args.seed, args.out) == (
+        DEFAULT_EPOCHS, DEFAULT_MODEL, 128, None, 0, "neuroseg-quickstart",
+    )  # fmt: skip
+    args = build_parser().parse_args(["quickstart", "--ema", "0.99", "--seed", "3"])
+    assert (args.ema, args.seed) == (0.99, 3)

@@ -1,9 +1,13 @@
+"""``neuroseg models list``: the registry's recorded figures, without building a model."""
+
 import os
 import subprocess
 import sys
 
+import pytest
+
 from neuroseg.cli import main
-from neuroseg.models import get_spec, list_models
+from neuroseg.models import get_spec, list_models, list_pretrained, pretrained_info
 
 
 def test_models_list_prints_the_recorded_figures(capsys):
@@ -69,11 +73,43 @@ def test_models_list_builds_no_model():
 
 
 def test_models_list_says_what_each_pretrained_figure_is(capsys):
-    from neuroseg.models import pretrained_info
-
     assert main(["models", "list", "resunet-*"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[-3].split()[-1] == "validation"  # the pretrained table's header
     lgg = next(line for line in out.splitlines() if line.startswith("resunet-lgg "))
     per_patient = pretrained_info("resunet-lgg").metrics["metrics"]["dice"]["per_patient"]
     assert lgg.endswith(f"Dice {per_patient['mean']:.3f} per patient (5-fold CV)")
+
+
+def test_a_pattern_matching_nothing_prints_only_the_header(capsys):
+    assert main(["models", "list", "zz-no-such-model*"]) == 0
+    assert capsys.readouterr().out == "name  task  input  params  GFLOPs\n"
+
+
+def test_the_pattern_filters_the_pretrained_models_too(capsys):
+    name = list_pretrained()[-1]
+    info = pretrained_info(name)
+    assert main(["models", "list", name]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "task", "input", "params", "GFLOPs"]
+    assert lines[1:3] == [
+        "",
+        "pretrained (shipped with neuroseg, offline; see pretrained_info(name)):",
+    ]
+    assert lines[3].split() == ["name", "architecture", "task", "input", "status", "validation"]
+    assert len(lines) == 5
+    width = len(lines[3]) - len("validation")  # the columns are left-aligned
+    assert lines[4][width:] == info.headline
+    assert lines[4][:width].split() == [
+        name,
+        info.architecture,
+        info.task,
+        "x".join(map(str, info.input_shape)),
+        info.status,
+    ]
+
+
+def test_an_unknown_action_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["models", "show"])
+    assert "invalid choice: 'show'" in capsys.readouterr().err

@@ -1,86 +1,25 @@
 import json
+import time
 
-import keras
 import numpy as np
 import pytest
 
-from neuroseg.data import load_figshare
-from neuroseg.errors import ConfigError, ModelError
-from neuroseg.export import compare_export, export_model, export_onnx, export_tflite, load_exported
+from neuroseg.data import Record, SliceDataset, SlicePreprocessor, load_figshare
+from neuroseg.errors import ConfigError, EmptyDatasetError, ModelError
+from neuroseg.export.compare import (
+    FORMATS,
+    compare_export,
+    export_model,
+    interleaved_latency_ms,
+    median_latency_ms,
+)
+from neuroseg.export.onnx import export_onnx
+from neuroseg.export.runtime import load_exported
+from neuroseg.export.tflite import export_tflite
 from neuroseg.inference import Predictor
 from neuroseg.models import pretrained_info
 
-pytest.importorskip("tf2onnx")
-pytest.importorskip("onnxruntime")
-
-
-@pytest.fixture(scope="module")
-def model():
-    from neuroseg.data import load_sample
-    from neuroseg.models import create_model
-
-    keras.utils.set_random_seed(0)
-    m = create_model("resunet-small", input_shape=(64, 64, 1), base_filters=8)
-    # A few epochs on real slices so activations (and batch-norm statistics) are realistic.
-    train = load_sample().to_tf_dataset("segmentation", image_size=64, batch_size=8)
-    m.compile(optimizer="adam", loss="binary_crossentropy")
-    m.fit(train, epochs=5, verbose=0, shuffle=False)
-    return m
-
-
-@pytest.fixture(scope="module")
-def val(figshare_root):
-    return load_figshare(figshare_root, folds=[4])[:8]
-
-
-def _inputs(model, val):
-    p = Predictor(model)
-    return np.stack([p.preprocess(r.load_image()) for r in val])
-
-
-@pytest.mark.data
-@pytest.mark.parametrize("quantize", [None, "float16", "int8"])
-def test_tflite_matches_keras(model, val, tmp_path, quantize):
-    x = _inputs(model, val)
-    path = export_tflite(model, tmp_path / "m.tflite", quantize=quantize, representative_data=x)
-    runner = load_exported(path)
-    assert runner.kind == "tflite" and runner.input_shape == (1, 64, 64, 1)
-    got = runner(x)["mask"]
-    want = np.asarray(model(x, training=False))
-    assert got.shape == want.shape
-    diff = np.abs(got - want)
-    print(quantize, diff.max(), diff.mean())
-    if quantize is None:
-        assert diff.max() < 1e-4
-    elif quantize == "float16":
-        assert diff.max() < 0.02
-    else:  # int8: 8-bit weights and activations
-        assert diff.mean() < 0.05
-
-
-@pytest.mark.slow
-@pytest.mark.data
-def test_int8_is_smaller_and_needs_data(model, val, tmp_path):
-    x = _inputs(model, val)
-    f32 = export_tflite(model, tmp_path / "f.tflite").stat().st_size
-    i8 = export_tflite(model, tmp_path / "i.tflite", quantize="int8", representative_data=x)
-    assert i8.stat().st_size < f32 / 2.5
-    with pytest.raises(ConfigError, match="representative"):
-        export_tflite(model, tmp_path / "x.tflite", quantize="int8")
-    with pytest.raises(ConfigError):
-        export_tflite(model, tmp_path / "x.tflite", quantize="int4")
-    with pytest.raises(ModelError, match="shape"):
-        export_tflite(model, tmp_path / "x.tflite", quantize="int8", representative_data=x[:, :32])
-
-
-@pytest.mark.data
-def test_onnx_checked_with_onnxruntime(model, val, tmp_path):
-    x = _inputs(model, val)
-    runner = load_exported(export_onnx(model, tmp_path / "m.onnx"))
-    assert runner.kind == "onnx" and runner.input_shape[1:] == (64, 64, 1)
-    np.testing.assert_allclose(runner(x)["mask"], np.asarray(model(x)), atol=1e-4)
-    with pytest.raises(ModelError, match="input of shape"):
-        runner(np.zeros((1, 32, 32, 1), "float32"))
+from .conftest import tiny_model
 
 
 @pytest.mark.data
@@ -122,6 +61,8 @@ def test_export_model_report(model, val, tmp_path):
 
 @pytest.mark.data
 def test_classifier_accuracy_report(val, tmp_path, capsys):
+    pytest.importorskip("tf2onnx")
+    pytest.importorskip("onnxruntime")
     from tests.inference.conftest import make_classifier
 
     clf = make_classifier()
@@ -137,11 +78,6 @@ def test_classifier_accuracy_report(val, tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_missing_file(tmp_path):
-    with pytest.raises(ModelError, match="no such"):
-        load_exported(tmp_path / "x.tflite")
-
-
 @pytest.mark.data
 def test_dice_with_crop_maps_masks_back_like_the_predictor(model, val, tmp_path):
     # A model used with crop="brain": the report's Keras Dice must score masks pasted back
@@ -155,7 +91,6 @@ def test_dice_with_crop_maps_masks_back_like_the_predictor(model, val, tmp_path)
     assert report["dice_exported"] == pytest.approx(reference, abs=0.02)  # float32 file
 
 
-# ---------------------------------------------------------------- preparation inside the file
 @pytest.mark.data
 @pytest.mark.parametrize("quantize", [None, "int8"])
 def test_raw_8bit_file_agrees_with_the_predictor(model, val, tmp_path, quantize):
@@ -183,41 +118,6 @@ def test_raw_8bit_file_agrees_with_the_predictor(model, val, tmp_path, quantize)
     assert "brain" in meta["before_the_graph"][0]
     with pytest.raises(ModelError, match="8-bit"):
         runner(np.zeros((1, 64, 64, 1), np.float32))
-
-
-@pytest.mark.data
-def test_raw_file_probabilities_match_the_prepared_model(model, val, tmp_path):
-    from neuroseg.data import SlicePreprocessor
-
-    pre = SlicePreprocessor(channels=1, image_size=64)
-    path = export_tflite(model, tmp_path / "m.tflite", preprocessor=pre, raw_channels=3)
-    runner = load_exported(path)
-    assert runner.input_shape == (1, 64, 64, 3)
-    for record in val[:4]:
-        rgb = np.repeat(record.load_image(), 3, axis=-1)  # an app's RGB pixels
-        pixels, done = pre.prepare_raw(rgb, channels=3)
-        got = runner(pixels[None])["mask"][0, ..., 0]
-        x = pre.prepare_raw(record.load_image())[0].astype(np.float32)
-        want = np.asarray(model(pre.prepare_array(x)[None]))[0, ..., 0]
-        np.testing.assert_allclose(got, want, atol=1e-4)
-        assert pre.invert(got, done).shape == record.load_image().shape[:2]
-
-
-@pytest.mark.data
-def test_onnx_with_preparation_records_it_in_the_file(model, val, tmp_path):
-    import onnx
-
-    from neuroseg.data import SlicePreprocessor
-
-    pre = SlicePreprocessor(channels=1, image_size=64, crop="brain")
-    path = export_onnx(model, tmp_path / "m.onnx", preprocessor=pre)
-    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
-    meta = json.loads(props["neuroseg"])
-    assert meta["input"]["dtype"] == "uint8"
-    assert meta["preprocessor"]["config"]["crop"] == "brain"
-    report = compare_export(model, path, val, preprocessor=pre, repeats=3)
-    assert report["input_dtype"] == "uint8"
-    assert abs(report["dice_delta"]) < 0.01
 
 
 @pytest.mark.slow
@@ -259,3 +159,81 @@ def test_int8_calibration_mixes_grey_and_rgb_slices(figshare_root, shared_data, 
     )
     assert report["input_shape"] == [128, 128, 1] and report["input_dtype"] == "uint8"
     assert abs(report["accuracy_exported"] - report["accuracy_keras"]) <= 1 / 6
+
+
+# ---------------------------------------------------------------- no real data
+def test_formats():
+    assert FORMATS == ("tflite", "onnx")
+
+
+def test_median_latency_calls_warmup_plus_repeats_times():
+    calls = []
+    ms = median_latency_ms(lambda: calls.append(1), repeats=5, warmup=2)
+    assert len(calls) == 7 and ms >= 0.0
+    # time.sleep never returns early: every timed call takes at least 2 ms
+    assert median_latency_ms(lambda: time.sleep(0.002), repeats=3, warmup=0) >= 2.0
+
+
+def test_interleaved_latency_alternates_the_functions():
+    order = []
+    fns = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
+    times = interleaved_latency_ms(fns, repeats=3, warmup=1)
+    assert sorted(times) == ["a", "b"] and all(t >= 0.0 for t in times.values())
+    assert order == ["a", "b"] * 4  # one warm-up round, then three timed rounds
+
+
+def _squares(n: int = 3) -> SliceDataset:
+    """8x8 slices: a bright square (255) on black, its mask the square itself."""
+    records = []
+    for i in range(n):
+        image = np.zeros((8, 8, 1), np.uint8)
+        image[i : i + 4, 2:6] = 255
+        records.append(Record(image, mask=(image[..., 0] > 0).astype(np.uint8)))
+    return SliceDataset(records, name="squares")
+
+
+def test_identity_model_scores_dice_one_on_both_sides(tmp_path):
+    # min-max puts the square at 1 and the rest at 0; the model passes that through, so
+    # the thresholded output is the mask itself (Dice 1), in Keras and in the raw file
+    model = tiny_model(size=(8, 8))
+    path = export_tflite(model, tmp_path / "m.tflite", preprocessor=SlicePreprocessor(image_size=8))
+    report = compare_export(model, path, _squares(), repeats=3, progress=False)
+    assert report["format"] == "tflite" and report["n_items"] == 3
+    assert report["input_shape"] == [8, 8, 1]
+    assert report["input_dtype"] == "uint8" and report["preprocessing_in_file"] is True
+    assert report["size_bytes"] == path.stat().st_size
+    assert report["dice_keras"] == pytest.approx(1.0)
+    assert report["dice_exported"] == pytest.approx(1.0)
+    assert report["dice_delta"] == pytest.approx(0.0, abs=1e-9)
+    assert "accuracy_keras" not in report
+    assert report["latency_ratio"] == pytest.approx(
+        report["latency_ms_exported"] / report["latency_ms_keras"]
+    )
+
+
+def test_export_without_data_reports_the_file_only(tmp_path):
+    report = export_model(
+        tiny_model(size=(8, 8)), tmp_path / "m.tflite", json_out=tmp_path / "out" / "r.json"
+    )
+    assert json.loads((tmp_path / "out" / "r.json").read_text()) == report
+    assert report == {
+        "format": "tflite",
+        "file": str(tmp_path / "m.tflite"),
+        "size_bytes": (tmp_path / "m.tflite").stat().st_size,
+        "quantize": "none",
+    }
+
+
+def test_bad_requests_are_refused(tmp_path):
+    model = tiny_model(size=(8, 8))
+    with pytest.raises(ConfigError, match="format"):
+        export_model(model, tmp_path / "m.x", format="coreml")
+    with pytest.raises(ConfigError, match="TFLite only"):
+        export_model(model, tmp_path / "m.onnx", format="onnx", quantize="float16")
+    with pytest.raises(ConfigError, match="representative"):
+        export_model(model, tmp_path / "m.tflite", quantize="int8")
+    with pytest.raises(ConfigError, match="representative"):
+        export_model(model, tmp_path / "m.tflite", quantize="int8", data=SliceDataset([]))
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+    with pytest.raises(EmptyDatasetError, match="empty-set"):
+        compare_export(model, tmp_path / "m.tflite", SliceDataset([], name="empty-set"))
