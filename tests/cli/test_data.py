@@ -50,6 +50,23 @@ def test_data_options_reach_the_loader(tmp_path, capsys):
     assert "KEY=VALUE" in capsys.readouterr().err
 
 
+def test_a_pattern_that_misses_files_stops_loading_and_says_so(tmp_path, capsys):
+    root = _pairs(tmp_path / "d")
+    out = tmp_path / "r.json"
+    args = ["data", "check", "-q", "--format", "pairs", str(root), "--json", str(out)]
+    assert main([*args, "--data-option", r"patient_pattern=images/(1)"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == (
+        "  items: not counted: loading stopped at the problem below; fix it and check again"
+    )
+    assert lines[2] == "  problems: 1"
+    assert "2.png: the patient pattern 'images/(1)' does not match" in lines[3]
+    report = json.loads(out.read_text())
+    assert (report["loaded"], report["n_items"]) == (False, 0)
+    assert main(args) == 0
+    assert json.loads(out.read_text())["loaded"] is True
+
+
 def test_problems_are_listed_and_exit_1(tmp_path, capsys):
     root = _pairs(tmp_path / "d")
     (root / "images" / "2.png").unlink()

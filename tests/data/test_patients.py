@@ -50,6 +50,21 @@ def test_unmatched_file_is_named(tmp_path):
         load_dataset("class-folders", root, patient_pattern=r"(P\d+)_")
 
 
+def test_every_unmatched_file_is_counted():
+    names = ["s/P1_a.png", "s/x1.png", "s/P2_a.png", "s/x2.png", "s/x3.png", "s/x4.png",
+             "s/x5.png", "s/x6.png"]  # fmt: skip
+    ds = SliceDataset([Record(image=n) for n in names])
+    with pytest.raises(DataError) as info:
+        assign_patients(ds, pattern=r"(P\d)_", root="s")
+    message = str(info.value)
+    assert message.startswith("s/x1.png: the patient pattern")
+    assert "6 of 8 files fail the same way; the others: s/x2.png, s/x3.png, s/x4.png, " in message
+    assert message.endswith("... (2 more).")
+    with pytest.raises(DataError) as info:  # one failure: no count
+        assign_patients(ds[:2], pattern=r"(P\d)_", root="s")
+    assert "fail the same way" not in str(info.value)
+
+
 def test_table_by_name_or_relative_path(tmp_path):
     root = _class_tree(tmp_path / "scans")
     table = tmp_path / "patients.csv"

@@ -112,7 +112,10 @@ def run_check(args: argparse.Namespace) -> int:
         else "unknown (no patient IDs; see near-copy grouping: neuroseg.data.group_near_copies)"
     )
     print(f"{d['format']}: {d['path']}")
-    print(f"  items: {d['n_items']}   patients: {patients}")
+    if not d["loaded"]:
+        print("  items: not counted: loading stopped at the problem below; fix it and check again")
+    else:
+        print(f"  items: {d['n_items']}   patients: {patients}")
     if d["classes"]:
         print("  classes: " + ", ".join(f"{k}={v}" for k, v in d["classes"].items()))
     if d["image_sizes"]:

@@ -43,6 +43,9 @@ class CheckReport:
         empty_mask_fraction: Fraction of masks with no foreground (``None`` without masks).
         duplicates: Groups of files with pixel-identical images.
         problems: One :class:`~neuroseg.data.Problem` per faulty file.
+        loaded: ``False`` when the loader itself stopped at a problem (a layout that
+            raises on its first faulty file, or a patient pattern that some paths miss):
+            the counts are then empty, and ``problems`` says why.
     """
 
     format: str
@@ -58,6 +61,7 @@ class CheckReport:
     empty_mask_fraction: float | None = None
     duplicates: list[list[str]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    loaded: bool = True
 
     @property
     def ok(self) -> bool:
@@ -69,6 +73,7 @@ class CheckReport:
         return {
             "format": self.format,
             "path": self.path,
+            "loaded": self.loaded,
             "n_items": self.n_items,
             "n_patients": self.n_patients,
             "classes": self.classes,
@@ -226,9 +231,11 @@ def check(
         raise  # the command itself cannot run (bad option, missing extra): not a data problem
     except NeurosegError as exc:
         report.problems = [*problems, Problem(path=_named(exc, str(path)), problem=str(exc))]
+        report.loaded = False
         return report
     except Exception as exc:  # never crash on data: an unexpected error is a problem too
         report.problems = [*problems, _unexpected(str(path), exc)]
+        report.loaded = False
         return report
     report.n_items = len(ds)
     ids = [None if r.meta.get("patient_id_assumed") else r.patient_id for r in ds]

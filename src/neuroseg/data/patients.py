@@ -97,7 +97,8 @@ def assign_patients(
     Raises:
         ConfigError: Neither or both of ``pattern`` and ``table``, or a bad expression.
         DataError: A record whose path the pattern does not match, or that the table does
-            not list; the message names the file. Nothing is left without an ID silently.
+            not list; the message names the file, and how many of all the files fail.
+            Nothing is left without an ID silently.
 
     Example:
         >>> from neuroseg.data import Record, SliceDataset
@@ -155,4 +156,23 @@ def assign_patients(
             raise DataError(f"{r.image}: the patient pattern gives an empty patient ID.")
         return str(patient)
 
-    return dataset.map_records(lambda r: replace(r, patient_id=patient_of(r)))
+    ids: list[str] = []
+    failed: list[tuple[Record, DataError]] = []
+    for r in dataset.records:
+        try:
+            ids.append(patient_of(r))
+        except DataError as exc:
+            failed.append((r, exc))
+    if failed:
+        # Every file that fails is counted, so a pattern that fits only some is seen at once.
+        first = str(failed[0][1])
+        if len(failed) > 1:
+            others = ", ".join(str(r.image) for r, _ in failed[1:4])
+            more = f", ... ({len(failed) - 4} more)" if len(failed) > 4 else ""
+            first += (
+                f" {len(failed)} of {len(dataset)} files fail the same way; the others: "
+                f"{others}{more}."
+            )
+        raise DataError(first)
+    patients = iter(ids)
+    return dataset.map_records(lambda r: replace(r, patient_id=next(patients)))
