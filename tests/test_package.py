@@ -61,3 +61,28 @@ def test_cli_version():
         [sys.executable, "-m", "neuroseg", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == f"neuroseg {neuroseg.__version__}"
+
+
+#: Modules tested under another file's name, and where.
+NOT_MIRRORED = {
+    "__main__.py": "tests/cli/test_startup.py (python -m neuroseg)",
+    "train/_multi_worker.py": "tests/train/test_distributed.py (real worker processes)",
+}
+
+
+def test_every_module_has_a_mirrored_test_file():
+    # src/neuroseg/<pkg>/<mod>.py -> tests/<pkg>/test_<mod>.py (a leading _ dropped)
+    tests = Path(__file__).parent
+    src = tests.parent / "src" / "neuroseg"  # the checkout, also when installed non-editable
+    assert (src / "__init__.py").is_file()
+    missing = []
+    for module in sorted(src.rglob("*.py")):
+        rel = module.relative_to(src)
+        if rel.name == "__init__.py" or rel.as_posix() in NOT_MIRRORED:
+            continue
+        expected = tests / rel.parent / f"test_{rel.name.removeprefix('_')}"
+        if not expected.is_file():
+            missing.append(f"{rel.as_posix()} -> {expected.relative_to(tests.parent)}")
+    assert not missing, "modules without their test file:\n" + "\n".join(missing)
+    for rel, where in NOT_MIRRORED.items():
+        assert (src / rel).is_file() and (tests.parent / where.split()[0]).is_file(), rel
