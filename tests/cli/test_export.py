@@ -75,42 +75,10 @@ def test_errors_before_any_export_exit_2(tmp_path, capsys):
 def test_export_command(seg_model_path, figshare_small, tmp_path):
     pytest.importorskip("tf2onnx")
     out, rep = tmp_path / "m.tflite", tmp_path / "r.json"
-    assert (
-        main(
-            [
-                "export",
-                "--model",
-                str(seg_model_path),
-                "--format",
-                "tflite",
-                "--quantize",
-                "int8",
-                "--data",
-                f"figshare:{figshare_small}",
-                "--out",
-                str(out),
-                "--json",
-                str(rep),
-            ]
-        )
-        == 0
-    )
+    args = ["export", "--model", str(seg_model_path), "--format", "tflite", "--quantize", "int8"]
+    data = ["--data", f"figshare:{figshare_small}"]
+    assert main([*args, *data, "--out", str(out), "--json", str(rep)]) == 0
     report = json.loads(rep.read_text())
     assert report["size_bytes"] == out.stat().st_size
     assert {"latency_ms_keras", "latency_ms_exported", "dice_keras", "dice_exported"} <= set(report)
-    assert (
-        main(
-            [
-                "export",
-                "--model",
-                str(seg_model_path),
-                "--format",
-                "tflite",
-                "--quantize",
-                "int8",
-                "--out",
-                str(out),
-            ]
-        )
-        == 2
-    )
+    assert main([*args, "--out", str(out)]) == 2
