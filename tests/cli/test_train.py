@@ -191,6 +191,9 @@ def test_cv_two_folds(tmp_path, figshare_root, capsys):
         assert [r["val_groups"].split() for r in csv.DictReader(fh)] == held_out
     assert {"dice", "iou", "precision", "recall", "dice_pooled"} <= set(summary["summary"])
     assert (out / "fold_1" / "best.keras").is_file() and (out / "fold_2" / "eval.json").is_file()
+    # each fold says which model and epoch its figures are of (1 epoch: the first)
+    assert [(f["scored"], f["scored_epoch"]) for f in summary["folds"]] == [("best.keras", 1)] * 2
+    assert not {"scored", "scored_epoch"} & set(summary["summary"])  # not averaged
     printed = capsys.readouterr().out.splitlines()
     assert any(line.split()[:1] == ["mean"] for line in printed)
     assert any(line.split()[:1] == ["std"] for line in printed)

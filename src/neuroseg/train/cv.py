@@ -23,14 +23,21 @@ from neuroseg.train.seed import set_seed
 
 __all__ = ["CVResult", "cross_validate", "evaluate_fold"]
 
+# The keys of a fold's row that describe it rather than measure it (not averaged).
+# ``scored`` is the file the fold was evaluated with (``best.keras``, the epoch of the
+# monitored value) and ``scored_epoch`` that epoch, counted from 1.
+_DESCRIPTIVE = ("fold", "n_train", "n_val", "val_groups", "scored", "scored_epoch")
+
 
 @dataclass
 class CVResult:
     """Per-fold metrics and their mean ± standard deviation.
 
     Attributes:
-        folds: One dict of metrics per fold (with ``fold``, ``n_train``, ``n_val`` and
-            ``val_groups``, the patients or publisher folds it held out).
+        folds: One dict of metrics per fold (with ``fold``, ``n_train``, ``n_val``,
+            ``val_groups``, the patients or publisher folds it held out, and ``scored`` /
+            ``scored_epoch``, the model file and the epoch, counted from 1, that the
+            metrics are of).
         summary: Metric -> ``{"mean": ..., "std": ...}`` over folds.
         run_dir: The folder holding ``fold_<k>/`` run directories and the summary files.
     """
@@ -61,7 +68,8 @@ class CVResult:
         """One row per fold as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
 
         Columns: ``fold``, ``n_train``, ``n_val``, ``val_groups`` (the held-out patients or
-        publisher folds, joined with ``", "``), then one column per metric (e.g. ``dice``,
+        publisher folds, joined with ``", "``), ``scored``, ``scored_epoch``, then one
+        column per metric (e.g. ``dice``,
         ``iou``, ``hd95``, ``box_iou``, ``accuracy``), as :attr:`folds` holds them. The
         mean and standard deviation are ``df.mean()`` / :attr:`summary`.
 
@@ -192,16 +200,20 @@ def cross_validate(
             build_model(), make, val_ds, config=config, out=fold_dir, resume=resume, verbose=verbose
         )
         best = load_model(fold_dir / "best.keras")
+        chosen = json.loads((fold_dir / "metrics.json").read_text())
         row: dict[str, Any] = {
             "fold": k,
             "n_train": len(train),
             "n_val": len(val),
             "val_groups": val.patients,
+            "scored": "best.keras",
+            # 1-based, as training prints it; history.csv and metrics.json count from 0
+            "scored_epoch": int(chosen["best_epoch"]) + 1,
         }
         row.update(evaluate_fold(best, val, pipeline))
         (fold_dir / "eval.json").write_text(json.dumps(row, indent=2) + "\n")
         result.folds.append(row)
-    metrics = [m for m in result.folds[0] if m not in ("fold", "n_train", "n_val", "val_groups")]
+    metrics = [m for m in result.folds[0] if m not in _DESCRIPTIVE]
     result.summary = {
         m: {
             "mean": float(np.mean([r[m] for r in result.folds])),
