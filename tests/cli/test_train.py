@@ -194,6 +194,10 @@ def test_cv_two_folds(tmp_path, figshare_root, capsys):
     # each fold says which model and epoch its figures are of (1 epoch: the first)
     assert [(f["scored"], f["scored_epoch"]) for f in summary["folds"]] == [("best.keras", 1)] * 2
     assert not {"scored", "scored_epoch"} & set(summary["summary"])  # not averaged
+    # resuming finished folds trains nothing and names the same epochs
+    assert main([*argv, "--resume"]) == 0
+    again = json.loads((out / "cv_summary.json").read_text())
+    assert [f["scored_epoch"] for f in again["folds"]] == [1, 1]
     printed = capsys.readouterr().out.splitlines()
     assert any(line.split()[:1] == ["mean"] for line in printed)
     assert any(line.split()[:1] == ["std"] for line in printed)

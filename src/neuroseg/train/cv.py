@@ -69,9 +69,9 @@ class CVResult:
 
         Columns: ``fold``, ``n_train``, ``n_val``, ``val_groups`` (the held-out patients or
         publisher folds, joined with ``", "``), ``scored``, ``scored_epoch``, then one
-        column per metric (e.g. ``dice``,
-        ``iou``, ``hd95``, ``box_iou``, ``accuracy``), as :attr:`folds` holds them. The
-        mean and standard deviation are ``df.mean()`` / :attr:`summary`.
+        column per metric (e.g. ``dice``, ``iou``, ``hd95``, ``box_iou``, ``accuracy``), as
+        :attr:`folds` holds them. The mean and standard deviation are ``df.mean()`` /
+        :attr:`summary`.
 
         Raises:
             MissingDependencyError: pandas is not installed.
@@ -196,19 +196,18 @@ def cross_validate(
         make = epoch_pipeline(train, seed=config.seed, augment=augment, **pipeline)
         val_ds = val.to_tf_dataset(**pipeline)
         set_seed(config.seed + 1000 * k)  # each fold's initial weights are reproducible
-        fit(
+        fitted = fit(
             build_model(), make, val_ds, config=config, out=fold_dir, resume=resume, verbose=verbose
         )
         best = load_model(fold_dir / "best.keras")
-        chosen = json.loads((fold_dir / "metrics.json").read_text())
         row: dict[str, Any] = {
             "fold": k,
             "n_train": len(train),
             "n_val": len(val),
             "val_groups": val.patients,
             "scored": "best.keras",
-            # 1-based, as training prints it; history.csv and metrics.json count from 0
-            "scored_epoch": int(chosen["best_epoch"]) + 1,
+            # 1-based, as training prints it; FitResult and metrics.json count from 0
+            "scored_epoch": fitted.best_epoch + 1,
         }
         row.update(evaluate_fold(best, val, pipeline))
         (fold_dir / "eval.json").write_text(json.dumps(row, indent=2) + "\n")
