@@ -395,6 +395,15 @@ def test_curves_label_the_epoch_axis_from_one(tmp_path):
     assert groups == 7
 
 
+def test_curves_of_a_very_long_run(tmp_path):
+    # past 6000 epochs no round step fits; the labels are an even split (it raised)
+    panel = _curves(tmp_path, [{"epoch": i, "loss": 1 / (i + 1)} for i in range(7000)])[:, :360]
+    _, bottom, left, right = _box(panel)
+    columns = np.flatnonzero((panel[bottom + 5 : bottom + 18].min(axis=-1) < 128).any(axis=0))
+    assert columns.min() <= left + 4 and columns.max() >= right - 4
+    assert 2 <= 1 + np.count_nonzero(np.diff(columns) > 8) <= 7
+
+
 def test_curves_of_flat_nan_and_single_epoch_histories(tmp_path):
     flat = _curves(tmp_path, [{"epoch": i, "loss": 0.5, "lr": 1e-3} for i in range(4)])
     assert flat.shape == (240, 720, 3)

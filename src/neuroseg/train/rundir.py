@@ -112,10 +112,10 @@ def _epoch_ticks(n: int, most: int = 6) -> list[int]:
     """Indices 0..n-1 to label on the epoch axis: the first, the last and round steps between."""
     if n <= most:
         return list(range(n))
-    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if n / s <= most)
-    if n / step > most:  # beyond 6000 epochs: an even split
-        step = math.ceil(n / most)
-    ticks = sorted({0, *range(step - 1, n - 1, step)})
+    rounds = (2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+    # beyond 6000 epochs no round step fits: an even split
+    step = next((s for s in rounds if n / s <= most), math.ceil(n / most))
+    ticks = [0, *range(step - 1, n - 1, step)]
     if n - 1 - ticks[-1] < step / 2 and len(ticks) > 1:
         ticks.pop()  # too close to the last epoch's label
     return [*ticks, n - 1]
