@@ -154,8 +154,8 @@ def _panel(
     if hi - lo < 1e-12:
         lo, hi = lo - 0.5, hi + 0.5
 
-    def xy(i: float, v: float) -> tuple[int, int]:
-        x = left + (w - left - right) * (i / max(n - 1, 1))
+    def xy(i: int, v: float) -> tuple[int, int]:
+        x = left + (w - left - right) * (i / (n - 1) if n > 1 else 0.5)  # 1 epoch: centred
         y = top + (h - top - bottom) * (1 - (v - lo) / (hi - lo))
         return round(x), round(y)
 
@@ -165,14 +165,14 @@ def _panel(
         cv2.line(img, (left - 4, y), (left, y), (0, 0, 0), 1)
         cv2.putText(img, f"{v:.3g}", (2, y + 4), _FONT, 0.35, (0, 0, 0), 1)
     for i in _epoch_ticks(n):
-        x = xy(i if n > 1 else 0.5, lo)[0]
-        label = str(epochs[i] if i < len(epochs) else i + 1)
+        x = xy(i, lo)[0]
+        label = str(epochs[i])
         (tw, _), _ = cv2.getTextSize(label, _FONT, 0.35, 1)
         cv2.line(img, (x, h - bottom), (x, h - bottom + 4), (0, 0, 0), 1)
         cv2.putText(img, label, (x - tw // 2, h - bottom + 16), _FONT, 0.35, (0, 0, 0), 1)
     for j, s in enumerate(series.values()):
         colour = _COLOURS[j % len(_COLOURS)][::-1]
-        pts = [xy(i if n > 1 else 0.5, v) for i, v in enumerate(s) if np.isfinite(v)]
+        pts = [xy(i, v) for i, v in enumerate(s) if np.isfinite(v)]
         for a, b in itertools.pairwise(pts):
             cv2.line(img, a, b, colour, 2, cv2.LINE_AA)
         for p in pts if len(pts) == 1 else []:
@@ -193,15 +193,18 @@ def plot_curves(path: Path, rows: Sequence[dict[str, Any]]) -> None:
         else []
     )
     epochs = [int(r["epoch"]) + 1 if "epoch" in r else i + 1 for i, r in enumerate(rows)]
+
+    def column(key: str) -> list[float]:
+        return [float(r.get(key, np.nan)) for r in rows]
+
     panels = []
     for name in names:
-        series = {"training": [float(r.get(name, np.nan)) for r in rows]}
+        series = {"training": column(name)}
         if f"val_{name}" in rows[0]:
-            series["validation"] = [float(r.get(f"val_{name}", np.nan)) for r in rows]
+            series["validation"] = column(f"val_{name}")
         panels.append(_panel(series, name, (240, 360), epochs=epochs))
     if rows and "lr" in rows[0]:
-        lr = {"learning rate": [float(r.get("lr", np.nan)) for r in rows]}
-        panels.append(_panel(lr, "lr", (240, 360), epochs=epochs))
+        panels.append(_panel({"learning rate": column("lr")}, "lr", (240, 360), epochs=epochs))
     if not panels:
         return
     while len(panels) % 2:
