@@ -513,6 +513,7 @@ def _classifier_folds(card: dict) -> list[str]:
             f"{models['best-epoch']['accuracy']:.3f} and flip TTA changes the last epoch "
             f"by {tta:+.3f}"
         )
+    selection = "; ".join(picked)
     lines += [
         "",
         "Accuracy is "
@@ -522,8 +523,8 @@ def _classifier_folds(card: dict) -> list[str]:
         + "; the Kaggle images with no copy in Figshare or Br35H score "
         + ", ".join(f"{f.other:.3f}" for f in folds)
         + ". "
-        + "; ".join(picked)[:1].upper()
-        + "; ".join(picked)[1:]
+        + selection[0].upper()
+        + selection[1:]
         + " (std is the population standard deviation over the folds). "
         + _targets_line(folds),
         "",
