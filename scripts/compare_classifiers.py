@@ -2,9 +2,10 @@
 
 Every model predicts the same items: one fold of ``four-class-combined`` (Figshare +
 Kaggle ``Training/`` + Br35H, near-copies grouped into folds). Figures are overall (accuracy
-with a 95 % bootstrap interval, balanced accuracy, per-class recall) and per source, where a
-Kaggle image that is a near-copy of a Figshare or Br35H image is counted apart from the
-Kaggle images with no copy (``kaggle4-training/other``).
+with a 95 % bootstrap interval, balanced accuracy, per-class recall, the confusion matrix with
+a row per true class) and per source, where a Kaggle image that is a near-copy of a Figshare
+or Br35H image is counted apart from the Kaggle images with no copy
+(``kaggle4-training/other``).
 
     python scripts/compare_classifiers.py --model previous=PREVIOUS/classifier-4class.keras \
         --model current=runs/classifier-4class-fold4/last.keras --tta flip \
@@ -67,6 +68,7 @@ def main() -> None:
                 "accuracy_ci": summary["ci"]["accuracy"],
                 "balanced_accuracy": summary["balanced_accuracy"],
                 "recall": {c: summary["per_class"][c]["recall"] for c in names},
+                "confusion_matrix": summary["confusion_matrix"],
                 "by_source": recall_by_group(y_true, probs, origins.tolist(), class_names=names),
             }
             lo, hi = summary["ci"]["accuracy"]

@@ -28,7 +28,8 @@ A run trained on every fold with ``neuroseg train ... --set 'data.val_groups=[]'
 packaged with ``--run RUN --checkpoint last --holdout-card CARD``: CARD is the card of the
 same config trained with one fold held out (packaged before from its run), and its
 ``metrics`` become this card's estimate, marked as such; ``--data``/``--groups`` again only
-fill the ``check``.
+fill the ``check``. ``--pooled-cv scripts/results/classifier_cv.json`` adds the config's
+cross-validation over every fold (``scripts/pool_classifier_cv.py``).
 
     python scripts/package_pretrained.py --run runs/cls4c-all --checkpoint last \
         --holdout-card runs/classifier-4class-fold4/card.json --name classifier-4class \
@@ -61,13 +62,14 @@ def check_note(estimate: str) -> str:
     )
 
 
-def _round(obj):
+def round_floats(obj):
+    """Floats to 4 decimals, as the cards store them (also used by pool_classifier_cv.py)."""
     if isinstance(obj, float):
         return round(obj, 4)
     if isinstance(obj, dict):
-        return {k: _round(v) for k, v in obj.items()}
+        return {k: round_floats(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_round(v) for v in obj]
+        return [round_floats(v) for v in obj]
     return obj
 
 
@@ -142,7 +144,7 @@ def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
         out["dice_per_tumour_type"] = seg["per_class"]["plain"]
     if "patients" in seg:
         out["patients"] = seg["patients"]["plain"]
-    return _round(out)
+    return round_floats(out)
 
 
 def main() -> None:
@@ -185,6 +187,13 @@ def main() -> None:
         help="with --run of a model trained on every fold: the card of the same config "
         "trained with a fold held out; its metrics are the estimate",
     )
+    ap.add_argument(
+        "--pooled-cv",
+        type=Path,
+        default=None,
+        help="with --holdout-card: the config's folds pooled (pool_classifier_cv.py JSON), "
+        "stored as metrics.cross_validation",
+    )
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
     args = ap.parse_args()
@@ -192,6 +201,8 @@ def main() -> None:
         ap.error("--trained needs --cv and --cv-recipe (and they need --trained)")
     if args.holdout_card is not None and (args.run is None or args.checkpoint != "last"):
         ap.error("--holdout-card needs --run and --checkpoint last (no fold chose an epoch)")
+    if args.pooled_cv is not None and args.holdout_card is None:
+        ap.error("--pooled-cv needs --holdout-card")
 
     import keras
 
@@ -247,7 +258,7 @@ def main() -> None:
         result = evaluate_segmentation(
             truth, mask, groups=groups, ids=[p.source for p in preds], n_bootstrap=1000
         )
-        metrics.update(_round(result.summary))
+        metrics.update(round_floats(result.summary))
         metrics["empty_mask_rule"] = "both empty -> 1.0; only one empty -> 0.0"
         metrics["hd95_units"] = card.pop("hd95_units", "pixels")
     if predictor.task in ("classification", "multitask"):
@@ -261,10 +272,10 @@ def main() -> None:
             n_bootstrap=1000,
         )
         metrics["n_images"] = len(preds)
-        metrics["classification"] = _round(cls.summary)
+        metrics["classification"] = round_floats(cls.summary)
         source_of = _sources(data, args.originals)
         if len(set(source_of)) > 1:  # accuracy and recall per source (e.g. Figshare, Br35H)
-            metrics["by_source"] = _round(
+            metrics["by_source"] = round_floats(
                 recall_by_group(y_true, probs, source_of, class_names=list(data.class_names))
             )
     if args.run:
@@ -273,6 +284,8 @@ def main() -> None:
             card["metrics"] = metrics
         else:
             card["metrics"] = holdout_metrics(args.holdout_card)
+            if args.pooled_cv is not None:
+                card["metrics"]["cross_validation"] = json.loads(args.pooled_cv.read_text())
             card["check"] = {**metrics, "note": check_note("the held-out estimate")}
         monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
         # without validation data the run monitors the training loss: no "best" epoch to name
@@ -280,12 +293,12 @@ def main() -> None:
         training = {**card.get("training", {}), "epochs_completed": state["completed_epochs"]}
         if validated:
             training["best_epoch"] = state["best_epoch"]
-            training[f"best_{monitor}_during_training"] = _round(state["best_value"])
+            training[f"best_{monitor}_during_training"] = round_floats(state["best_value"])
         training["inference_seconds_cpu"] = round(seconds, 1)
         if args.checkpoint == "last":
             training["checkpoint"] = LAST_EPOCH
         if not validated:
-            training["final_training_loss"] = _round(state["history"][-1]["loss"])
+            training["final_training_loss"] = round_floats(state["history"][-1]["loss"])
         card["training"] = training
     else:
         cv = json.loads(args.cv.read_text())

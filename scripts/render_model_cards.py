@@ -6,6 +6,7 @@ python scripts/render_model_cards.py
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import NamedTuple
 
@@ -118,6 +119,59 @@ def _classification_rows(c: dict) -> list[str]:
     return rows
 
 
+def _by_source_rows(by_source: dict) -> list[str]:
+    """Accuracy and recall per source, where near-copies of the originals count apart."""
+    lines = [
+        "By source (a Kaggle image that is a near-copy of a Figshare or Br35H image is "
+        "counted apart; `other` = no copy in either):",
+        "",
+        "| source | images | accuracy | recall per class |",
+        "|---|---|---|---|",
+    ]
+    for src, v in by_source.items():
+        rec = ", ".join(f"{c} {r:.2f}" for c, r in v["recall"].items())
+        lines.append(f"| {src} | {v['n']} | {v['accuracy']:.3f} | {rec} |")
+    return [*lines, ""]
+
+
+def _cross_validation(card: dict) -> list[str]:
+    """The config's held-out folds pooled (``metrics.cross_validation``), if the card has it."""
+    cv = card["metrics"].get("cross_validation")
+    if cv is None:
+        return []
+    c, spread = cv["classification"], cv["over_folds"]
+    folds = ", ".join(
+        f"{f['accuracy']:.3f} on fold {k.removeprefix('fold')}" for k, f in cv["folds"].items()
+    )
+    return [
+        f"**Cross-validation** of the same config (`scripts/pool_classifier_cv.py`): "
+        f"{cv['data']}. All {cv['n_images']} images pooled; bootstrap intervals over images. "
+        f"Accuracy per fold: {folds}; mean ± std {spread['accuracy']['mean']:.3f} ± "
+        f"{spread['accuracy']['std']:.3f} ({spread['std']}). {_weakest_pooled(c)} Not "
+        f"pooled: {cv['not_pooled']}.",
+        "",
+        *_classification_rows(c),
+        "",
+        *_by_source_rows(cv["by_source"]),
+    ]
+
+
+def _weakest_pooled(c: dict) -> str:
+    """The class with the lowest pooled recall, and what its misses were called."""
+    names = c["class_names"]
+    k = min(range(len(names)), key=lambda i: c["per_class"][names[i]]["recall"])
+    row = c["confusion_matrix"][k]
+    misses = ", ".join(
+        f"{row[j]} as {names[j]}"
+        for j in sorted(range(len(names)), key=lambda j: -row[j])
+        if j != k
+    )
+    return (
+        f"The weakest class is {names[k]} (recall {c['per_class'][names[k]]['recall']:.3f}; "
+        f"of its {sum(row)} images, {misses})."
+    )
+
+
 def _results(card: dict) -> list[str]:
     m = card["metrics"]
     lines: list[str] = []
@@ -126,17 +180,7 @@ def _results(card: dict) -> list[str]:
     if "classification" in m:
         lines += [*_classification_rows(m["classification"]), ""]
     if "by_source" in m:
-        lines += [
-            "By source (a Kaggle image that is a near-copy of a Figshare or Br35H image is "
-            "counted apart; `other` = no copy in either):",
-            "",
-            "| source | images | accuracy | recall per class |",
-            "|---|---|---|---|",
-        ]
-        for src, v in m["by_source"].items():
-            rec = ", ".join(f"{c} {r:.2f}" for c, r in v["recall"].items())
-            lines.append(f"| {src} | {v['n']} | {v['accuracy']:.3f} | {rec} |")
-        lines.append("")
+        lines += _by_source_rows(m["by_source"])
     elif "accuracy_by_source" in m:
         lines += [
             "Accuracy by source: "
@@ -225,6 +269,7 @@ def render(card: dict) -> str:
         "",
         *[f"- {k.replace('_', ' ')}: {v}" for k, v in t.items()],
         "",
+        *_cross_validation(card),
         (
             f"**Results** of the same config trained without them, on {m['n_images']} "
             f"held-out images ({m['data']}); the shipped model trained on them too and has "
@@ -283,19 +328,7 @@ def render_results(cards: dict) -> str:
         "data that the scored model did not train on; how they were produced is on",
         "[Pretrained models](pretrained.md), in `examples/configs/` and in `scripts/`.",
         "",
-        '!!! warning "Cross-validated for `resunet-lgg` only"',
-        "    The targets are stated on cross-validation over the folds here (mean ± std per",
-        "    fold). `resunet-lgg` is trained on all 26 LGG patients, and its figures are its",
-        "    recipe's 5-fold patient-wise cross-validation (trained on a lent GPU, see",
-        "    [Cross-validation on a GPU](#cross-validation-on-a-gpu)). The other three",
-        "    models were trained once each on the CPU of a 2-core machine and are scored on",
-        "    one held-out fold. For `resunet-figshare` and `multitask-figshare` that fold",
-        "    also chose the checkpoint (the epoch with the best validation score), so their",
-        "    figures lean optimistic; `classifier-4class` is its last epoch. Their",
-        "    `neuroseg evaluate` command on the card reproduces them. Per-fold mean ± std",
-        "    of a config needs",
-        "    `neuroseg cv --config examples/configs/NAME.toml` (4 × the training time);",
-        *_cv_status(),
+        *_validation_warning(cards),
         "",
         "## Status",
         "",
@@ -462,9 +495,13 @@ def _classifier_folds(card: dict) -> list[str]:
     cv = [f.fold for f, _ in scored]
     cv_text = " and ".join(map(str, cv))
     missing = sorted({1, 2, 3, 4} - {f.fold for f in folds})
+    title = (
+        f"held out on more than one fold ({len(folds)} of 4 folds so far, CPU)"
+        if missing
+        else "held out on every fold (4-fold cross-validation, CPU)"
+    )
     lines = [
-        f"#### The same config held out on more than one fold ({len(folds)} of 4 folds so "
-        "far, CPU)",
+        f"#### The same config {title}",
         "",
         "Each row is the config trained on the other three folds for its 30 epochs and "
         "scored at its last epoch on the held-out fold (no selection on it). Fold 4 is the "
@@ -505,6 +542,16 @@ def _classifier_folds(card: dict) -> list[str]:
         + " | ".join(f"{m:.3f} ± {sd:.3f}" for m, sd in stats)
         + " |"
     )
+    cv = card["metrics"].get("cross_validation")
+    if cv is not None:
+        c = cv["classification"]
+        lo, hi = c["ci"]["accuracy"]
+        lines.append(
+            f"| all {len(cv['folds'])} pooled | {c['n']} | {c['accuracy']:.3f} "
+            f"({lo:.3f}–{hi:.3f}) | {c['balanced_accuracy']:.3f} | "
+            + " | ".join(f"{c['per_class'][n]['recall']:.3f}" for n in names)
+            + f" | {cv['by_source'][OTHER]['accuracy']:.3f} |"
+        )
     picked = []
     for f, models in scored:
         tta = models[f"fold-{f.fold}-held-out +tta flip"]["accuracy"] - f.accuracy
@@ -529,6 +576,16 @@ def _classifier_folds(card: dict) -> list[str]:
         + _targets_line(folds),
         "",
     ]
+    if cv is not None:
+        lines += [
+            "Pooled, each image predicted by the fold model that did not train on it "
+            "(`python scripts/pool_classifier_cv.py --card-fold 4 --write-card`; the card "
+            "keeps it as `metrics.cross_validation`). " + _weakest_pooled(cv["classification"]),
+            "",
+            *_classification_rows(cv["classification"]),
+            "",
+            *_by_source_rows(cv["by_source"]),
+        ]
     return lines
 
 
@@ -662,6 +719,55 @@ CV_COLUMNS = {
     "precision": "precision",
     "recall": "recall",
 }
+
+
+def _validation_warning(cards: dict) -> list[str]:
+    """The box at the top of the Results page: which figures are cross-validated."""
+    cls = cards.get("classifier-4class") or {}
+    pooled = "cross_validation" in cls.get("metrics", {})
+    text = (
+        "The targets are stated on cross-validation over the folds here (mean ± std per "
+        "fold). `resunet-lgg` is trained on all 26 LGG patients, and its figures are its "
+        "recipe's 5-fold patient-wise cross-validation (trained on a lent GPU, see "
+        "[Cross-validation on a GPU](#cross-validation-on-a-gpu))."
+    )
+    if pooled:
+        text += (
+            " `classifier-4class` is trained on all four folds of the combined set, and its "
+            "headline figures are its config's 4-fold cross-validation: each fold trained "
+            "for the config's 30 epochs on the CPU of a 2-core machine and scored at its "
+            "last epoch, so no fold chose anything (see "
+            "[below](#the-same-config-held-out-on-every-fold-4-fold-cross-validation-cpu))."
+            " The other two models were trained once each on the CPU of a 2-core machine "
+            "and are scored on one held-out fold, which also chose the checkpoint (the epoch "
+            "with the best validation score), so their figures lean optimistic."
+        )
+    else:
+        text += (
+            " The other three models were trained once each on the CPU of a 2-core machine "
+            "and are scored on one held-out fold. For `resunet-figshare` and "
+            "`multitask-figshare` that fold also chose the checkpoint (the epoch with the "
+            "best validation score), so their figures lean optimistic; `classifier-4class` "
+            "is its last epoch."
+        )
+    text += (
+        " Their `neuroseg evaluate` command on the card reproduces them. Per-fold mean ± "
+        "std of a config needs `neuroseg cv --config examples/configs/NAME.toml` (4 × the "
+        "training time);"
+    )
+    title = "`resunet-lgg` and `classifier-4class`" if pooled else "`resunet-lgg`"
+    return [
+        f'!!! warning "Cross-validated for {title} only"',
+        *textwrap.wrap(
+            text,
+            width=88,
+            initial_indent="    ",
+            subsequent_indent="    ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        ),
+        *_cv_status(),
+    ]
 
 
 def _cv_status() -> list[str]:

@@ -216,3 +216,7 @@ def test_headline_names_the_figure_and_the_validation():
     assert card(estimate).headline == (
         "accuracy 0.921 (same config with the split held out; the model trained on all of it)"
     )
+    pooled = {"classification": {"accuracy": 0.93}, "folds": {"fold1": {}, "fold2": {}}}
+    assert card({**estimate, "cross_validation": pooled}).headline == (
+        "accuracy 0.930 (2-fold CV, pooled)"
+    )

@@ -117,13 +117,16 @@ class PretrainedInfo:
         Segmentation: per-patient Dice where the card has it (the LGG convention), else
         per-image Dice; classification: accuracy; a multi-task card gives both. ``"-"``
         for a card without metrics. A model trained on every fold whose card gives its
-        config's held-out figures (``metrics["estimate"]``) says so.
+        config's held-out figures (``metrics["estimate"]``) says so; where the card also
+        pools that config's folds (``metrics["cross_validation"]``), the pooled figure is
+        the headline.
 
         Example:
             >>> pretrained_info("resunet-lgg").headline.startswith("Dice ")
             True
         """
         m = self.metrics
+        m = m.get("cross_validation", m)  # a config's folds pooled: the figure to quote
         dice = m.get("metrics", {}).get("dice", {})
         parts = []
         if "per_patient" in dice:
@@ -136,7 +139,7 @@ class PretrainedInfo:
         if not parts:
             return "-"
         if "folds" in m:
-            how = f"{len(m['folds'])}-fold CV"
+            how = f"{len(m['folds'])}-fold CV" + (", pooled" if m is not self.metrics else "")
         elif "estimate" in m:  # a model trained on every fold: its config's held-out figure
             how = "same config with the split held out; the model trained on all of it"
         else:
