@@ -130,6 +130,7 @@ def main() -> None:
     pooled = {k: summary[k] for k in keep} | {
         "confusion_matrix": total.tolist(),
         "ci": summary["ci"],
+        "recall_ci": summary["recall_ci"],
         "bootstrap": summary["bootstrap"],
     }
     for cls in pooled["per_class"].values():  # no scores were pooled: no ROC-AUC

@@ -108,14 +108,19 @@ def _classification_rows(c: dict) -> list[str]:
         rows.append(f"| macro ROC-AUC | {fmt('roc_auc_macro', c['roc_auc_macro'])} |")
     rows += [
         "",
-        "Confusion matrix (rows: truth, columns: prediction):",
+        "Confusion matrix (rows: truth, columns: prediction"
+        + ("; recall with its 95 % CI" if "recall_ci" in c else "")
+        + "):",
         "",
         "| | " + " | ".join(names) + " | recall |",
         "|---|" + "---|" * (len(names) + 1),
     ]
     for name, row in zip(names, c["confusion_matrix"]):
-        recall = c["per_class"][name]["recall"]
-        rows.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + f" | {recall:.3f} |")
+        recall = f"{c['per_class'][name]['recall']:.3f}"
+        if name in c.get("recall_ci", {}):
+            lo, hi = c["recall_ci"][name]
+            recall += f" ({lo:.3f}–{hi:.3f})"
+        rows.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + f" | {recall} |")
     return rows
 
 

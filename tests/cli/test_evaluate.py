@@ -22,12 +22,26 @@ def _split(text):
 
 def _is_bin(line):
     """A row of the reliability table: 'LOW-HIGH  n  accuracy  confidence  gap'."""
-    return bool(re.match(r"^\d\.\d-\d\.\d\s+\d+\s", line))
+    return bool(re.match(r"^\d\.\d\d?-\d\.\d\d?\s+\d+\s", line))
 
 
 def _rows(text, first):
     """The cells after ``first`` of every printed line that starts with it."""
     return [ln[len(first) :].split() for ln in text.splitlines() if ln.startswith(first + " ")]
+
+
+def test_reliability_bin_labels_tell_fifteen_bins_apart():
+    """15 bins of width 1/15: tenths would print 0.5-0.5 for [0.467, 0.533); hundredths."""
+    from neuroseg.cli.evaluate import format_reliability
+    from neuroseg.metrics import reliability_curve
+
+    # two classes: a top-class confidence is >= 0.5, so one case at the centre of each of
+    # the 8 bins from [7/15, 8/15) up
+    scores = [[(k + 0.5) / 15, 1 - (k + 0.5) / 15] for k in range(7, 15)]
+    text = format_reliability(reliability_curve([0] * 8, scores, n_bins=15).to_dict())
+    labels = [ln.split()[0] for ln in text.splitlines()[2:]]
+    assert labels[0] == "0.47-0.53" and labels[-1] == "0.93-1.00"
+    assert len(labels) == len(set(labels)) == 8
 
 
 @pytest.fixture(scope="module")

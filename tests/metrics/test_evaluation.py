@@ -177,6 +177,18 @@ def test_classification_format_two_classes_by_hand():
     assert _cells(text, "balanced accuracy")[0][0] == "0.7500"
     assert "ROC AUC" not in text  # labels only: no scores, no AUC
     assert r.headline()["macro F1"][0] == pytest.approx(2 / 3)
+    # every resample that holds class b gets all of it right: its recall interval is [1, 1]
+    assert r.summary["recall_ci"]["b"] == [1.0, 1.0]
+    lo, hi = r.summary["recall_ci"]["a"]
+    assert 0.0 <= lo <= 0.5 <= hi <= 1.0
+    assert _cells(text, "recall b") == [["1.000", "[1.000,", "1.000]"]]
+
+
+def test_recall_interval_leaves_out_resamples_without_the_class():
+    """One 'b' in ten, always right: resamples without it are left out, not scored 0."""
+    truth = [0] * 9 + [1]
+    r = evaluate_classification(truth, truth, class_names=["a", "b"], n_bootstrap=200)
+    assert r.summary["recall_ci"] == {"a": [1.0, 1.0], "b": [1.0, 1.0]}
 
 
 def _counts(truths, preds):

@@ -196,10 +196,13 @@ def format_reliability(curve: dict[str, Any]) -> str:
     from neuroseg.tables import format_table
 
     edges, rows = curve["edges"], []
+    # tenths where every edge is one (5 or 10 bins), else hundredths (15 bins: 0.47-0.53)
+    places = 1 if all(abs(e * 10 - round(e * 10)) < 1e-6 for e in edges) else 2
     for b, n in enumerate(curve["counts"]):
         if n:
             acc, conf = curve["accuracy"][b], curve["confidence"][b]
-            rows.append([f"{edges[b]:.1f}-{edges[b + 1]:.1f}", int(n), acc, conf, acc - conf])
+            label = f"{edges[b]:.{places}f}-{edges[b + 1]:.{places}f}"
+            rows.append([label, int(n), acc, conf, acc - conf])
     head = f"reliability (top-class confidence in {len(curve['counts'])} bins; empty bins left out)"
     table = format_table(rows, header=["confidence", "n", "accuracy", "mean confidence", "gap"])
     return head + "\n" + table

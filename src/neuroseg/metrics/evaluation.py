@@ -222,6 +222,8 @@ def _format_classification(summary: dict[str, Any]) -> str:
     ]
     if has_auc:
         figures.append(["ROC AUC (macro)", summary["roc_auc_macro"], _pair(*ci["roc_auc_macro"])])
+    for name, pair in summary.get("recall_ci", {}).items():
+        figures.append([f"recall {name}", per_class[name]["recall"], _pair(*pair)])
     if summary.get("ece") is not None:
         figures.append(["calibration error (ECE)", summary["ece"], None])
     if summary.get("mce") is not None:
@@ -370,8 +372,8 @@ class EvaluationResult:
         Segmentation: one row per metric with the per-image mean and its interval, the
         pooled value and (with patients) the per-patient mean and its interval.
         Classification: per-class precision, recall, F1 and support, the confusion matrix
-        with class names, and accuracy, balanced accuracy, macro F1 and macro ROC AUC with
-        their intervals.
+        with class names, and accuracy, balanced accuracy, macro F1, macro ROC AUC and each
+        class's recall with their intervals.
         """
         if self.task == "segmentation":
             return _format_segmentation(self.summary)
@@ -785,8 +787,9 @@ def evaluate_classification(
     (maximum calibration error), ``"brier"`` (multi-class Brier score) and
     ``"reliability"`` (the :class:`~neuroseg.metrics.ReliabilityCurve` as a dict, beside
     ``"ece"``); plus ``"ci"``: intervals of accuracy, balanced accuracy, macro F1 and
-    (with scores) macro ROC-AUC, resampling
-    patients when ``groups=`` is given, else cases. Resamples in which a figure is undefined
+    (with scores) macro ROC-AUC, and ``"recall_ci"``: each class's recall (sensitivity)
+    interval by class name, all resampling patients when ``groups=`` is given, else
+    cases. Resamples in which a figure is undefined
     (e.g. a class absent) are left out of its interval. Each resample is scored by
     :func:`~neuroseg.metrics.accuracy`, :func:`~neuroseg.metrics.balanced_accuracy`,
     :func:`~neuroseg.metrics.precision_recall_f1` and :func:`~neuroseg.metrics.roc_auc`.
@@ -834,12 +837,15 @@ def evaluate_classification(
     if scores.ndim == 2:
         names.append("roc_auc_macro")
     boot = {k: np.empty(n_bootstrap) for k in names}
+    recalls = np.empty((n_bootstrap, c))  # NaN where a resample has none of the class
     for b in range(n_bootstrap):
         idx = np.concatenate([units[i] for i in rng.integers(0, len(units), len(units))])
         tb, pb = t[idx], p[idx]
+        prf = precision_recall_f1(tb, pb, num_classes=c)
         boot["accuracy"][b] = accuracy(tb, pb)
         boot["balanced_accuracy"][b] = balanced_accuracy(tb, pb)
-        boot["macro_f1"][b] = float(np.mean(precision_recall_f1(tb, pb, num_classes=c)["f1"]))
+        boot["macro_f1"][b] = float(np.mean(prf["f1"]))
+        recalls[b] = np.where(prf["support"] > 0, prf["recall"], np.nan)
         if "roc_auc_macro" in boot:
             boot["roc_auc_macro"][b] = float(roc_auc(tb, scores[idx], average="macro"))
     summary = report.to_dict()
@@ -849,6 +855,9 @@ def evaluate_classification(
         summary["brier"] = brier_score(t, scores)
         summary["reliability"] = curve.to_dict()
     summary["ci"] = {k: list(_ci(v, confidence)) for k, v in boot.items()}
+    summary["recall_ci"] = {
+        name: list(_ci(recalls[:, k], confidence)) for k, name in enumerate(report.class_names)
+    }
     summary["bootstrap"] = {
         "resamples": n_bootstrap,
         "confidence": confidence,
