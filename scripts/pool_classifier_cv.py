@@ -115,6 +115,8 @@ def main() -> None:
             raise SystemExit(f"fold {k}: its figures do not count the images of fold {k} here")
         total += cm
         for src, v in f["by_source"].items():
+            if int(np.sum(at & (origins == src))) != v["n"]:
+                raise SystemExit(f"fold {k}: {v['n']} images of {src}, not as counted here")
             for cls, recall in v["recall"].items():
                 support = int(np.sum(at & (origins == src) & (labels == names.index(cls))))
                 h = hits(recall, support, f"fold {k}, {src}, {cls}")
@@ -148,13 +150,16 @@ def main() -> None:
         return {"mean": float(np.mean(values)), "std": float(np.std(values))}
 
     out = {
-        "data": "held-out folds "
-        + ", ".join(map(str, folds))
-        + " of the 4 of the combined set (four-class-combined, near-copies grouped into "
-        "folds): every image predicted by the config trained on the other three folds, its "
-        "last epoch, plain (no TTA)",
+        "data": (
+            "the 4 folds of the combined set, each held out once"
+            if len(folds) == 4
+            else "folds " + ", ".join(map(str, folds)) + " of the 4 of the combined set"
+        )
+        + " (four-class-combined, near-copies grouped into folds): every image predicted by "
+        "the config trained on the other three folds, its last epoch, plain (no TTA)",
         "config": "examples/configs/classifier_4class_combined.toml",
         "n_images": int(total.sum()),
+        "card_fold": args.card_fold,  # the fold whose figures the card's metrics hold
         "classification": pooled,
         "by_source": by_source,
         "folds": {
@@ -169,7 +174,7 @@ def main() -> None:
             for k, f in folds.items()
         },
         "over_folds": {
-            "std": "population standard deviation over the folds (ddof=0)",
+            "std": "population standard deviation over the folds, ddof=0",
             "accuracy": spread([f["accuracy"] for f in folds.values()]),
             "balanced_accuracy": spread([f["balanced_accuracy"] for f in folds.values()]),
             "recall": {c: spread([f["recall"][c] for f in folds.values()]) for c in names},

@@ -276,7 +276,12 @@ def render(card: dict) -> str:
         "",
         *_cross_validation(card),
         (
-            f"**Results** of the same config trained without them, on {m['n_images']} "
+            f"**Fold {m.get('cross_validation', {}).get('card_fold')} alone**, with ROC-AUC "
+            "and calibration: "
+            f"the same config trained without it, on {m['n_images']} held-out images "
+            f"({m['data']}); bootstrap "
+            if "cross_validation" in m
+            else f"**Results** of the same config trained without them, on {m['n_images']} "
             f"held-out images ({m['data']}); the shipped model trained on them too and has "
             "no held-out figure of its own; bootstrap "
             if "estimate" in m
@@ -412,11 +417,22 @@ def _accuracy(card: dict) -> float:
 def _classification_section(cls: dict | None, multi: dict | None) -> list[str]:
     lines = ["## Tumour type: `classifier-4class` and `multitask-figshare`", "", *ANCHORS_CLS]
     for card, what in ((cls, "4 classes, combined set"), (multi, "3 classes (+ mask)")):
-        if card is not None:
-            lines.append(
-                f"| neuroseg `{card['name']}` ({card['status']}) | "
-                f"{100 * _accuracy(card):.1f} % | {what}, fold 4 only |"
+        if card is None:
+            continue
+        cv = card["metrics"].get("cross_validation")
+        if cv is None:
+            figure, how = _accuracy(card), "fold 4 only"
+        else:
+            spread = cv["over_folds"]["accuracy"]
+            figure = cv["classification"]["accuracy"]
+            how = (
+                f"{len(cv['folds'])}-fold CV, pooled ({100 * spread['mean']:.1f} ± "
+                f"{100 * spread['std']:.1f} % over folds)"
             )
+        lines.append(
+            f"| neuroseg `{card['name']}` ({card['status']}) | {100 * figure:.1f} % | "
+            f"{what}, {how} |"
+        )
     lines.append("")
     for card in (cls, multi):
         if card is None:
@@ -498,7 +514,7 @@ def _classifier_folds(card: dict) -> list[str]:
     )
     folds = sorted([f for f, _ in scored] + [card_fold], key=lambda f: f.fold)
     cv = [f.fold for f, _ in scored]
-    cv_text = " and ".join(map(str, cv))
+    cv_text = ", ".join(map(str, cv[:-1])) + (" and " if len(cv) > 1 else "") + str(cv[-1])
     missing = sorted({1, 2, 3, 4} - {f.fold for f in folds})
     title = (
         f"held out on more than one fold ({len(folds)} of 4 folds so far, CPU)"
