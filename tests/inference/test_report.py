@@ -156,6 +156,27 @@ def test_report_for_a_pretrained_model_without_data(tmp_path):
     assert "no evaluation data was given" in text and check_report_images(out).srcs == []
 
 
+@pytest.mark.parametrize(
+    ("name", "key", "spread"),
+    [
+        ("resunet-lgg", ("dice_over_folds", "per_patient"),
+         "dice_over_folds / per_patient"),
+        ("classifier-4class", ("cross_validation", "over_folds", "accuracy"),
+         "cross_validation / over_folds / accuracy"),
+    ],
+)  # fmt: skip
+def test_report_shows_a_spread_over_folds_with_its_mean(tmp_path, name, key, spread):
+    """A card's {mean, std} over folds is one row, 'mean ± std' (the std was dropped)."""
+    from neuroseg.models import pretrained_info
+
+    block = pretrained_info(name).metrics
+    for k in key:
+        block = block[k]
+    text = write_report(model=name, out=tmp_path / "card.html").read_text(encoding="utf-8")
+    row = f"<td>{spread}</td><td>{block['mean']:.4f} ± {block['std']:.4f}</td>"
+    assert row in text
+
+
 def test_report_run_dir_or_model(run_dir, tmp_path):
     with pytest.raises(ConfigError, match="not both or neither"):
         write_report()

@@ -139,9 +139,11 @@ def _evaluate(predictor: Any, data: SliceDataset, progress: bool | None) -> Any:
 
 
 def _cell(value: Any) -> str:
-    """A model-card metric as text: a bootstrap mean with its interval, or the value."""
+    """A model-card metric as text: a mean with its interval or spread, or the value."""
     if isinstance(value, dict) and "mean" in value:
         text = f"{float(value['mean']):.4f}"
+        if value.get("std") is not None:  # a spread over folds
+            text += f" ± {float(value['std']):.4f}"
         if value.get("ci_low") is not None and value.get("ci_high") is not None:
             text += f" (CI {float(value['ci_low']):.4f}-{float(value['ci_high']):.4f})"
         if value.get("n") is not None:
@@ -155,7 +157,7 @@ def _cell(value: Any) -> str:
 
 
 def _flatten(value: Any, prefix: str = "") -> list[list[Any]]:
-    """``[key path, text]`` rows of a nested card dict; bootstrap means stay one row."""
+    """``[key path, text]`` rows of a nested card dict; a mean stays one row with its spread."""
     if isinstance(value, dict) and value and not (isinstance(value.get("mean"), (int, float))):
         rows: list[list[Any]] = []
         for k, v in value.items():
