@@ -177,6 +177,21 @@ def test_report_shows_a_spread_over_folds_with_its_mean(tmp_path, name, key, spr
     assert row in text
 
 
+def test_report_shows_per_patient_records_as_one_table(tmp_path):
+    """resunet-lgg's card has 26 patients of 8 fields: one table, a row per patient."""
+    from neuroseg.models import pretrained_info
+
+    patients = pretrained_info("resunet-lgg").metrics["patients"]
+    fields = list(next(iter(patients.values())))
+    text = write_report(model="resunet-lgg", out=tmp_path / "card.html").read_text("utf-8")
+    table = text.split("<h4>patients</h4>")[1].split("</table>")[0]
+    header = "<tr><th></th>" + "".join(f"<th>{f}</th>" for f in fields) + "</tr>"
+    assert header in table and table.count("<tr>") == len(patients) + 1
+    name, first = next(iter(patients.items()))
+    assert f"<tr><td>{name}</td><td>{first['dice']:.4f}</td>" in table
+    assert f"patients / {name}" not in text  # no longer one row per field
+
+
 def test_report_run_dir_or_model(run_dir, tmp_path):
     with pytest.raises(ConfigError, match="not both or neither"):
         write_report()

@@ -156,13 +156,41 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _flatten(value: Any, prefix: str = "") -> list[list[Any]]:
-    """``[key path, text]`` rows of a nested card dict; a mean stays one row with its spread."""
+def _records(value: Any) -> list[str] | None:
+    """The fields of a block of like records (per patient, per fold, per class), or None.
+
+    A block maps two or more names to records with the same plain (not nested) fields.
+    """
+    if not isinstance(value, dict) or len(value) < 2:
+        return None
+    records = list(value.values())
+    if not all(isinstance(r, dict) and r and "mean" not in r for r in records):
+        return None
+    fields = list(records[0])
+    if any(list(r) != fields or any(isinstance(v, (dict, list)) for v in r.values())
+           for r in records):  # fmt: skip
+        return None
+    return fields
+
+
+def _flatten(
+    value: Any, prefix: str = "", tables: list[tuple[str, list[str], list[list[Any]]]] | None = None
+) -> list[list[Any]]:
+    """``[key path, text]`` rows of a nested card dict; a mean stays one row with its spread.
+
+    With ``tables``, a block of records (e.g. one per patient) is appended there as
+    ``(key path, fields, rows)`` instead of one row per field of each record.
+    """
+    fields = _records(value) if tables is not None else None
+    if fields is not None and tables is not None:
+        rows = [[name, *(_cell(r[f]) for f in fields)] for name, r in value.items()]
+        tables.append((prefix, fields, rows))
+        return []
     if isinstance(value, dict) and value and not (isinstance(value.get("mean"), (int, float))):
-        rows: list[list[Any]] = []
+        out: list[list[Any]] = []
         for k, v in value.items():
-            rows += _flatten(v, f"{prefix} / {k}" if prefix else str(k))
-        return rows
+            out += _flatten(v, f"{prefix} / {k}" if prefix else str(k), tables)
+        return out
     return [[prefix, _cell(value)]]
 
 
@@ -189,9 +217,15 @@ def _pretrained_card(info: Any) -> list[str]:
     if info.notes:
         sections.append(f"<p><b>Notes:</b> {html.escape(info.notes)}</p>")
     if info.metrics:
+        tables: list[tuple[str, list[str], list[list[Any]]]] = []
+        flat = _flatten(info.metrics, tables=tables)
         sections.append(
             "<h3>Metrics recorded in the card</h3>"
-            + _table(_flatten(info.metrics), ["metric", "value"])
+            + _table(flat, ["metric", "value"])
+            + "".join(
+                f"<h4>{html.escape(path)}</h4>" + _table(rows, ["", *fields])
+                for path, fields, rows in tables
+            )
         )
     return sections
 
