@@ -115,10 +115,11 @@ def main() -> None:
             raise SystemExit(f"fold {k}: its figures do not count the images of fold {k} here")
         total += cm
         for src, v in f["by_source"].items():
-            if int(np.sum(at & (origins == src))) != v["n"]:
+            here = at & (origins == src)
+            if int(here.sum()) != v["n"]:
                 raise SystemExit(f"fold {k}: {v['n']} images of {src}, not as counted here")
             for cls, recall in v["recall"].items():
-                support = int(np.sum(at & (origins == src) & (labels == names.index(cls))))
+                support = int(np.sum(here & (labels == names.index(cls))))
                 h = hits(recall, support, f"fold {k}, {src}, {cls}")
                 pair = sources.setdefault(src, {}).setdefault(cls, [0, 0])
                 pair[0] += h

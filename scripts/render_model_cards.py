@@ -276,7 +276,7 @@ def render(card: dict) -> str:
         "",
         *_cross_validation(card),
         (
-            f"**Fold {m.get('cross_validation', {}).get('card_fold')} alone**, with ROC-AUC "
+            f"**Fold {m['cross_validation']['card_fold']} alone**, with ROC-AUC "
             "and calibration: "
             f"the same config trained without it, on {m['n_images']} held-out images "
             f"({m['data']}); bootstrap "
@@ -513,8 +513,8 @@ def _classifier_folds(card: dict) -> list[str]:
         other=card["metrics"]["by_source"][OTHER]["accuracy"],
     )
     folds = sorted([f for f, _ in scored] + [card_fold], key=lambda f: f.fold)
-    cv = [f.fold for f, _ in scored]
-    cv_text = ", ".join(map(str, cv[:-1])) + (" and " if len(cv) > 1 else "") + str(cv[-1])
+    run = [f.fold for f, _ in scored]  # the folds `neuroseg cv` trained
+    run_text = ", ".join(map(str, run[:-1])) + (" and " if len(run) > 1 else "") + str(run[-1])
     missing = sorted({1, 2, 3, 4} - {f.fold for f in folds})
     title = (
         f"held out on more than one fold ({len(folds)} of 4 folds so far, CPU)"
@@ -526,8 +526,8 @@ def _classifier_folds(card: dict) -> list[str]:
         "",
         "Each row is the config trained on the other three folds for its 30 epochs and "
         "scored at its last epoch on the held-out fold (no selection on it). Fold 4 is the "
-        f"model behind the card's figures; fold{'s' if len(cv) > 1 else ''} {cv_text} "
-        f"{'are' if len(cv) > 1 else 'is'} "
+        f"model behind the card's figures; fold{'s' if len(run) > 1 else ''} {run_text} "
+        f"{'are' if len(run) > 1 else 'is'} "
         "`neuroseg cv --config examples/configs/classifier_4class_combined.toml --out "
         "runs/cls4c-cv` (with `--resume` from one session to the next; about 80 minutes per "
         "fold on this 2-core CPU), each scored with `python scripts/compare_classifiers.py "

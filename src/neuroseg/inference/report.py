@@ -181,8 +181,7 @@ def _flatten(
     With ``tables``, a block of records (e.g. one per patient) is appended there as
     ``(key path, fields, rows)`` instead of one row per field of each record.
     """
-    fields = _records(value) if tables is not None else None
-    if fields is not None and tables is not None:
+    if tables is not None and (fields := _records(value)) is not None:
         rows = [[name, *(_cell(r[f]) for f in fields)] for name, r in value.items()]
         tables.append((prefix, fields, rows))
         return []
