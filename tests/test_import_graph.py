@@ -171,3 +171,16 @@ def test_no_private_names_are_imported_across_modules():
                 if alias.name.startswith("_") and not alias.name.startswith("__"):
                     found.append(f"{name}: from {node.module} import {alias.name}")
     assert found == []
+
+
+def test_no_module_imports_the_package_root():
+    """``neuroseg/__init__`` sits above every module; importing it from below goes upward.
+
+    ``neuroseg.__version__`` comes from the leaf :mod:`neuroseg.version` instead.
+    """
+    found = sorted(
+        name
+        for name, (top, inner) in GRAPH.items()
+        if name != "neuroseg" and "neuroseg" in top | inner
+    )
+    assert found == []

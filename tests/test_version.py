@@ -2,12 +2,12 @@ import re
 from pathlib import Path
 
 import neuroseg
-from neuroseg._version import __version__
+from neuroseg.version import __version__
 
 
 def test_version_single_source():
     root = Path(__file__).resolve().parents[1]
-    text = (root / "src" / "neuroseg" / "_version.py").read_text()
+    text = (root / "src" / "neuroseg" / "version.py").read_text()
     assert re.search(r'__version__ = "(.+)"', text).group(1) == neuroseg.__version__
     assert 'dynamic = ["version"]' in (root / "pyproject.toml").read_text()
 

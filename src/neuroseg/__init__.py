@@ -16,8 +16,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from neuroseg import registration
-from neuroseg._version import __version__
 from neuroseg.errors import NeurosegError
+from neuroseg.version import __version__
 
 if TYPE_CHECKING:
     from neuroseg import data, export, inference, metrics, models, train

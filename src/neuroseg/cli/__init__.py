@@ -27,9 +27,9 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from neuroseg._version import __version__
 from neuroseg.errors import NeurosegError
 from neuroseg.logs import LOG_LEVEL_VARIABLE, log_level
+from neuroseg.version import __version__
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

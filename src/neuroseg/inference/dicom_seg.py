@@ -23,6 +23,7 @@ import numpy as np
 from neuroseg._optional import require
 from neuroseg.data.dicom import DicomVolume
 from neuroseg.errors import DicomError
+from neuroseg.version import __version__
 
 __all__ = ["write_dicom_outputs", "write_dicom_overlay", "write_dicom_seg"]
 
@@ -45,12 +46,6 @@ def _source(prediction: Any, source: DicomVolume | None) -> tuple[np.ndarray, Di
         )
     frames = source.to_frames(np.asarray(mask) > 0)
     return frames.astype(np.uint8), source
-
-
-def _version() -> str:
-    from neuroseg import __version__
-
-    return str(__version__)
 
 
 def write_dicom_seg(
@@ -116,7 +111,7 @@ def write_dicom_seg(
             f"{vol.source}: a series of several multi-frame files; write its mask as NIfTI "
             "instead, or convert the series to single-frame files."
         )
-    version = algorithm_version or _version()
+    version = algorithm_version or __version__
     algorithm = hd.AlgorithmIdentificationSequence(
         name=algorithm_name, version=version, family=codes.cid7162.ArtificialIntelligence
     )

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from neuroseg.errors import RunDirError
+from neuroseg.version import __version__
 
 __all__ = [
     "CHECKPOINTS",
@@ -67,8 +68,6 @@ def environment(strategy: Any = None) -> dict[str, Any]:
     """Library versions, platform and devices, for ``environment.json``."""
     import keras
     import tensorflow as tf
-
-    from neuroseg import __version__
 
     return {
         "neuroseg": __version__,
