@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "figshare-cheng"
@@ -417,6 +418,7 @@ def main() -> None:
         "learning_rate": LR,
         "machine": {
             "cpus": os.cpu_count(),
+            "cpu": cpu_name(),
             "platform": platform.platform(),
             "python": sys.version.split()[0],
         },
