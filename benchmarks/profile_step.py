@@ -31,6 +31,7 @@ from typing import Any
 
 import keras
 import tensorflow as tf
+from machine import cpu_name
 
 from models import interleaved, plain_twin, train_step
 from neuroseg.models import create_model
@@ -56,6 +57,21 @@ def op_name(event: str) -> str:
     return event.split(":")[-1]
 
 
+def layer_name(event: str) -> str:
+    """The layer a kernel belongs to, from its graph node's name.
+
+    ``resunet_1/refine_conv_1/convolution`` (the forward kernel) and
+    ``gradient_tape/resunet_1/refine_conv_1/convolution/Conv2DBackpropFilter`` (a backward
+    one) -> ``refine_conv_1``: the model's scope and the op's own names are dropped, so a
+    layer's three kernels add up under one name.
+    """
+    parts = event.rsplit(":", 1)[0].split("/")
+    if parts[0] == "gradient_tape":
+        parts = parts[1:]
+    kept = [p for p in parts[1:] if p != "convolution" and not p.startswith("Conv2D")]
+    return "/".join(kept) or event
+
+
 def thread_ms(logdir: Path, steps: int) -> dict[str, Any]:
     """Per-step milliseconds of compute-thread time by kernel kind, from a profiler trace."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
@@ -65,6 +81,7 @@ def thread_ms(logdir: Path, steps: int) -> dict[str, Any]:
     space.ParseFromString(files[-1].read_bytes())
     by_kind: collections.Counter[str] = collections.Counter()
     by_op: collections.Counter[str] = collections.Counter()
+    conv_by_layer: collections.Counter[str] = collections.Counter()
     for plane in space.planes:
         if "host:CPU" not in plane.name:
             continue
@@ -74,23 +91,31 @@ def thread_ms(logdir: Path, steps: int) -> dict[str, Any]:
                 continue
             kernels = sorted(  # by start; of two that start together, the longer first
                 (
-                    (e.offset_ps, e.duration_ps, op_name(names[e.metadata_id].name))
+                    (
+                        e.offset_ps,
+                        e.duration_ps,
+                        op_name(names[e.metadata_id].name),
+                        names[e.metadata_id].name,
+                    )
                     for e in line.events
                 ),
                 key=lambda k: (k[0], -k[1]),
             )
             end = -1
-            for start, duration, op in kernels:  # the outermost kernel only, not its shards
+            for start, duration, op, event in kernels:  # the outermost kernel only, not its shards
                 if op == "Process" or start < end:
                     continue
                 end = start + duration
                 ms = duration / 1e9 / steps
                 by_kind[kind(op)] += ms
                 by_op[op] += ms
+                if kind(op).startswith("conv"):
+                    conv_by_layer[layer_name(event)] += ms
     return {
         "by_kind": {k: by_kind[k] for k in KINDS},
         "total": sum(by_kind.values()),
         "top_ops": dict(by_op.most_common(12)),
+        "conv_by_layer": dict(conv_by_layer.most_common(12)),
     }
 
 
@@ -124,6 +149,7 @@ def main() -> None:
         "size": size,
         "batch": args.batch,
         "cpu_count": os.cpu_count(),
+        "cpu": cpu_name(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "load_avg": os.getloadavg(),
@@ -146,6 +172,9 @@ def main() -> None:
     conv = sum(out["neuroseg"]["by_kind"][k] for k in KINDS[:3])
     print(f"convolutions: {conv / out['neuroseg']['total']:.0%} of neuroseg's kernel time")
     print(f"ratio (plain step / neuroseg step): {out['ratio']:.2f}x")
+    print("neuroseg's convolution time by layer (forward and backward, threads):")
+    for layer, ms in out["neuroseg"]["conv_by_layer"].items():
+        print(f"  {layer:40s} {ms:8.1f} ms  {ms / conv:6.1%}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
 
