@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from machine import cpu_name
+from timing import best_time
 
 from neuroseg.models import create_model
 
@@ -71,17 +70,6 @@ def conv_shapes(preset: str, size: int) -> list[dict[str, Any]]:
     return found
 
 
-def best_of(fn: Callable[[], Any], reps: int) -> float:
-    fn()
-    fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def time_tf(shape: dict[str, Any], batch: int, reps: int) -> float:
     h, w, ci, co, k, s = (shape[n] for n in ("height", "width", "in", "out", "kernel", "stride"))
     x = tf.Variable(tf.random.normal((batch, h, w, ci)))
@@ -93,7 +81,7 @@ def time_tf(shape: dict[str, Any], batch: int, reps: int) -> float:
             loss = tf.reduce_sum(tf.nn.conv2d(x, kernel, s, "SAME"))
         return tape.gradient(loss, [x, kernel])
 
-    return best_of(lambda: [g.numpy() for g in step()], reps)
+    return best_time(lambda: [g.numpy() for g in step()], reps, warmup=2)
 
 
 def time_torch(torch: Any, shape: dict[str, Any], batch: int, reps: int) -> float:
@@ -105,7 +93,7 @@ def time_torch(torch: Any, shape: dict[str, Any], batch: int, reps: int) -> floa
         x.grad = kernel.grad = None
         torch.nn.functional.conv2d(x, kernel, stride=s, padding=k // 2).sum().backward()
 
-    return best_of(step, reps)
+    return best_time(step, reps, warmup=2)
 
 
 def main() -> None:

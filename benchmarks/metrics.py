@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_time
 
 from neuroseg.data import load_figshare
 from neuroseg.metrics import dice, hd95
@@ -54,15 +54,6 @@ def loop_hd95(truth: np.ndarray, pred: np.ndarray) -> float:
         )
         scores.append(float(np.percentile(d, 95)))
     return float(np.mean(scores))
-
-
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -90,26 +90,20 @@ def thread_ms(logdir: Path, steps: int) -> dict[str, Any]:
             if not line.name.startswith("tf_Compute"):
                 continue
             kernels = sorted(  # by start; of two that start together, the longer first
-                (
-                    (
-                        e.offset_ps,
-                        e.duration_ps,
-                        op_name(names[e.metadata_id].name),
-                        names[e.metadata_id].name,
-                    )
-                    for e in line.events
-                ),
+                ((e.offset_ps, e.duration_ps, names[e.metadata_id].name) for e in line.events),
                 key=lambda k: (k[0], -k[1]),
             )
             end = -1
-            for start, duration, op, event in kernels:  # the outermost kernel only, not its shards
+            for start, duration, event in kernels:  # the outermost kernel only, not its shards
+                op = op_name(event)
                 if op == "Process" or start < end:
                     continue
                 end = start + duration
                 ms = duration / 1e9 / steps
-                by_kind[kind(op)] += ms
+                op_kind = kind(op)
+                by_kind[op_kind] += ms
                 by_op[op] += ms
-                if kind(op).startswith("conv"):
+                if op_kind.startswith("conv"):
                     conv_by_layer[layer_name(event)] += ms
     return {
         "by_kind": {k: by_kind[k] for k in KINDS},
