@@ -30,7 +30,7 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
-from machine import cpu_name
+from machine import cpu_flags, cpu_name
 from timing import best_time
 
 from neuroseg.models import create_model
@@ -162,6 +162,7 @@ def main() -> None:
             "reps": args.reps,
             "cpu_count": os.cpu_count(),
             "cpu": cpu_name(),
+            "cpu_flags": cpu_flags(),
             "tensorflow": tf.__version__,
             "torch": None if torch is None else torch.__version__,
             "layers": rows,

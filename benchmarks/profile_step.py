@@ -31,7 +31,7 @@ from typing import Any
 
 import keras
 import tensorflow as tf
-from machine import cpu_name
+from machine import cpu_flags, cpu_name
 
 from models import interleaved, plain_twin, train_step
 from neuroseg.models import create_model
@@ -144,6 +144,7 @@ def main() -> None:
         "batch": args.batch,
         "cpu_count": os.cpu_count(),
         "cpu": cpu_name(),
+        "cpu_flags": cpu_flags(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "load_avg": os.getloadavg(),

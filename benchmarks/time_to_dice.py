@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import cpu_name
+from machine import cpu_flags, cpu_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "figshare-cheng"
@@ -92,9 +92,20 @@ def dice_per_image(truth: np.ndarray, prob: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------- workers
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # a bare word: refine=half
+
+
 def _options(text: str) -> dict[str, Any]:
-    """``a=1,b="x"`` -> ``{"a": 1, "b": "x"}`` (each value is JSON)."""
-    return {k: json.loads(v) for k, v in (o.split("=") for o in text.split(",") if o)}
+    """``a=1,b=x`` -> ``{"a": 1, "b": "x"}`` (JSON values, or bare words as strings)."""
+    pairs = [o.split("=", 1) for o in text.split(",") if o]
+    bad = [o for o in pairs if len(o) != 2]
+    if bad:
+        raise SystemExit(f"options must be name=value, got {text!r}")
+    return {k: _value(v) for k, v in pairs}
 
 
 class KerasContender:
@@ -308,6 +319,13 @@ def worker(name: str, data_path: str, seed: int, conn: Any) -> None:
 
 
 # --------------------------------------------------------------------------- coordinator
+def _recv(conn: Any, name: str) -> Any:
+    try:
+        return conn.recv()
+    except EOFError:
+        raise SystemExit(f"{name}: its worker process died (its traceback is above)") from None
+
+
 def first_time(curve: list[dict[str, float]], target: float) -> float | None:
     for point in curve:
         if point["dice"] >= target:
@@ -336,8 +354,9 @@ def main() -> None:
         parent, child = ctx.Pipe()
         p = ctx.Process(target=worker, args=(name, data_path, args.seed, child), daemon=True)
         p.start()
+        child.close()  # so that a worker that dies ends recv() with EOFError, not a hang
         procs[name], conns[name] = p, parent
-        info[name] = {**parent.recv(), "curve": [], "train_images": 0, "train_seconds": 0.0}
+        info[name] = {**_recv(parent, name), "curve": [], "train_images": 0, "train_seconds": 0.0}
         print(
             f"{name}: {info[name]['params']:,} parameters, {info[name]['gflops']:.3f} GFLOPs/image",
             flush=True,
@@ -349,19 +368,19 @@ def main() -> None:
             if left <= 1e-6:
                 continue
             conns[name].send(("train", min(args.slice, left)))
-            r = conns[name].recv()
+            r = _recv(conns[name], name)
             v["train_images"] += r["images"]
             v["train_seconds"] += r["seconds"]
             conns[name].send(("eval", None))
-            e = conns[name].recv()
+            e = _recv(conns[name], name)
             v["curve"].append({"train_seconds": v["train_seconds"], "dice": e["dice"]})
             v["infer_ips"] = e["infer_ips"]
             print(f"  {name:>14}: {v['train_seconds']:6.0f} s  Dice {e['dice']:.3f}", flush=True)
     for name in args.contenders:
         conns[name].send(("stats", None))
-        info[name].update(conns[name].recv())
+        info[name].update(_recv(conns[name], name))
         conns[name].send(("stop", None))
-        conns[name].recv()
+        _recv(conns[name], name)
         procs[name].join(timeout=30)
     base = args.contenders[0]
     rows = []
@@ -419,6 +438,7 @@ def main() -> None:
         "machine": {
             "cpus": os.cpu_count(),
             "cpu": cpu_name(),
+            "cpu_flags": cpu_flags(),
             "platform": platform.platform(),
             "python": sys.version.split()[0],
         },
