@@ -32,12 +32,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from machine import cpu_flags, cpu_name
 
 from neuroseg.models import count_flops, create_model, fuse_for_inference, get_spec
 
 PRESETS = [
     "resunet-small",
     "resunet-fast",
+    "resunet-fast-half",
     "resunet-base",
     "resunetpp",
     "attention-resunet",
@@ -65,13 +67,20 @@ def _preact(x: Any, f: int, strides: int) -> Any:
 
 
 def plain_resunet(
-    size: int, depth: int, base: int, stem_stride: int = 1, refine_filters: int = 8
+    size: int,
+    depth: int,
+    base: int,
+    stem_stride: int = 1,
+    refine_filters: int = 8,
+    refine: str = "full",
 ) -> keras.Model:
     """A textbook Keras ResUNet (Zhang et al. 2018), no neuroseg code.
 
     With ``stem_stride=2``, the same cheap first stage as ``ResUNet(stem_stride=2)``: a
     strided stem, and after the decoder a bilinear up-sampling, the image as a skip and
-    one 3x3 convolution of ``refine_filters``.
+    one 3x3 convolution of ``refine_filters``; with ``refine="half"`` that convolution
+    works at half resolution on the image folded by a 2x2 stride-2 convolution, and a
+    2x2 stride-2 transposed convolution is the head.
     """
     levels = [base * 2**i for i in range(depth + 1)]
     inp = keras.Input((size, size, 1))
@@ -91,19 +100,26 @@ def plain_resunet(
         x = layers.UpSampling2D(2)(x)
         x = layers.Concatenate()([x, skip])
         x = _preact(x, f, 1)
+    half = stem_stride == 2 and refine == "half"
     if stem_stride == 2:
-        x = layers.UpSampling2D(2, interpolation="bilinear")(x)
-        x = layers.Concatenate()([x, inp])
+        if half:
+            image = layers.Conv2D(4, 2, strides=2, use_bias=False)(inp)
+        else:
+            x, image = layers.UpSampling2D(2, interpolation="bilinear")(x), inp
+        x = layers.Concatenate()([x, image])
         x = layers.Conv2D(refine_filters, 3, padding="same", use_bias=False)(x)
         x = layers.Activation("relu")(layers.BatchNormalization()(x))
-    out = layers.Conv2D(1, 1, activation="sigmoid")(x)
+    if half:
+        out = layers.Conv2DTranspose(1, 2, strides=2, activation="sigmoid")(x)
+    else:
+        out = layers.Conv2D(1, 1, activation="sigmoid")(x)
     return keras.Model(inp, out, name="plain_resunet")
 
 
 def plain_twin(name: str, size: int) -> keras.Model:
     """The plain ResUNet with the depth, filters and first stage of neuroseg preset ``name``."""
     kw = get_spec(name).kwargs
-    stem = {k: kw[k] for k in ("stem_stride", "refine_filters") if k in kw}
+    stem = {k: kw[k] for k in ("stem_stride", "refine_filters", "refine") if k in kw}
     return plain_resunet(size, kw["depth"], kw["base_filters"], **stem)
 
 
@@ -219,6 +235,8 @@ def main() -> None:
     results: dict[str, Any] = {
         "machine": {
             "cpu_count": os.cpu_count(),
+            "cpu": cpu_name(),
+            "cpu_flags": cpu_flags(),
             "platform": platform.platform(),
             "tensorflow": tf.__version__,
             "keras": keras.__version__,

@@ -63,6 +63,18 @@ MODEL_CASES = [
         X16[..., :1],
     ),
     (
+        "ResUNet-half-resolution-refinement",
+        lambda: models.ResUNet(
+            input_shape=(16, 16, 4),
+            num_classes=3,
+            depth=2,
+            base_filters=4,
+            stem_stride=2,
+            refine="half",
+        ),
+        X16,
+    ),
+    (
         "ResUNet-multiclass-logits",
         lambda: models.ResUNet(
             input_shape=(16, 16, 4), num_classes=3, depth=2, base_filters=4, return_logits=True

@@ -47,7 +47,11 @@ def test_model_spec_defaults_and_frozen():
 
 
 def test_list_models_glob():
-    assert list_models("resunet-fast*") == ["resunet-fast", "resunet-fast-wide"]
+    assert list_models("resunet-fast*") == [
+        "resunet-fast",
+        "resunet-fast-half",
+        "resunet-fast-wide",
+    ]
     assert list_models("no-such-*") == []
     assert "multitask-base" in list_models()
 

@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -133,6 +134,42 @@ def test_strided_stem_keeps_the_output_size_and_cuts_the_flops():
     assert cheap.get_config()["stem_stride"] == 2
 
 
+def test_half_resolution_refinement_keeps_the_output_size_and_cuts_the_flops():
+    from neuroseg.models import count_flops
+
+    full = ResUNet(input_shape=(64, 64, 2), depth=3, base_filters=8, stem_stride=2)
+    half = ResUNet(input_shape=(64, 64, 2), depth=3, base_filters=8, stem_stride=2, refine="half")
+    x = np.random.default_rng(0).random((2, 64, 64, 2), dtype=np.float32)
+    assert tuple(half(x).shape) == (2, 64, 64, 1)
+    # The image reaches the refinement folded 2x2 into 4 x 2 channels at half resolution,
+    # and the head is a 2x2 stride-2 transposed convolution back to full resolution.
+    assert tuple(half.get_layer("refine_fold").output.shape) == (None, 32, 32, 8)
+    assert tuple(half.get_layer("refine_concat").output.shape) == (None, 32, 32, 16)
+    assert isinstance(half.get_layer("head"), keras.layers.Conv2DTranspose)
+    assert "refine_up" not in {layer.name for layer in half.layers}
+    # Same backbone; the refinement at a quarter of the pixels costs less.
+    assert count_flops(half) < count_flops(full)
+    assert half.get_config()["refine"] == "half"
+    assert full.get_config()["refine"] == "full"
+
+
+def test_half_resolution_refinement_gives_every_output_pixel_its_own_value():
+    # A sub-pixel head must not repeat one value over each 2x2 block: with random weights
+    # the four outputs of a block differ.
+    model = ResUNet(
+        input_shape=(32, 32, 1),
+        depth=2,
+        base_filters=4,
+        stem_stride=2,
+        refine="half",
+        return_logits=True,
+    )
+    x = np.random.default_rng(1).random((1, 32, 32, 1), dtype=np.float32)
+    y = np.asarray(model(x))[0, :, :, 0]
+    blocks = y.reshape(16, 2, 16, 2).transpose(0, 2, 1, 3).reshape(-1, 4)
+    assert np.all(blocks.std(axis=1) > 0)
+
+
 def test_strided_stem_options_are_checked():
     with pytest.raises(ConfigError, match="stem_stride must be 1 or 2"):
         ResUNet(input_shape=(64, 64, 1), stem_stride=4)
@@ -140,3 +177,5 @@ def test_strided_stem_options_are_checked():
         ResUNet(input_shape=(72, 72, 1), depth=3, stem_stride=2)
     with pytest.raises(ConfigError, match="refine_filters"):
         ResUNet(input_shape=(64, 64, 1), stem_stride=2, refine_filters=0)
+    with pytest.raises(ConfigError, match="refine must be 'full' or 'half'"):
+        ResUNet(input_shape=(64, 64, 1), stem_stride=2, refine="quarter")

@@ -49,12 +49,18 @@ def _same_features(model, backbone, x):
     [
         (lambda: ResUNet(input_shape=(32, 32, 1), depth=2, base_filters=4, stem_stride=2), {}),
         (
+            lambda: ResUNet(
+                input_shape=(32, 32, 1), depth=2, base_filters=4, stem_stride=2, refine="half"
+            ),
+            {},
+        ),
+        (
             lambda: ResUNetPlusPlus(input_shape=(32, 32, 1), depth=2, base_filters=4),
             {"stages": True, "squeeze_excite": True, "aspp": True, "attention": "resunetpp"},
         ),
         (lambda: MultiTaskResUNet(input_shape=(32, 32, 1), depth=2, base_filters=4), {}),
     ],
-    ids=["resunet-strided-stem", "resunetpp", "multitask"],
+    ids=["resunet-strided-stem", "resunet-half-refinement", "resunetpp", "multitask"],
 )
 def test_task_models_are_heads_on_the_backbone(task, options):
     model = task()

@@ -166,6 +166,15 @@ _SEG = (
         1.577,
     ),
     (
+        "resunet-fast-half",
+        ResUNet,
+        {"depth": 3, "base_filters": 16, "stem_stride": 2, "refine": "half"},
+        "resunet-fast with its refinement at half resolution and a sub-pixel head: "
+        "the fastest to train and infer on a CPU",
+        519_313,
+        1.464,
+    ),
+    (
         "resunet-fast-wide",
         ResUNet,
         {"depth": 3, "base_filters": 32, "stem_stride": 2},
