@@ -79,9 +79,12 @@ class ResUNet(ConfigModel):
         refine: Where that refinement works (``stem_stride=2`` only). ``"full"``: at full
             resolution, as above. ``"half"``: at half resolution, on the last decoder
             stage and the image folded 2×2 into channels (a 2×2 strided convolution of
-            four filters, lossless), and a sub-pixel head (a 2×2 stride-2 transposed
-            convolution) gives each pixel's 2×2 full-resolution outputs: about a quarter
-            of the refinement's cost, which is a quarter of ``resunet-fast``'s.
+            four filters per channel, enough to carry every pixel), and a sub-pixel head
+            (a 2×2 stride-2 transposed convolution) gives each pixel's 2×2
+            full-resolution outputs. The refinement then sees a quarter of the pixels;
+            the whole model's FLOPs fall by only about 7 %, but the widest tensors (the
+            full-size concatenation and its gradient) are gone, which is what makes it
+            faster to train on a CPU (see docs/benchmarks.md).
         refine_filters: Filters of that refinement (``stem_stride=2`` only).
         return_logits: Return pre-activation logits instead of probabilities.
         name: Model name.
@@ -136,9 +139,8 @@ class ResUNet(ConfigModel):
             # the image folded to half resolution, one 3x3 convolution there and a
             # sub-pixel head.
             if half:
-                channels = int(input_shape[-1] or 1)
                 image = layers.Conv2D(
-                    4 * channels, 2, strides=2, use_bias=False, name="refine_fold"
+                    4 * inputs.shape[-1], 2, strides=2, use_bias=False, name="refine_fold"
                 )(inputs)
             else:
                 x = layers.UpSampling2D(2, interpolation="bilinear", name="refine_up")(x)
