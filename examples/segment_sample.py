@@ -42,7 +42,7 @@ def main() -> None:
     test_ds = test.to_tf_dataset(image_size=128, batch_size=len(test))
 
     # 2. model and 3. training (writes args.out / "run")
-    model = create_model("resunet-small", input_shape=(128, 128, 1))
+    model = create_model("resunet-fast-half", input_shape=(128, 128, 1))
     fit(
         model,
         train_ds,
