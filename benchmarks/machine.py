@@ -8,6 +8,7 @@ result records the CPU's name, family and model and its widest vector extensions
 
 from __future__ import annotations
 
+import functools
 import platform
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pathlib import Path
 _VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx_vnni", "amx_tile")
 
 
+@functools.cache  # read once per process: cpu_name() and cpu_flags() both ask
 def _cpuinfo() -> dict[str, str]:
     fields: dict[str, str] = {}
     try:
