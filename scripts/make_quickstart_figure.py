@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,8 +26,9 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    from neuroseg.errors import DataError, ReadError
-    from neuroseg.inference import montage
+    from neuroseg.data import read_image
+    from neuroseg.errors import DataError
+    from neuroseg.inference import montage, save_png
 
     paths = sorted((args.run / "overlays").glob("*.png"))
     if not paths:
@@ -37,16 +36,9 @@ def main() -> None:
             f"No overlays in {args.run / 'overlays'}: "
             f"run `neuroseg quickstart --out {args.run}` first."
         )
-    # cv2 reads BGR and writes BGR, so the colours survive the round trip unchanged
-    pictures = []
-    for path in paths:
-        picture = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if picture is None:
-            raise ReadError(f"{path} is not a readable PNG; rerun the quickstart.")
-        pictures.append(picture)
+    pictures = [read_image(path, channels=3) for path in paths]  # checked, RGB
     sheet = montage(pictures, cols=args.cols, pad=0, size=args.size)
-    if not cv2.imwrite(str(args.out), sheet):
-        raise DataError(f"Could not write {args.out}")
+    save_png(args.out, sheet)
     print(f"{args.out}: {len(paths)} overlays, {sheet.shape[1]}x{sheet.shape[0]} px")
 
 
