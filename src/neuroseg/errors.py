@@ -25,6 +25,7 @@ __all__ = [
     "RunDirError",
     "UnknownNameError",
     "UnverifiedDownloadWarning",
+    "WriteError",
 ]
 
 
@@ -109,6 +110,14 @@ class RunDirError(NeurosegError):
     A checkpoint file is missing, corrupt or inconsistent with the others, or the run has
     finished more epochs than the config asks for; the message names the file and says
     how to go on.
+    """
+
+
+class WriteError(NeurosegError, OSError):
+    """An output file could not be written.
+
+    An unsupported file format, an array the format cannot hold, or a folder that cannot
+    be created or written to (read-only, full); the message names the file and the fix.
     """
 
 

@@ -692,9 +692,9 @@ def abstention_warning(results: Sequence[dict[str, Any]], threshold: float) -> s
 # ------------------------------------------------------------------ run
 def run(args: argparse.Namespace) -> int:
     """Run the prediction."""
-    import cv2
     import numpy as np
 
+    from neuroseg.data import write_image
     from neuroseg.inference import (
         Predictor,
         gradcam_panels,
@@ -822,9 +822,7 @@ def run(args: argparse.Namespace) -> int:
                 mpath.parent.mkdir(parents=True, exist_ok=True)
                 nib.save(nib.Nifti1Image(volume, affine), str(mpath))
             else:
-                mpath = out / "masks" / f"{stem}.png"
-                mpath.parent.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(mpath), pred.mask * np.uint8(255))
+                mpath = write_image(out / "masks" / f"{stem}.png", pred.mask * np.uint8(255))
             entry["mask_file"] = str(mpath)
         if args.format == "dicom-seg":
             from neuroseg.inference.dicom_seg import write_dicom_outputs

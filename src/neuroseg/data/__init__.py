@@ -64,7 +64,7 @@ from neuroseg.data.formats import (
     parse_data_options,
     parse_data_spec,
 )
-from neuroseg.data.io import check_mask_values, read_image, read_mask
+from neuroseg.data.io import check_mask_values, read_image, read_mask, write_image
 from neuroseg.data.near_copies import (
     NearCopies,
     find_near_copies,
@@ -266,4 +266,5 @@ __all__ = [
     "train_test_split",
     "train_val_test_split",
     "volume_to_slices",
+    "write_image",
 ]

@@ -12,6 +12,10 @@ coerced silently:
 * a TIFF must hold one page with 1, 3 or 4 samples per pixel (multi-page TIFFs and 2- or
   5-channel images are refused, never reduced to their first page or channels);
 * float images must be finite (no NaN or inf).
+
+:func:`write_image` is the checked writer: it refuses what the format cannot hold, and a
+failed write raises :class:`~neuroseg.errors.WriteError` instead of passing unnoticed
+(OpenCV's ``imwrite`` only returns ``False``).
 """
 
 from __future__ import annotations
@@ -22,15 +26,23 @@ import struct
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from neuroseg.errors import ChannelError, MaskError, MultiPageError, PixelValueError, ReadError
+from neuroseg.errors import (
+    ChannelError,
+    MaskError,
+    MultiPageError,
+    PixelValueError,
+    ReadError,
+    WriteError,
+)
 
-__all__ = ["check_mask_values", "image_format", "read_image", "read_mask"]
+__all__ = ["check_mask_values", "image_format", "read_image", "read_mask", "write_image"]
 
 PathLike = str | os.PathLike[str]
 
@@ -51,6 +63,13 @@ _JPEG_WARNING = re.compile(
     r"Application transferred too many scanlines"
 )
 _STDERR_LOCK = threading.Lock()
+#: The dtypes each format can store without conversion (OpenCV's encoders).
+_WRITE_DTYPES = {
+    "png": ("uint8", "uint16"),
+    "jpeg": ("uint8",),
+    "tiff": ("uint8", "uint16", "float32"),
+    "bmp": ("uint8",),
+}
 
 
 def image_format(head: bytes) -> str | None:
@@ -265,6 +284,83 @@ def read_image(path: PathLike, *, channels: int | None = None) -> np.ndarray:
             "to match the data."
         )
     return np.ascontiguousarray(image)
+
+
+def write_image(path: PathLike, image: np.ndarray) -> Path:
+    """Write an ``(H, W)`` or ``(H, W, C)`` array as an image file, or raise.
+
+    The format follows the suffix (``.png``, ``.jpg``/``.jpeg``, ``.tif``/``.tiff``,
+    ``.bmp``). Colour arrays are taken in RGB(A) order, as :func:`read_image` returns them,
+    so ``read_image(write_image(p, x))`` gives ``x`` back for the lossless formats. The
+    file is written through a temporary file in the same folder and renamed, so a failed
+    or interrupted write never leaves a partial file; missing parent folders are created.
+
+    Args:
+        path: The file to write.
+        image: ``uint8`` (any format), ``uint16`` (PNG, TIFF) or finite ``float32``
+            (TIFF), with 1, 3 or 4 channels.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        WriteError: An unknown suffix, a dtype or channel count the format cannot hold,
+            non-finite values, or a folder that cannot be created or written to.
+
+    Example:
+        >>> import numpy as np, tempfile, os
+        >>> x = np.arange(12, dtype=np.uint8).reshape(3, 4, 1)
+        >>> p = write_image(os.path.join(tempfile.mkdtemp(), "x.png"), x)
+        >>> bool((read_image(p) == x).all())
+        True
+    """
+    p = Path(path)
+    fmt = _SUFFIX_FORMAT.get(p.suffix.lower())
+    if fmt is None:
+        raise WriteError(
+            f"{p}: cannot write a {p.suffix or 'suffix-less'} file; name it .png, .jpg, "
+            ".tif or .bmp."
+        )
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise WriteError(
+            f"{p}: cannot write an array of shape {np.shape(image)}; an image is (H, W) or "
+            "(H, W, C) with 1, 3 or 4 channels."
+        )
+    allowed = _WRITE_DTYPES[fmt]
+    if array.dtype.name not in allowed:
+        raise WriteError(
+            f"{p}: {fmt.upper()} cannot hold {array.dtype} pixels ({', '.join(allowed)} "
+            "only); convert the array first (e.g. np.clip(x, 0, 255).astype(np.uint8))."
+        )
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise WriteError(f"{p}: the array holds NaN or infinite values; replace them first.")
+    if array.ndim == 3:
+        code = cv2.COLOR_RGB2BGR if array.shape[-1] == 3 else cv2.COLOR_RGBA2BGRA
+        array = cv2.cvtColor(np.ascontiguousarray(array), code)
+    ok, encoded = cv2.imencode(p.suffix.lower(), np.ascontiguousarray(array))
+    if not ok:
+        raise WriteError(f"{p}: OpenCV could not encode the {fmt.upper()} image.")
+    tmp = p.with_name(f".{p.name}.{uuid.uuid4().hex}.part")
+    created = False
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "xb") as out:  # the usual permissions (umask), unlike mkstemp
+            created = True
+            out.write(encoded.tobytes())
+        os.replace(tmp, p)
+        created = False
+    except OSError as exc:
+        raise WriteError(
+            f"{p}: cannot write the file ({exc.strerror or exc}); check that the folder "
+            "can be created and written to and that the disk has space."
+        ) from exc
+    finally:
+        if created:
+            tmp.unlink(missing_ok=True)
+    return p
 
 
 def check_mask_values(

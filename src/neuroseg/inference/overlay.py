@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from neuroseg.data.io import write_image
 from neuroseg.data.transforms import normalize_minmax
 
 __all__ = ["PRED_COLOUR", "TRUTH_COLOUR", "overlay_contours", "save_overlay", "to_rgb8"]
@@ -123,7 +124,4 @@ def save_overlay(
     rgb = overlay_contours(image, truth, pred, box=box, centroid=centroid)
     if scale > 1:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(p), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    return p
+    return write_image(path, rgb)

@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from neuroseg.data.io import write_image
 from neuroseg.errors import ConfigError
 from neuroseg.inference.overlay import overlay_contours, to_rgb8
 
@@ -325,13 +326,19 @@ def reliability_picture(
 
 
 def save_png(path: str | os.PathLike[str], rgb: np.ndarray, *, scale: int = 1) -> Path:
-    """Write an RGB ``uint8`` picture as a PNG (enlarged ``scale`` times, nearest)."""
+    """Write a picture as an 8-bit RGB PNG (enlarged ``scale`` times, nearest).
+
+    An RGB ``uint8`` picture is written as it is; a grey one is repeated over three
+    channels and any other dtype is scaled by its range first (:func:`to_rgb8`), never
+    clipped.
+
+    Raises:
+        WriteError: The file cannot be written (see :func:`neuroseg.data.write_image`).
+    """
+    rgb = to_rgb8(rgb)
     if scale > 1:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(p), cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
-    return p
+    return write_image(path, rgb)
 
 
 def uncertainty_panel(

@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from neuroseg.data.io import write_image
 from neuroseg.errors import RunDirError
 from neuroseg.version import __version__
 
@@ -209,7 +210,7 @@ def plot_curves(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     while len(panels) % 2:
         panels.append(np.full_like(panels[0], 255))
     grid = np.vstack([np.hstack(panels[i : i + 2]) for i in range(0, len(panels), 2)])
-    atomic_write(path, lambda tmp: cv2.imwrite(str(tmp), grid))
+    write_image(path, cv2.cvtColor(grid, cv2.COLOR_BGR2RGB))  # drawn in OpenCV's BGR
 
 
 # --------------------------------------------------------------------------------------
