@@ -123,11 +123,11 @@ def pack_classification(out: Path, size: int, limit: int | None) -> None:
     ]
     origin_arr = np.array(origin)
     folds = np.array([r.fold for r in combined], np.int8)
-    # the figshare images of this set are the seg pack's (same crop); pack the others
     extra = np.flatnonzero(datasets != "figshare")
     fig_rows = np.flatnonzero(datasets == "figshare")
     if limit:
         extra = extra[np.linspace(0, len(extra) - 1, limit).astype(int)]
+        fig_rows = fig_rows[np.linspace(0, len(fig_rows) - 1, limit).astype(int)]
     ex = combined[extra]
     x, _ = _arrays(ex, "classification", size, 1)
     _save(
@@ -140,11 +140,18 @@ def pack_classification(out: Path, size: int, limit: int | None) -> None:
         origin=origin_arr[extra],
         index=np.array([str(r.source or r.image) for r in ex]),
     )
-    np.savez_compressed(
+    # the Figshare images at the classifier's size, so a classifier call need not carry
+    # the segmentation pack (figshare.npz): the tree and the whole pack exceed 64 MiB
+    figs = combined[fig_rows]
+    xf, _ = _arrays(figs, "classification", size, 1)
+    _save(
         out / "cls_figshare.npz",
+        xf,
+        90,
+        labels=figs.labels.astype(np.int8),
         folds=folds[fig_rows],
         groups=groups[fig_rows],
-        index=np.array([Path(str(r.image)).stem for r in combined[fig_rows]]),
+        index=np.array([Path(str(r.image)).stem for r in figs]),
     )
     summary = {
         "groups": len(np.unique(groups)),

@@ -43,9 +43,13 @@ def _recipe(data: str, task: str, model: dict[str, Any], epochs: int, **extra: A
 
 SMALL = {"depth": 3, "base_filters": 16}
 MEDIUM = {"depth": 4, "base_filters": 16}
+#: the preset resunet-fast-deep: MEDIUM's levels behind a strided stem with the refinement at
+#: half resolution, a third of MEDIUM's FLOPs (resunet-figshare's architecture since 12-02)
+FAST_DEEP = {"depth": 4, "base_filters": 16, "stem_stride": 2, "refine": "half"}
 RECIPES: dict[str, dict[str, Any]] = {
     "fig-small": _recipe("figshare", "seg", SMALL, 45),
     "fig-medium": _recipe("figshare", "seg", MEDIUM, 40),
+    "fig-fast-deep": _recipe("figshare", "seg", FAST_DEEP, 60),
     "lgg-small": _recipe("lgg", "seg", SMALL, 120, channel_drop=0.2),
     # more whole-sequence dropout: resunet-lgg (0.2) falls from 0.87 to 0.59 per-patient
     # Dice with FLAIR in every channel (scripts/missing_sequence_study.py)
@@ -75,6 +79,8 @@ WAVES = {
     "seg": ["fig-small", "lgg-small"],
     "cls": ["cls-cnn", "mt-small"],
     "medium": ["fig-medium", "lgg-medium"],
+    # resunet-figshare's architecture, cross-validated (4 folds) with an all-data model
+    "fast": ["fig-fast-deep"],
     "cls2": ["cls-wide", "cls-effb0"],
     # every shipped model's recipe; with --parts all (4 jobs) one call trains them all
     "shipped": ["fig-small", "lgg-small", "cls-cnn", "mt-small"],
@@ -105,44 +111,68 @@ def _decode(path: Path) -> dict[str, np.ndarray]:
 
 
 def unpack(data_dir: Path, cache: Path, cls_size: int) -> None:
-    """Decode the packed sets once into ``.npy`` files the jobs memory-map."""
+    """Decode the packed sets once into ``.npy`` files the jobs memory-map.
+
+    Only the sets carried are decoded, so a call can carry just what its wave trains on
+    (the tree and the whole pack exceed one call's 64 MiB): ``figshare.npz`` (Figshare
+    segmentation and multi-task), ``lgg.npz``, and ``cls_extra.npz`` with
+    ``cls_figshare.npz`` (the 4-class set; a pack from before 2026-12-02 keeps no Figshare
+    images there and takes them from ``figshare.npz``).
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    fig = _decode(data_dir / "figshare.npz")
-    for k, v in fig.items():
+    for stale in cache.glob("*.npy"):  # a set not carried this time must not linger
+        stale.unlink()
+    fig = _decode(data_dir / "figshare.npz") if (data_dir / "figshare.npz").exists() else None
+    for k, v in (fig or {}).items():
         np.save(cache / f"figshare_{k}.npy", v)
-    lgg = _decode(data_dir / "lgg.npz")
-    for k, v in lgg.items():
-        np.save(cache / f"lgg_{k}.npy", v)
+    if (data_dir / "lgg.npz").exists():
+        lgg = _decode(data_dir / "lgg.npz")
+        for k, v in lgg.items():
+            np.save(cache / f"lgg_{k}.npy", v)
+    if not (data_dir / "cls_extra.npz").exists():
+        return
     extra = _decode(data_dir / "cls_extra.npz")
-    cf = np.load(data_dir / "cls_figshare.npz")
-    pos = {s: i for i, s in enumerate(fig["index"].tolist())}
-    rows = [(pos[s], j) for j, s in enumerate(cf["index"].tolist()) if s in pos]
-    fi = np.array([r[0] for r in rows], int)
-    cj = np.array([r[1] for r in rows], int)
-    small = np.stack(
-        [
-            cv2.resize(im[..., 0], (cls_size, cls_size), interpolation=cv2.INTER_AREA)
-            for im in fig["images"][fi]
-        ]
-    )[..., None]
+    if "webp" in np.load(data_dir / "cls_figshare.npz").files:
+        cf = _decode(data_dir / "cls_figshare.npz")
+        small, fig_labels, fig_index = cf["images"], cf["labels"], cf["index"]
+        fig_folds = cf["folds"]
+    else:  # an older pack: the 160x160 segmentation images, resized
+        if fig is None:
+            raise SystemExit("this pack's cls_figshare.npz needs figshare.npz: carry it")
+        cf = dict(np.load(data_dir / "cls_figshare.npz"))
+        pos = {s: i for i, s in enumerate(fig["index"].tolist())}
+        rows = [(pos[s], j) for j, s in enumerate(cf["index"].tolist()) if s in pos]
+        fi = np.array([r[0] for r in rows], int)
+        cj = np.array([r[1] for r in rows], int)
+        small = np.stack(
+            [
+                cv2.resize(im[..., 0], (cls_size, cls_size), interpolation=cv2.INTER_AREA)
+                for im in fig["images"][fi]
+            ]
+        )[..., None]
+        fig_labels, fig_index, fig_folds = fig["labels"][fi], fig["index"][fi], cf["folds"][cj]
     np.save(cache / "cls_images.npy", np.concatenate([small, extra["images"]]))
     np.save(
         cache / "cls_labels.npy",
-        np.concatenate([fig["labels"][fi], extra["labels"]]).astype(np.int64),
+        np.concatenate([fig_labels, extra["labels"]]).astype(np.int64),
     )
-    np.save(cache / "cls_folds.npy", np.concatenate([cf["folds"][cj], extra["folds"]]))
-    n_fig = len(fi)
+    np.save(cache / "cls_folds.npy", np.concatenate([fig_folds, extra["folds"]]))
+    n_fig = len(small)
     np.save(
         cache / "cls_origin.npy", np.concatenate([np.array(["figshare"] * n_fig), extra["origin"]])
     )
-    np.save(cache / "cls_index.npy", np.concatenate([fig["index"][fi], extra["index"]]))
+    np.save(cache / "cls_index.npy", np.concatenate([fig_index, extra["index"]]))
 
 
 def load_set(cache: Path, name: str) -> dict[str, np.ndarray]:
     prefix = {"figshare": "figshare_", "lgg": "lgg_", "cls": "cls_"}[name]
-    return {
+    out = {
         p.name[len(prefix) : -4]: np.load(p, mmap_mode="r") for p in cache.glob(f"{prefix}*.npy")
     }
+    if not out:
+        packed = {"figshare": "figshare.npz", "lgg": "lgg.npz", "cls": "cls_extra.npz"}[name]
+        raise SystemExit(f"{name}: no {packed} in the data folder; carry it for this recipe")
+    return out
 
 
 # ---------------------------------------------------------------- augmentation

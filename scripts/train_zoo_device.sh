@@ -3,9 +3,12 @@
 # device machine in one call: Keras 3 on JAX, no TensorFlow, no network.
 #
 # Here, first (TensorFlow needed):
-#   python scripts/pack_device_data.py --out .device/data        # ~51 MB of uint8 WebP/bits
+#   python scripts/pack_device_data.py --out .device/data        # ~59 MB of uint8 WebP/bits
 #   pip download keras==3.15.1 namex optree -d .whl (see docs/training.md, "On a GPU machine")
-# Then on the device machine, from the repository root, carrying .device/data and .whl:
+# Then on the device machine, from the repository root, carrying .whl, .device/data/pack.json
+# and the sets the wave trains on (the tree and the whole pack exceed a call's 64 MiB; see
+# docs/training.md for the table): seg/medium figshare.npz lgg.npz, fast figshare.npz,
+# cls2 cls_extra.npz cls_figshare.npz
 #   bash scripts/train_zoo_device.sh 420 --waves seg   # safety budget (s), one wave a call
 #   bash scripts/train_zoo_device.sh 420 --waves medium --batch-scale 4 --until-deadline
 # A dry run on a CPU (a JAX-only venv first on PATH):
