@@ -49,6 +49,7 @@ def test_model_spec_defaults_and_frozen():
 def test_list_models_glob():
     assert list_models("resunet-fast*") == [
         "resunet-fast",
+        "resunet-fast-deep",
         "resunet-fast-half",
         "resunet-fast-wide",
     ]

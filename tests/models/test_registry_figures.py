@@ -5,7 +5,13 @@ import pytest
 from neuroseg.models import count_flops, create_model, get_spec, list_models
 
 # Quick to build and count on a CPU: checked in the default suite.
-SMALL = ["resunet-small", "resunet-fast", "resunet-fast-half", "classifier-mobilenetv3small"]
+SMALL = [
+    "resunet-small",
+    "resunet-fast",
+    "resunet-fast-half",
+    "resunet-fast-deep",
+    "classifier-mobilenetv3small",
+]
 
 
 def _check(name):
