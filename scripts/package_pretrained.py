@@ -208,7 +208,12 @@ def main() -> None:
 
     from neuroseg.data import SlicePreprocessor, load_dataset, load_preprocessor, parse_data_spec
     from neuroseg.inference import Predictor
-    from neuroseg.metrics import evaluate_classification, evaluate_segmentation, recall_by_group
+    from neuroseg.metrics import (
+        evaluate_classification,
+        evaluate_segmentation,
+        recall_by_group,
+        segmentation_by_class,
+    )
     from neuroseg.models import create_model, load_model
 
     card = json.loads(args.card_template.read_text())
@@ -259,6 +264,20 @@ def main() -> None:
             truth, mask, groups=groups, ids=[p.source for p in preds], n_bootstrap=1000
         )
         metrics.update(round_floats(result.summary))
+        labels = [p.true_label for p in preds]
+        if data.class_names and all(label is not None for label in labels):
+            # Dice per tumour type (Figshare's labels): a mean can hide a weak class
+            metrics["by_class"] = round_floats(
+                segmentation_by_class(
+                    truth,
+                    mask,
+                    [int(label) for label in labels if label is not None],
+                    class_names=list(data.class_names),
+                    groups=groups,
+                    metrics=["dice", "iou", "precision", "recall"],
+                    n_bootstrap=1000,
+                )
+            )
         metrics["empty_mask_rule"] = "both empty -> 1.0; only one empty -> 0.0"
         metrics["hd95_units"] = card.pop("hd95_units", "pixels")
     if predictor.task in ("classification", "multitask"):

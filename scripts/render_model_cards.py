@@ -182,6 +182,8 @@ def _results(card: dict) -> list[str]:
     lines: list[str] = []
     if "metrics" in m:
         lines += [*_metric_rows(m["metrics"]), ""]
+    if "by_class" in m:
+        lines += _by_class_rows(m["by_class"])
     if "classification" in m:
         lines += [*_classification_rows(m["classification"]), ""]
     if "by_source" in m:
@@ -194,6 +196,24 @@ def _results(card: dict) -> list[str]:
             "",
         ]
     return lines
+
+
+def _by_class_rows(by_class: dict) -> list[str]:
+    """Segmentation figures per true class (e.g. tumour type)."""
+    rows = [
+        "Segmentation by true class (per-image means; Dice with its 95 % CI):",
+        "",
+        "| class | images | Dice (95 % CI) | Dice pooled | IoU | precision | recall |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, block in by_class.items():
+        m = block["metrics"]
+        means = " | ".join(
+            f"{m[k]['per_image']['mean']:.3f}" for k in ("iou", "precision", "recall")
+        )
+        dice = f"{_per_image(m['dice'])} | {m['dice']['pooled']:.3f}"
+        rows.append(f"| {name} | {block['n_items']} | {dice} | {means} |")
+    return [*rows, ""]
 
 
 def _ece_line(c: dict) -> str:

@@ -323,3 +323,55 @@ def test_each_file_is_read_once(small_seg_model, figshare_few, monkeypatch):
     files = {str(r.image) for r in figshare_few} | {str(r.mask) for r in test}
     assert set(reads) == files  # the training masks are not needed
     assert set(reads.values()) == {1}, reads
+
+
+def _bright_segmenter() -> keras.Model:
+    """Foreground where the (normalised) image is above 0.5: the bright block."""
+    inp = keras.Input((32, 32, 1))
+    out = keras.layers.Conv2D(
+        1,
+        1,
+        activation="sigmoid",
+        kernel_initializer=keras.initializers.Constant(40.0),
+        bias_initializer=keras.initializers.Constant(-20.0),
+    )(inp)
+    return keras.Model(inp, out)
+
+
+def test_segmentation_by_true_class_computed_by_hand(tmp_path):
+    """Every image is bright in rows 0-7 (256 px), which the model segments.
+
+    class "a": truth rows 0-7 -> Dice 1, IoU 1, precision 1, recall 1
+    class "b": truth rows 4-11 -> overlap 128 px: Dice 2*128/512 = 0.5, IoU 128/384 = 1/3,
+    precision 0.5, recall 0.5; over all four images Dice 0.75.
+    """
+    records = []
+    for i, (label, first) in enumerate([(0, 0), (1, 4), (0, 0), (1, 4)]):
+        image = np.zeros((32, 32, 1), np.uint8)
+        image[:8] = 200
+        mask = np.zeros((32, 32), np.uint8)
+        mask[first : first + 8] = 1
+        records.append(Record(image, mask=mask, label=label, source=f"img{i}"))
+    data = SliceDataset(records, class_names=("a", "b", "c"), name="three")
+    result = evaluate(Predictor(_bright_segmenter()), data, n_bootstrap=50)
+    assert result.summary["dice"] == pytest.approx(0.75)
+    by_class = result.summary["by_class"]
+    assert list(by_class) == ["a", "b"]  # no image of class "c": no row
+    a, b = (by_class[k]["metrics"] for k in "ab")
+    assert by_class["a"]["n_items"] == by_class["b"]["n_items"] == 2
+    assert a["dice"]["per_image"]["mean"] == pytest.approx(1.0)
+    assert b["dice"]["per_image"]["mean"] == pytest.approx(0.5)
+    assert b["dice"]["pooled"] == pytest.approx(0.5)
+    assert b["iou"]["per_image"]["mean"] == pytest.approx(1 / 3)
+    assert b["precision"]["per_image"]["mean"] == pytest.approx(0.5)
+    assert b["recall"]["per_image"]["mean"] == pytest.approx(0.5)
+    assert [r["true_class"] for r in result.rows] == ["a", "b", "a", "b"]
+    text = result.format()
+    assert "segmentation by true class" in text
+    assert _line(text, "a")[:3] == ["2", "1.000", "[1.000,"]
+    assert _line(text, "b")[:2] == ["2", "0.5000"]
+    doc = json.loads(result.write_json(tmp_path / "e.json").read_text())
+    assert doc["summary"]["by_class"]["b"]["metrics"]["dice"]["pooled"] == pytest.approx(0.5)
+    # Without labels there is no per-class block.
+    unlabelled = SliceDataset([replace(r, label=None) for r in records], name="plain")
+    assert "by_class" not in evaluate(Predictor(_bright_segmenter()), unlabelled).summary

@@ -11,6 +11,7 @@ from neuroseg.metrics import (
     evaluate_classification,
     evaluate_segmentation,
     hd95,
+    segmentation_by_class,
 )
 
 
@@ -254,3 +255,41 @@ def test_per_image_inputs_checked():
         evaluate_segmentation([np.zeros((4, 4)), np.zeros((5, 4))], [np.zeros((4, 4))])
     with pytest.raises(ConfigError, match="no images"):
         evaluate_segmentation(np.zeros((0, 4, 4)), np.zeros((0, 4, 4)))
+
+
+def test_segmentation_by_class_hand_computed():
+    """Class "a": a perfect mask and one half right; class "b": one mask missed entirely.
+
+    a: Dice 1 and 2*2/(4+4) = 0.5, per image 0.75; pooled 2*(4+2)/(8+8) = 0.75; precision
+    1 and 2/4, mean 0.75.
+    b: Dice 0 (truth 4 px, nothing predicted); class "c" has no image and no entry.
+    """
+    t = np.zeros((3, 4, 4), np.uint8)
+    p = np.zeros_like(t)
+    t[0, :1] = p[0, :1] = 1  # 4 px, perfect
+    t[1, :1] = 1  # 4 px truth, prediction overlaps 2 and adds 2
+    p[1, 0, :2] = p[1, 1, :2] = 1
+    t[2, 2:3] = 1  # 4 px truth, empty prediction
+    out = segmentation_by_class(
+        t, p, [0, 0, 1], class_names=["a", "b", "c"], groups=["x", "y", "x"], n_bootstrap=20
+    )
+    assert list(out) == ["a", "b"]
+    a, b = out["a"], out["b"]
+    assert a["n_items"] == 2 and b["n_items"] == 1
+    assert a["metrics"]["dice"]["per_image"]["mean"] == pytest.approx(0.75)
+    assert a["metrics"]["dice"]["pooled"] == pytest.approx(0.75)
+    assert a["metrics"]["precision"]["per_image"]["mean"] == pytest.approx(0.75)
+    assert a["metrics"]["dice"]["per_patient"]["n"] == 2  # patients x and y
+    assert b["metrics"]["dice"]["per_image"]["mean"] == 0.0
+    assert b["metrics"]["recall"]["pooled"] == 0.0
+    assert set(a["metrics"]) == {"dice", "iou", "precision", "recall"}
+
+
+def test_segmentation_by_class_errors():
+    t = np.zeros((2, 4, 4), np.uint8)
+    with pytest.raises(ConfigError, match="one label per image"):
+        segmentation_by_class(t, t, [0], class_names=["a"])
+    with pytest.raises(ConfigError, match="label 3 is not a class index"):
+        segmentation_by_class(t, t, [0, 3], class_names=["a", "b"])
+    with pytest.raises(ConfigError, match="2 images but 1 groups"):
+        segmentation_by_class(t, t, [0, 1], class_names=["a", "b"], groups=["x"])

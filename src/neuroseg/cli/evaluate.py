@@ -27,7 +27,9 @@ Segmentation: Dice, IoU, precision, recall and HD95, each per image (mean with a
 bootstrap 95 % confidence interval), pooled over all pixels and, when the data has patient
 IDs (e.g. lgg), per patient. Beside them the localisation metrics: box IoU (the IoU of the
 truth's and the prediction's bounding boxes) and centroid distance (mm with a known pixel
-spacing, else pixels), per image and per patient (the mean of its images). Classification:
+spacing, else pixels), per image and per patient (the mean of its images). When the records
+carry class labels (e.g. figshare's tumour types), Dice, IoU, precision and recall again for
+each true class (summary.by_class; the CSV's true_class column). Classification:
 per-class precision, recall, F1 and support, the confusion matrix, and accuracy, balanced
 accuracy, macro F1 and macro ROC AUC with intervals, and the calibration: expected and
 maximum calibration error (ECE, MCE), Brier score and the reliability curve (accuracy

@@ -28,6 +28,7 @@ from neuroseg.metrics import (
     evaluate_classification,
     evaluate_segmentation,
     jsonable,
+    segmentation_by_class,
 )
 from neuroseg.progress import Progress
 from neuroseg.tables import format_table
@@ -36,6 +37,8 @@ __all__ = ["Evaluation", "evaluate"]
 
 # The segmentation metrics evaluate() reports.
 _SEG_METRICS = ("dice", "iou", "precision", "recall", "hd95", "box_iou", "centroid_distance")
+# ... and per true class, when the records carry class labels (e.g. Figshare's tumour types).
+_CLASS_METRICS = ("dice", "iou", "precision", "recall")
 
 _EMPTY_MASK_RULE = (
     "both empty -> 1.0 (HD95 and centroid distance 0); only one empty -> 0.0 (HD95 and "
@@ -104,6 +107,9 @@ class Evaluation:
         main figures on all items beside those on the leak-free items.
         """
         blocks = [r.format() for r in (self.segmentation, self.classification) if r is not None]
+        if "by_class" in self.summary and self.segmentation is not None:
+            confidence = float(self.segmentation.summary["bootstrap"]["confidence"])
+            blocks.insert(1, _format_by_class(self.summary["by_class"], confidence))
         if "leak_free" in self.summary:
             blocks.append(self._format_leak_free())
         return "\n\n".join(blocks)
@@ -168,6 +174,7 @@ class _Collected:
     labels: list[int] = field(default_factory=list)
     scores: list[np.ndarray | None] = field(default_factory=list)
     predicted: list[int] = field(default_factory=list)
+    true_classes: list[int | None] = field(default_factory=list)
 
 
 def _score(
@@ -209,6 +216,9 @@ def _score(
         summary["hd95_units"] = "pixels" if spacing is None else "mm"
         summary["centroid_distance_units"] = summary["hd95_units"]
         summary["segmentation"] = seg_result.summary
+        by_class = _by_class(items, keep, class_names, groups, n_bootstrap=n_bootstrap, seed=seed)
+        if by_class:
+            summary["by_class"] = by_class
     if cls:
         scores = [items.scores[i] for i in keep]
         y_pred: Any = (
@@ -239,11 +249,58 @@ def _score(
     return summary, seg_result, cls_result
 
 
+def _by_class(
+    items: _Collected,
+    keep: Sequence[int],
+    class_names: Sequence[str],
+    groups: list[str] | None,
+    *,
+    n_bootstrap: int,
+    seed: int,
+) -> dict[str, Any]:
+    """:func:`~neuroseg.metrics.segmentation_by_class` of the kept items, if all have labels."""
+    labels = [items.true_classes[i] for i in keep] if items.true_classes else []
+    if not labels or not class_names or any(c is None for c in labels):
+        return {}
+    return segmentation_by_class(
+        [items.truths[i] for i in keep],
+        [items.masks[i] for i in keep],
+        [int(c) for c in labels if c is not None],
+        class_names=class_names,
+        groups=groups,
+        metrics=_CLASS_METRICS,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+    )
+
+
+def _format_by_class(by_class: dict[str, Any], confidence: float) -> str:
+    """The per-class table of :func:`_by_class`."""
+    ci = f"{confidence * 100:g} % CI"
+    rows: list[list[Any]] = []
+    for name, block in by_class.items():
+        m = block["metrics"]
+        dice = m["dice"]["per_image"]
+        rows.append(
+            [
+                name,
+                block["n_items"],
+                dice["mean"],
+                (dice["ci_low"], dice["ci_high"]),
+                m["dice"]["pooled"],
+                *(m[k]["per_image"]["mean"] for k in _CLASS_METRICS[1:]),
+            ]
+        )
+    header = ["true class", "images", "dice", ci, "dice pooled", "iou", "precision", "recall"]
+    return "segmentation by true class (per-image means)\n" + format_table(rows, header=header)
+
+
 def _rows(
     items: _Collected,
     groups: Sequence[str | None],
     seg_result: EvaluationResult | None,
     cls_result: EvaluationResult | None,
+    class_names: Sequence[str],
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i, source in enumerate(items.sources):
@@ -253,6 +310,9 @@ def _rows(
             row.update({k: round(float(t[k][i]), 6) for k in _SEG_METRICS})
             row["truth_px"] = int(t["truth_pixels"][i])
             row["pred_px"] = int(t["pred_pixels"][i])
+            true_class = items.true_classes[i] if items.true_classes else None
+            if cls_result is None and true_class is not None:
+                row["true_class"] = class_names[true_class]
         if cls_result is not None:
             t = cls_result.table
             row["true_label"] = items.labels[i]
@@ -328,7 +388,11 @@ def evaluate(
     ``precision``, ``recall``, ``hd95``, ``box_iou``, ``centroid_distance``, ``pooled``,
     and with patients ``dice_per_patient`` and ``n_patients``; ``accuracy``, ``balanced_accuracy``,
     ``macro_f1``, ``roc_auc_macro``, ``confusion_matrix``, ``class_names``) and the full
-    results with intervals under ``segmentation`` and ``classification``.
+    results with intervals under ``segmentation`` and ``classification``. When every
+    record of a segmentation carries a class label (Figshare's tumour type), ``by_class``
+    holds Dice, IoU, precision and recall per true class (``{name: {"n_items",
+    "metrics"}}``, the metrics as in the segmentation summary, intervals included), and
+    each row its ``true_class``.
 
     Args:
         predictor: The :class:`Predictor`.
@@ -410,6 +474,9 @@ def evaluate(
                     assert pred.truth is not None and pred.mask is not None
                     items.truths.append(np.asarray(pred.truth).astype(bool))
                     items.masks.append(np.asarray(pred.mask).astype(bool))
+                    label = pred.true_label
+                    known = label is not None and 0 <= label < len(names)
+                    items.true_classes.append(int(label) if known and label is not None else None)
                 if cls:
                     assert pred.true_label is not None and pred.label is not None
                     items.labels.append(int(pred.true_label))
@@ -431,7 +498,7 @@ def evaluate(
         "seed": seed,
     }
     summary, seg_result, cls_result = _score(items, range(len(items.sources)), **options)
-    rows = _rows(items, groups, seg_result, cls_result)
+    rows = _rows(items, groups, seg_result, cls_result, names)
     leak_free = None
     if train_data is not None:
         prints = (np.array(hashes, np.uint64).reshape(-1, 4), np.array(thumbs, np.float32))

@@ -48,6 +48,7 @@ from neuroseg.metrics.evaluation import (
     evaluate_classification,
     evaluate_segmentation,
     jsonable,
+    segmentation_by_class,
 )
 from neuroseg.metrics.localisation import BoxIoU, CentroidDistance, box_iou, centroid_distance
 from neuroseg.metrics.losses import (
@@ -120,6 +121,7 @@ __all__ = [
     "reliability_curve",
     "roc_auc",
     "scores_from_counts",
+    "segmentation_by_class",
     "specificity",
     "tversky_loss",
 ]
