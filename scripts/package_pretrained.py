@@ -245,6 +245,7 @@ def main() -> None:
     predictor = Predictor(
         model,
         threshold=card.get("threshold", 0.5),
+        tta=card.get("tta") or False,  # the card's default, with which its figures are measured
         preprocessor=preprocessor,
         class_names=card.get("class_names"),
     )

@@ -282,6 +282,15 @@ def render(card: dict) -> str:
         f"| input | {' × '.join(map(str, card['input_shape']))} |",
         f"| threshold | {card.get('threshold')} |",
         f"| crop | {card.get('crop') or 'none'} |",
+        *(
+            [
+                f"| test-time augmentation | {card['tta']} (the default of `Predictor` and the "
+                "command line, with which the results below were measured; `--tta none` or "
+                "`tta=False` turns it off) |"
+            ]
+            if card.get("tta")
+            else []
+        ),
         f"| class names | {card.get('class_names') or '—'} |",
         f"| file | `{card['file']}`, SHA-256 `{card['sha256'][:16]}…` |",
         "",

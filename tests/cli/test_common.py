@@ -12,6 +12,7 @@ from neuroseg.cli._common import (
     add_tta_argument,
     load_data_spec,
     select_groups,
+    tta_option,
 )
 from neuroseg.data import Record, SliceDataset
 from neuroseg.errors import ConfigError, UnknownNameError
@@ -62,10 +63,12 @@ def test_groups_argument_names_its_purpose():
 
 def test_tta_argument():
     p = _parser(add_tta_argument)
-    assert p.parse_args([]).tta is False
+    assert p.parse_args([]).tta is None  # the pretrained model's own setting
     assert p.parse_args(["--tta"]).tta == "flip"
     assert p.parse_args(["--tta", "flip"]).tta == "flip"
     assert p.parse_args(["--tta", "all"]).tta == "all"
+    assert p.parse_args(["--tta", "none"]).tta == "none"
+    assert [tta_option(v) for v in (None, "flip", "all", "none")] == [None, "flip", "all", False]
 
 
 def test_select_groups_keeps_the_named_groups():
@@ -108,7 +111,7 @@ def test_tta_flag_means_the_mirror_and_all_asks_for_quarter_turns(command):
         ["--data", "figshare:x"] if command == "evaluate" else ["x.png", "--out", "o"]
     )
     parse = build_parser().parse_args
-    assert parse(base).tta is False
+    assert parse(base).tta is None
     assert parse([*base, "--tta"]).tta == "flip"
     assert parse([*base, "--tta", "all"]).tta == "all"
     with pytest.raises(SystemExit):

@@ -98,6 +98,25 @@ def test_predictor_takes_threshold_from_the_card(weights_copy):
     assert Predictor("resunet-figshare", threshold=0.4).threshold == 0.4
 
 
+def test_predictor_takes_tta_from_the_card(weights_copy, figshare_root):
+    card = weights_copy / "resunet-figshare.json"
+    raw = json.loads(card.read_text())
+    for tta, expected in ((None, False), ("flip", True)):
+        raw["tta"] = tta
+        card.write_text(json.dumps(raw))
+        assert pretrained_info("resunet-figshare").tta == tta
+        assert Predictor("resunet-figshare").tta is expected
+    # the caller's setting wins; with the card's flip a prediction is the mean of the two
+    image = load_figshare(figshare_root, folds=[4])[:1]
+    plain = Predictor("resunet-figshare", tta=False).predict(image)[0].probability
+    both = Predictor("resunet-figshare").predict(image)[0].probability
+    assert not np.allclose(plain, both)
+    raw["tta"] = "rot90"
+    card.write_text(json.dumps(raw))
+    with pytest.raises(ModelError, match="tta='rot90'"):
+        pretrained_info("resunet-figshare")
+
+
 def test_resunet_figshare_segments_real_validation_slices(figshare_root):
     """Fold 4 was the validation fold: every 40th slice, scored against its mask."""
     data = load_figshare(figshare_root, folds=[4])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 
 def load_data_spec(spec: str, options: Sequence[str] | None = None) -> Any:
@@ -92,14 +92,30 @@ def select_groups(dataset: Any, groups: Sequence[str], spec: str, *, flag: str =
 
 
 def add_tta_argument(p: Any) -> None:
-    """Add ``--tta [flip|all]``: ``--tta`` alone averages over the left-right mirror."""
+    """Add ``--tta [flip|all|none]``: ``--tta`` alone averages over the left-right mirror.
+
+    Without the flag, ``args.tta`` is ``None``: the pretrained model's own setting (its
+    card's ``tta``), else none. ``--tta none`` turns it off; use :func:`tta_option` to
+    turn the value into :class:`~neuroseg.inference.Predictor`'s ``tta``.
+    """
     p.add_argument(
         "--tta",
         nargs="?",
         const="flip",
-        default=False,
-        choices=("flip", "all"),
+        default=None,
+        choices=("flip", "all", "none"),
         help="test-time augmentation: --tta (or --tta flip) averages each image with its "
         "left-right mirror; --tta all over the 8 flips and quarter turns, only for a model "
-        "trained with quarter turns",
+        "trained with quarter turns; --tta none turns it off. Default: a pretrained "
+        "model's own setting (its card's tta, with which its figures were measured), "
+        "else none",
     )
+
+
+def tta_option(value: str | None) -> bool | Literal["flip", "all"] | None:
+    """``--tta``'s value as :class:`~neuroseg.inference.Predictor`'s ``tta``."""
+    if value == "none":
+        return False
+    if value in ("flip", "all"):
+        return "flip" if value == "flip" else "all"
+    return None

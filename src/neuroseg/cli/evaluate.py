@@ -15,6 +15,7 @@ from neuroseg.cli._common import (
     add_tta_argument,
     load_data_spec,
     select_groups,
+    tta_option,
 )
 from neuroseg.errors import ConfigError
 
@@ -132,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_data_spec(args.data, args.data_option)
     if args.groups:
         dataset = select_groups(dataset, args.groups, args.data)
-    predictor = Predictor(args.model, tta=args.tta, threshold=args.threshold, crop=args.crop)
+    predictor = Predictor(
+        args.model, tta=tta_option(args.tta), threshold=args.threshold, crop=args.crop
+    )
     train = None
     if args.train_data:
         parts = [load_data_spec(spec, args.train_data_option) for spec in args.train_data]

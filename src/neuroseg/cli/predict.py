@@ -20,6 +20,7 @@ from neuroseg.cli._common import (
     add_model_argument,
     add_preprocessing_arguments,
     add_tta_argument,
+    tta_option,
 )
 from neuroseg.errors import ConfigError, RepeatedChannelsWarning
 
@@ -690,6 +691,13 @@ def abstention_warning(results: Sequence[dict[str, Any]], threshold: float) -> s
 
 
 # ------------------------------------------------------------------ run
+def _tta_name(predictor: Any) -> str | bool:
+    """The TTA the predictor applies, as ``--tta`` names it (``False``: none)."""
+    if not predictor.tta:
+        return False
+    return "all" if predictor.tta_rotations else "flip"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the prediction."""
     import numpy as np
@@ -730,7 +738,7 @@ def run(args: argparse.Namespace) -> int:
         args.model,
         threshold=args.threshold,
         crop=args.crop,
-        tta=args.tta,
+        tta=tta_option(args.tta),
         batch_size=args.batch_size,
         min_size=args.min_size,
         largest_component=args.largest_component,
@@ -927,7 +935,11 @@ def run(args: argparse.Namespace) -> int:
     if tiles:
         written.append(save_png(out / "montage.png", montage(tiles, cols=4)))
     masks = predictor.task in ("segmentation", "multitask")
-    doc: dict[str, Any] = {"model": str(args.model), "task": predictor.task, "tta": args.tta}
+    doc: dict[str, Any] = {
+        "model": str(args.model),
+        "task": predictor.task,
+        "tta": _tta_name(predictor),
+    }
     if names is not None:
         doc["class_names"] = list(names)
     if masks:

@@ -276,7 +276,9 @@ class Predictor:
             augmentation every neuroseg model trains with); ``"all"`` averages the 8 flips
             and quarter turns, which suits only a model trained with quarter turns
             (the previous ``classifier-4class`` fell from accuracy 0.900 to 0.828 with
-            them on fold 4 of the combined 4-class set).
+            them on fold 4 of the combined 4-class set); ``False``: none. ``None``: the
+            pretrained model's own (its card's ``tta``, the setting its figures were
+            measured with), else none.
         batch_size: Images per model call.
         image_size: Size to resize to when the model accepts any size (``None`` sizes);
             defaults to the input's size rounded up to a multiple of 32.
@@ -317,7 +319,7 @@ class Predictor:
         model: Any,
         *,
         threshold: float | None = None,
-        tta: bool | Literal["flip", "all"] = False,
+        tta: bool | Literal["flip", "all"] | None = None,
         batch_size: int = 8,
         image_size: int | Sequence[int] | None = None,
         resize: bool = True,
@@ -345,6 +347,8 @@ class Predictor:
         if crop is not None and crop not in ("brain", "none"):
             raise ConfigError(f"Unknown crop={crop!r}; use 'brain' or 'none'.")
         self.threshold = float(threshold)
+        if tta is None:
+            tta = False if self.info is None or self.info.tta is None else self.info.tta
         if tta not in (False, True, "flip", "all"):
             raise ConfigError(f"Unknown tta={tta!r}; use False, True (= 'flip'), 'flip' or 'all'.")
         self.tta = bool(tta)

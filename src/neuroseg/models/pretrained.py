@@ -45,6 +45,10 @@ class PretrainedInfo:
         class_names: Output classes in order (classification), else ``None``.
         crop: ``"brain"`` when the model was trained on slices cropped to the brain;
             ``None``: whole slices (the same as ``preprocessor.crop``).
+        tta: The test-time augmentation the card's figures were measured with
+            (``"flip"``: the image and its left-right mirror averaged), which
+            :class:`~neuroseg.inference.Predictor` applies unless told otherwise;
+            ``None``: none.
         preprocessor: The :class:`~neuroseg.data.SlicePreprocessor` the model was trained
             with, read from the card's machine-readable ``preprocessor`` field; the
             :class:`~neuroseg.inference.Predictor`, export and ``report`` use it.
@@ -74,6 +78,7 @@ class PretrainedInfo:
     threshold: float = 0.5
     class_names: tuple[str, ...] | None = None
     crop: str | None = None
+    tta: str | None = None
     preprocessor: SlicePreprocessor | None = None
     training: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -96,6 +101,11 @@ class PretrainedInfo:
         data["limitations"] = tuple(data.get("limitations", ()))
         data["evaluate"] = tuple(data.get("evaluate", ()))
         name = data.get("name", "card")
+        if data.get("tta") not in (None, "flip", "all"):
+            raise ModelError(
+                f"{name}.json: tta={data['tta']!r} is not 'flip', 'all' or null; "
+                "reinstall neuroseg."
+            )
         if data.get("preprocessor") is not None:
             pre = SlicePreprocessor.from_dict(data["preprocessor"], source=f"{name}.json")
         else:  # a card written before the machine-readable field: what the code did then
