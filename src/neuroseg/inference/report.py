@@ -443,7 +443,7 @@ def write_report(
     data_description: str | None = None,
     out: str | os.PathLike[str] | None = None,
     n_cases: int = 3,
-    tta: bool = False,
+    tta: bool | None = None,
     training_data: str | None = None,
     split: str | None = None,
     progress: bool | None = None,
@@ -469,7 +469,8 @@ def write_report(
         out: A file ending in ``.html``, or a folder to write ``report.html`` in; default
             ``run_dir/report.html`` (required with ``model``).
         n_cases: Number of best and of worst cases shown.
-        tta: Use test-time augmentation for the evaluation.
+        tta: Use test-time augmentation for the evaluation; ``None``: a pretrained
+            model's own (its card's ``tta``), else none.
         training_data: What the model was trained on, for the model card.
         split: How training and validation data were split, for the model card.
         progress: Progress bar while evaluating: ``None`` draws one on a terminal only.
