@@ -198,6 +198,7 @@ def compare_export(
         crop=crop,
         threshold=threshold,
         preprocessor=preprocessor,
+        tta=False,  # the exported file runs once per image: compare like with like
     )
     raw = runner.input_dtype == np.uint8
     pre = predictor.preprocessor

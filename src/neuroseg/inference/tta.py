@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from neuroseg.errors import ConfigError
 
 __all__ = ["TTATransform", "apply_tta", "tta_transforms"]
 
@@ -63,14 +66,33 @@ def tta_transforms(*, square: bool = True, rotations: bool = True) -> list[TTATr
 
 
 def apply_tta(
-    fn: Callable[[np.ndarray], np.ndarray], batch: np.ndarray, transforms: list[TTATransform]
-) -> np.ndarray:
-    """Average ``fn`` over transforms; spatial outputs are mapped back before averaging."""
-    total: np.ndarray | None = None
+    fn: Callable[[np.ndarray], Any], batch: np.ndarray, transforms: list[TTATransform]
+) -> Any:
+    """Average ``fn`` over transforms; spatial outputs are mapped back before averaging.
+
+    ``fn`` returns an array or a dict of arrays (e.g. a multi-task model's mask and class
+    probabilities, both from one call per transform); the result has the same form.
+    Outputs of 3 or more dimensions are spatial and go through the transform's inverse;
+    the others (class probabilities) are averaged as they are.
+
+    Example:
+        >>> x = np.arange(4.0).reshape(1, 2, 2, 1)
+        >>> same = apply_tta(lambda b: b, x, tta_transforms())
+        >>> bool(np.allclose(same, x))
+        True
+    """
+    totals: dict[Any, np.ndarray] = {}
+    single = False
     for t in transforms:
         out = fn(t.forward(batch))
-        if out.ndim >= 3:
-            out = t.inverse(out)
-        total = out.astype(np.float64) if total is None else total + out
-    assert total is not None
-    return (total / len(transforms)).astype(np.float32)
+        if not isinstance(out, dict):
+            single, out = True, {None: out}
+        for key, value in out.items():
+            value = np.asarray(value)
+            if value.ndim >= 3:
+                value = t.inverse(value)
+            totals[key] = value.astype(np.float64) + totals.get(key, 0.0)
+    if not totals:
+        raise ConfigError("apply_tta needs at least one transform; see tta_transforms().")
+    means = {k: (v / len(transforms)).astype(np.float32) for k, v in totals.items()}
+    return means[None] if single else means
