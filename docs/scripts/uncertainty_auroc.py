@@ -63,7 +63,8 @@ def _batches(predictor: Predictor, records: list, size: int = 16):
 def segmentation(out: Path, passes: str) -> dict:
     """AUROC of the per-slice score for Dice < 0.5 (resunet-figshare, fold 4)."""
     ds = load_dataset("figshare", DATA / "figshare-cheng").filter(lambda r: r.fold == 4)
-    predictor = Predictor("resunet-figshare")
+    # tta=False: "plain" is one pass, whatever TTA the card applies by default
+    predictor = Predictor("resunet-figshare", tta=False)
     scores, dices, plain_dices = [], [], []
     for chunk, x in _batches(predictor, list(ds)):
         u = segmentation_uncertainty(predictor, x, method=passes)
@@ -76,7 +77,7 @@ def segmentation(out: Path, passes: str) -> dict:
     s, d, d0 = np.array(scores), np.array(dices), np.array(plain_dices)
     return {
         "model": "resunet-figshare",
-        "data": "figshare fold 4 (its selection fold)",
+        "data": "figshare fold 4 (its validation fold)",
         "method": passes,
         "n_slices": len(s),
         "n_dice_below_0.5": int((d < 0.5).sum()),

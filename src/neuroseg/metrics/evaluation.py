@@ -817,8 +817,9 @@ def segmentation_by_class(
         >>> pred = np.array([[[1, 1]], [[0, 1]]])
         >>> out = segmentation_by_class(truth, pred, [0, 1], class_names=["a", "b"],
         ...                             metrics=["dice"], n_bootstrap=10)
-        >>> [(k, v["metrics"]["dice"]["per_image"]["mean"]) for k, v in out.items()]
-        [('a', 1.0), ('b', 0.0)]
+        >>> dice_of = {k: v.get("metrics").get("dice") for k, v in out.items()}
+        >>> {k: d.get("per_image").get("mean") for k, d in dice_of.items()}
+        {'a': 1.0, 'b': 0.0}
     """
     n = len(y_true)
     if len(labels) != n or len(y_pred) != n:
