@@ -155,7 +155,10 @@ def test_half_resolution_refinement_keeps_the_output_size_and_cuts_the_flops():
 
 def test_half_resolution_refinement_gives_every_output_pixel_its_own_value():
     # A sub-pixel head must not repeat one value over each 2x2 block: with random weights
-    # the four outputs of a block differ.
+    # the four outputs of a block differ. (A block whose features are all zero after the
+    # last ReLU gets the bias four times, so the weights are seeded and a few such blocks
+    # are allowed; an upsampling head would repeat the value in every block.)
+    keras.utils.set_random_seed(0)
     model = ResUNet(
         input_shape=(32, 32, 1),
         depth=2,
@@ -167,7 +170,7 @@ def test_half_resolution_refinement_gives_every_output_pixel_its_own_value():
     x = np.random.default_rng(1).random((1, 32, 32, 1), dtype=np.float32)
     y = np.asarray(model(x))[0, :, :, 0]
     blocks = y.reshape(16, 2, 16, 2).transpose(0, 2, 1, 3).reshape(-1, 4)
-    assert np.all(blocks.std(axis=1) > 0)
+    assert np.mean(blocks.std(axis=1) > 1e-7) > 0.9
 
 
 def test_strided_stem_options_are_checked():
