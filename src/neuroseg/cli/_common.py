@@ -112,10 +112,13 @@ def add_tta_argument(p: Any) -> None:
     )
 
 
+_TTA_OPTIONS: dict[str | None, bool | Literal["flip", "all"]] = {
+    "none": False,
+    "flip": "flip",
+    "all": "all",
+}
+
+
 def tta_option(value: str | None) -> bool | Literal["flip", "all"] | None:
     """``--tta``'s value as :class:`~neuroseg.inference.Predictor`'s ``tta``."""
-    if value == "none":
-        return False
-    if value in ("flip", "all"):
-        return "flip" if value == "flip" else "all"
-    return None
+    return _TTA_OPTIONS.get(value)

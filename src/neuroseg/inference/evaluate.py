@@ -476,7 +476,7 @@ def evaluate(
                     items.masks.append(np.asarray(pred.mask).astype(bool))
                     label = pred.true_label
                     known = label is not None and 0 <= label < len(names)
-                    items.true_classes.append(int(label) if known and label is not None else None)
+                    items.true_classes.append(label if known else None)
                 if cls:
                     assert pred.true_label is not None and pred.label is not None
                     items.labels.append(int(pred.true_label))
