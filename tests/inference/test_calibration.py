@@ -226,6 +226,21 @@ def test_collect_probabilities_of_a_classifier_and_a_segmenter():
         collect_probabilities(Predictor(seg), (np.zeros((0, 2, 2, 1)), np.zeros((0, 2, 2))))
 
 
+def test_collect_probabilities_uses_no_tta_and_leaves_the_predictor_alone():
+    # out[j] = x[j + 1] (last column 0): not flip-equivariant, so a flip TTA would
+    # average it with x[j - 1]
+    inp = keras.Input((1, 3, 1))
+    conv = keras.layers.Conv2D(1, (1, 2), padding="same", use_bias=False)
+    seg = keras.Model(inp, conv(inp), name="shift")
+    conv.set_weights([np.array([0.0, 1.0], np.float32).reshape(1, 2, 1, 1)])
+    x = np.array([0.2, 0.4, 0.8], np.float32).reshape(1, 1, 3, 1)
+    predictor = Predictor(seg, tta="flip")
+    probs, _, _ = collect_probabilities(predictor, (x, np.zeros((1, 1, 3))))
+    np.testing.assert_allclose(probs, [0.4, 0.8, 0.0], atol=1e-6)
+    assert predictor.tta is True
+    assert not np.allclose(predictor.predict_batch(x)["mask"].reshape(-1), probs)
+
+
 def test_with_temperature_refuses_what_it_cannot_scale():
     with pytest.raises(ModelError, match="keras.Model"):
         with_temperature("model.keras", 2.0)

@@ -56,3 +56,16 @@ def test_tta_averages_a_non_equivariant_model(small_seg_model, tta, n):
 def test_unknown_tta_mode_is_refused(small_seg_model):
     with pytest.raises(ConfigError, match="'flip' or 'all'"):
         Predictor(small_seg_model, tta="rotations")
+
+
+def test_predict_batch_overrides_tta_for_one_call_only(small_seg_model):
+    x = np.random.default_rng(3).random((2, 64, 64, 1)).astype("float32")
+    plain = Predictor(small_seg_model).predict_batch(x)["mask"]
+    flipped = Predictor(small_seg_model, tta="flip").predict_batch(x)["mask"]
+    p = Predictor(small_seg_model, tta="flip")
+    np.testing.assert_allclose(p.predict_batch(x, tta=False)["mask"], plain, atol=1e-6)
+    assert p.tta is True  # the predictor keeps its own setting
+    np.testing.assert_allclose(p.predict_batch(x)["mask"], flipped, atol=1e-6)
+    q = Predictor(small_seg_model)
+    np.testing.assert_allclose(q.predict_batch(x, tta=True)["mask"], flipped, atol=1e-6)
+    assert q.tta is False

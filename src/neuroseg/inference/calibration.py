@@ -382,54 +382,49 @@ def collect_probabilities(
 
     activation = _activation_of(predictor, head)
     key = "label" if activation == "softmax" else "mask"
-    tta, predictor.tta = predictor.tta, False
-    try:
-        if isinstance(data, tuple):
-            x, y = np.asarray(data[0], np.float32), np.asarray(data[1])
-            if not len(x):
-                raise EmptyDatasetError("no items to calibrate on")
-            out = np.concatenate(
-                [
-                    predictor.predict_batch(x[i : i + predictor.batch_size])[key]
-                    for i in range(0, len(x), predictor.batch_size)
-                ]
-            )
-            if key == "mask":
-                sizes = np.full(len(x), out[0].size, np.int64)
-                return out.reshape(-1), (y.reshape(-1) > 0).astype(np.int64), sizes
-            return out, y.astype(np.int64), np.ones(len(x), np.int64)
-        records = list(data)
-        if not records:
+    if isinstance(data, tuple):
+        x, y = np.asarray(data[0], np.float32), np.asarray(data[1])
+        if not len(x):
             raise EmptyDatasetError("no items to calibrate on")
-        probs: list[np.ndarray] = []
-        truth: list[np.ndarray] = []
-        size = predictor.batch_size
-        for start in range(0, len(records), size):
-            chunk = records[start : start + size]
-            images = [r.load_image() for r in chunk]
-            prepared = [
-                predictor.prepare(img, source=str(r.source or r.image))
-                for img, r in zip(images, chunk)
+        out = np.concatenate(
+            [
+                predictor.predict_batch(x[i : i + predictor.batch_size], tta=False)[key]
+                for i in range(0, len(x), predictor.batch_size)
             ]
-            batch = np.stack([pr.array for pr in prepared])
-            out = predictor.predict_batch(batch)[key]
-            for i, r in enumerate(chunk):
-                name = str(r.source or r.image)
-                if key == "label":
-                    if r.label is None:
-                        raise DataError(f"{name}: no class label to calibrate on")
-                    probs.append(out[i])
-                    truth.append(np.asarray(r.label, np.int64))
-                else:
-                    mask = r.load_mask()
-                    if mask is None:
-                        raise DataError(f"{name}: no mask to calibrate on")
-                    probs.append(predictor.invert(out[i], prepared[i]).reshape(-1))
-                    truth.append((np.asarray(mask) > 0).astype(np.int64).reshape(-1))
-            if progress is not None:
-                progress(min(start + size, len(records)), len(records))
-    finally:
-        predictor.tta = tta
+        )
+        if key == "mask":
+            sizes = np.full(len(x), out[0].size, np.int64)
+            return out.reshape(-1), (y.reshape(-1) > 0).astype(np.int64), sizes
+        return out, y.astype(np.int64), np.ones(len(x), np.int64)
+    records = list(data)
+    if not records:
+        raise EmptyDatasetError("no items to calibrate on")
+    probs: list[np.ndarray] = []
+    truth: list[np.ndarray] = []
+    size = predictor.batch_size
+    for start in range(0, len(records), size):
+        chunk = records[start : start + size]
+        images = [r.load_image() for r in chunk]
+        prepared = [
+            predictor.prepare(img, source=str(r.source or r.image)) for img, r in zip(images, chunk)
+        ]
+        batch = np.stack([pr.array for pr in prepared])
+        out = predictor.predict_batch(batch, tta=False)[key]
+        for i, r in enumerate(chunk):
+            name = str(r.source or r.image)
+            if key == "label":
+                if r.label is None:
+                    raise DataError(f"{name}: no class label to calibrate on")
+                probs.append(out[i])
+                truth.append(np.asarray(r.label, np.int64))
+            else:
+                mask = r.load_mask()
+                if mask is None:
+                    raise DataError(f"{name}: no mask to calibrate on")
+                probs.append(predictor.invert(out[i], prepared[i]).reshape(-1))
+                truth.append((np.asarray(mask) > 0).astype(np.int64).reshape(-1))
+        if progress is not None:
+            progress(min(start + size, len(records)), len(records))
     sizes = np.array([t.size for t in truth], np.int64)
     if key == "label":
         return np.stack(probs), np.stack(truth), sizes

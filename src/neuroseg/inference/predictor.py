@@ -514,8 +514,14 @@ class Predictor:
         # slice on a CPU than calling the model eagerly, layer by layer
         return split_outputs(self.model, self.model.predict_on_batch(batch))
 
-    def predict_batch(self, batch: np.ndarray) -> dict[str, np.ndarray]:
+    def predict_batch(self, batch: np.ndarray, *, tta: bool | None = None) -> dict[str, np.ndarray]:
         """Run the model (with TTA if enabled) on preprocessed ``(N, H, W, C)`` inputs.
+
+        Args:
+            batch: Model-ready inputs, ``(N, H, W, C)``.
+            tta: ``None`` (default) uses the predictor's own ``tta`` setting; ``False``
+                runs the plain model and ``True`` the TTA for this call only, without
+                changing the predictor.
 
         Returns:
             ``{"mask": (N, H, W) foreground probabilities}`` and/or
@@ -534,7 +540,7 @@ class Predictor:
         parts: dict[str, list[np.ndarray]] = {}
         transforms = (
             tta_transforms(square=x.shape[1] == x.shape[2], rotations=self.tta_rotations)
-            if self.tta
+            if (self.tta if tta is None else tta)
             else []
         )
         for start in range(0, len(x), self.batch_size):

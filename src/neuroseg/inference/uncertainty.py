@@ -165,12 +165,8 @@ def mc_dropout(model: Any) -> Iterator[list[Any]]:
 
 def _run(predictor: Any, batch: np.ndarray) -> dict[str, np.ndarray]:
     """``predictor.predict_batch`` without TTA."""
-    tta, predictor.tta = predictor.tta, False
-    try:
-        out: dict[str, np.ndarray] = predictor.predict_batch(batch)
-        return out
-    finally:
-        predictor.tta = tta
+    out: dict[str, np.ndarray] = predictor.predict_batch(batch, tta=False)
+    return out
 
 
 def sample_predictions(
