@@ -35,7 +35,6 @@ from neuroseg.metrics.calibration import brier_score, reliability_curve
 from neuroseg.metrics.classification import (
     ClassificationReport,
     accuracy,
-    balanced_accuracy,
     classification_report,
     precision_recall_f1,
     roc_auc,
@@ -929,10 +928,11 @@ def evaluate_classification(
         idx = np.concatenate([units[i] for i in rng.integers(0, len(units), len(units))])
         tb, pb = t[idx], p[idx]
         prf = precision_recall_f1(tb, pb, num_classes=c)
-        boot["accuracy"][b] = accuracy(tb, pb)
-        boot["balanced_accuracy"][b] = balanced_accuracy(tb, pb)
-        boot["macro_f1"][b] = float(np.mean(prf["f1"]))
         recalls[b] = np.where(prf["support"] > 0, prf["recall"], np.nan)
+        boot["accuracy"][b] = accuracy(tb, pb)
+        # balanced accuracy = mean recall over the classes present (one confusion matrix)
+        boot["balanced_accuracy"][b] = float(np.nanmean(recalls[b]))
+        boot["macro_f1"][b] = float(np.mean(prf["f1"]))
         if "roc_auc_macro" in boot:
             boot["roc_auc_macro"][b] = float(roc_auc(tb, scores[idx], average="macro"))
     summary = report.to_dict()
