@@ -171,10 +171,10 @@ class _Collected:
     sources: list[str] = field(default_factory=list)
     truths: list[np.ndarray] = field(default_factory=list)
     masks: list[np.ndarray] = field(default_factory=list)
-    labels: list[int] = field(default_factory=list)
+    #: each item's true class; ``None`` where a segmentation item has no known class
+    labels: list[int | None] = field(default_factory=list)
     scores: list[np.ndarray | None] = field(default_factory=list)
     predicted: list[int] = field(default_factory=list)
-    true_classes: list[int | None] = field(default_factory=list)
 
 
 def _score(
@@ -259,7 +259,7 @@ def _by_class(
     seed: int,
 ) -> dict[str, Any]:
     """:func:`~neuroseg.metrics.segmentation_by_class` of the kept items, if all have labels."""
-    labels = [items.true_classes[i] for i in keep] if items.true_classes else []
+    labels = [items.labels[i] for i in keep]
     if not labels or not class_names or any(c is None for c in labels):
         return {}
     return segmentation_by_class(
@@ -310,7 +310,7 @@ def _rows(
             row.update({k: round(float(t[k][i]), 6) for k in _SEG_METRICS})
             row["truth_px"] = int(t["truth_pixels"][i])
             row["pred_px"] = int(t["pred_pixels"][i])
-            true_class = items.true_classes[i] if items.true_classes else None
+            true_class = items.labels[i]
             if cls_result is None and true_class is not None:
                 row["true_class"] = class_names[true_class]
         if cls_result is not None:
@@ -474,17 +474,18 @@ def evaluate(
                     assert pred.truth is not None and pred.mask is not None
                     items.truths.append(np.asarray(pred.truth).astype(bool))
                     items.masks.append(np.asarray(pred.mask).astype(bool))
-                    label = pred.true_label
-                    known = label is not None and 0 <= label < len(names)
-                    items.true_classes.append(label if known else None)
+                label = pred.true_label
                 if cls:
-                    assert pred.true_label is not None and pred.label is not None
-                    items.labels.append(int(pred.true_label))
+                    assert label is not None and pred.label is not None
+                    items.labels.append(int(label))
                     items.predicted.append(int(pred.label))
                     probs = pred.class_probabilities
                     items.scores.append(
                         None if probs is None or np.ndim(probs) != 1 else np.asarray(probs)
                     )
+                else:
+                    known = label is not None and 0 <= label < len(names)
+                    items.labels.append(label if known else None)
                 if keep_predictions:
                     kept.append(pred)
             bar.update(len(batch))
