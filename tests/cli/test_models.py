@@ -1,6 +1,7 @@
-"""``neuroseg models list``: the registry's recorded figures, without building a model."""
+"""``neuroseg models list`` (recorded figures, no model built) and ``models ensemble``."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -113,3 +114,64 @@ def test_an_unknown_action_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["models", "show"])
     assert "invalid choice: 'show'" in capsys.readouterr().err
+
+
+def _fold(root, k, *, image_size=64, seed=0):
+    """A run directory like ``neuroseg cv``'s fold_<k>: best.keras and preprocessor.json."""
+    import keras
+
+    from neuroseg.data import SlicePreprocessor
+    from neuroseg.models import create_model
+
+    keras.utils.set_random_seed(seed)
+    d = root / f"fold_{k}"
+    d.mkdir(parents=True)
+    shape = (image_size, image_size, 1)
+    create_model("resunet-small", input_shape=shape, base_filters=4).save(d / "best.keras")
+    SlicePreprocessor(image_size=image_size).save(d / "preprocessor.json")
+    return d
+
+
+def test_models_ensemble_averages_the_folds_of_a_cv_folder(tmp_path, figshare_small, capsys):
+    import numpy as np
+
+    from neuroseg.data import load_dataset
+    from neuroseg.inference import Predictor
+
+    cv = tmp_path / "cv"
+    for k in (2, 1, 10):  # fold order is numeric, not alphabetical
+        _fold(cv, k, seed=k)
+    out = tmp_path / "ens" / "folds.keras"
+    assert main(["models", "ensemble", str(cv), "--out", str(out), "--name", "folds"]) == 0
+    text = capsys.readouterr().out
+    order = [line.split()[1] for line in text.splitlines()[1:4]]
+    assert order == [str(cv / f"fold_{k}" / "best.keras") for k in (1, 2, 10)]
+    assert "3 members" in text and (out.parent / "folds.preprocessor.json").is_file()
+    # on real slices, the saved ensemble predicts the mean of its members
+    ens = Predictor(out)
+    assert ens.model.name == "folds" and ens.input_size == (64, 64)
+    records = list(load_dataset("figshare", figshare_small))[:3]
+    x = np.stack([ens.prepare(r.load_image()).array for r in records])
+    members = [
+        Predictor(cv / f"fold_{k}" / "best.keras").predict_batch(x)["mask"] for k in (1, 2, 10)
+    ]
+    np.testing.assert_allclose(ens.predict_batch(x)["mask"], np.mean(members, axis=0), atol=1e-5)
+
+
+def test_models_ensemble_refuses_mixed_preprocessing_and_missing_checkpoints(tmp_path, capsys):
+    a, b = _fold(tmp_path, 1), _fold(tmp_path, 2, image_size=32)
+    out = str(tmp_path / "e.keras")
+    cases = [
+        (
+            [str(a), str(b)],
+            r"fold_2/best.keras: its preprocessor differs .*image_size=\(32, 32\)",
+        ),
+        ([str(a), str(b), "--checkpoint", "last"], "fold_1/last.keras: no such file"),
+        ([str(a)], "at least two models"),
+    ]
+    for members, message in cases:  # every neuroseg error exits with status 2
+        assert main(["models", "ensemble", *members, "--out", out]) == 2
+        assert re.search(message, capsys.readouterr().err), message
+    assert main(["models", "ensemble", str(a), str(b), "--out", "e.h5"]) == 2
+    assert "must end in .keras" in capsys.readouterr().err
+    assert not (tmp_path / "e.keras").exists()

@@ -1,12 +1,16 @@
-"""``neuroseg models list``: the model registry as a table."""
+"""``neuroseg models``: the registry as a table (``list``) and fold ensembles (``ensemble``)."""
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
 import inspect
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from neuroseg.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
     from neuroseg.models.registry import ModelSpec
@@ -18,6 +22,29 @@ examples:
   neuroseg models list                 every preset, then the pretrained models
   neuroseg models list 'resunet*'      only the ResUNet presets
   neuroseg models list --measure       build each preset and count its FLOPs (slow)
+  neuroseg models ensemble runs/cv --out folds.keras   average the fold models of neuroseg cv
+"""
+
+ENSEMBLE_DESCRIPTION = """\
+Average several trained models into one .keras file: every member sees the same input and
+the ensemble's output is the mean of their probabilities (mask and class heads separately).
+The usual members are the fold models of a cross-validation: each was trained on all folds
+but one, so their mean has learnt from every fold, at the inference cost of all of them.
+
+Each MODEL is a .keras file, a pretrained model's name, a run directory of neuroseg train
+(its --checkpoint file) or the output folder of neuroseg cv (every fold_<k>/ in it). The
+members must take the same input, give the same outputs and share one preprocessor (image
+size, channels, normalisation, crop); the preprocessor is saved beside the ensemble
+(<out>.preprocessor.json), so neuroseg predict/evaluate --model OUT.keras prepares slices as
+the members were trained. A pretrained card's threshold or TTA is not carried over: pass
+--threshold/--tta when predicting."""
+
+ENSEMBLE_EPILOG = """\
+examples:
+  neuroseg cv --config examples/configs/resunet_figshare.toml --out runs/fig-cv
+  neuroseg models ensemble runs/fig-cv --out fig-folds.keras
+  neuroseg models ensemble runs/a runs/b --checkpoint last --out ab.keras
+  neuroseg evaluate --model fig-folds.keras --data figshare:new-patients/ --tta
 """
 
 LIST_EPILOG = """\
@@ -60,6 +87,28 @@ def register(sub: Any) -> None:
         "the recorded figures (slow)",
     )
     lp.add_argument("--no-flops", action="store_true", help="leave the GFLOPs column out")
+    ep = msub.add_parser(
+        "ensemble",
+        help="average trained models (e.g. the fold models of neuroseg cv) into one .keras file",
+        description=ENSEMBLE_DESCRIPTION,
+        epilog=ENSEMBLE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ep.add_argument(
+        "members",
+        nargs="+",
+        metavar="MODEL",
+        help="a .keras file, a pretrained name, a run directory or a neuroseg cv folder",
+    )
+    ep.add_argument("--out", required=True, metavar="OUT.keras", help="where to save the ensemble")
+    ep.add_argument(
+        "--checkpoint",
+        choices=("best", "last"),
+        default="best",
+        help="which file of a run directory: best.keras (the epoch neuroseg cv scores) or "
+        "last.keras (default: best)",
+    )
+    ep.add_argument("--name", default="ensemble", help="the ensemble model's name")
     p.set_defaults(handler=run)
 
 
@@ -79,11 +128,17 @@ def _input_size(spec: ModelSpec) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """List the presets (the only action); return 0."""
+    """List the presets or build an ensemble; return 0."""
     from neuroseg.models import get_spec, list_models, list_pretrained, pretrained_info
 
-    if getattr(args, "models_command", None) != "list":
-        print("usage: neuroseg models list [PATTERN] [--measure] [--no-flops]")
+    action = getattr(args, "models_command", None)
+    if action == "ensemble":
+        return run_ensemble(args)
+    if action != "list":
+        print(
+            "usage: neuroseg models list [PATTERN] [--measure] [--no-flops]\n"
+            "       neuroseg models ensemble MODEL [MODEL ...] --out OUT.keras"
+        )
         return 2
     names = list_models(args.pattern)
     rows = [("name", "task", "input", "params", "GFLOPs")]
@@ -147,3 +202,80 @@ def _print_table(rows: Sequence[tuple[str, ...]], *, right: Sequence[int] | None
             for i, (c, w) in enumerate(zip(r, widths))
         )
         print("  ".join(cells).rstrip())
+
+
+def member_paths(arg: str, checkpoint: str) -> list[str]:
+    """The model files one ``MODEL`` argument of ``models ensemble`` stands for.
+
+    A ``neuroseg cv`` folder gives its ``fold_<k>/<checkpoint>.keras`` in fold order, a run
+    directory its ``<checkpoint>.keras``; anything else (a file, a pretrained name) is kept.
+
+    Raises:
+        ModelError: A folder that is neither, or a fold without its checkpoint file.
+    """
+    path = Path(arg)
+    if not path.is_dir():
+        return [arg]
+    folds = sorted(
+        (int(m.group(1)), d)
+        for d in path.iterdir()
+        if d.is_dir() and (m := re.fullmatch(r"fold_(\d+)", d.name))
+    )
+    dirs = [d for _, d in folds] or [path]
+    files = [d / f"{checkpoint}.keras" for d in dirs]
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        what = "fold" if folds else "folder"
+        raise ModelError(
+            f"{missing[0]}: no such file; this {what} has no {checkpoint}.keras. Pass a run "
+            "directory of neuroseg train, the folder of neuroseg cv, or .keras files "
+            "(--checkpoint last takes last.keras)."
+        )
+    return [str(f) for f in files]
+
+
+def run_ensemble(args: argparse.Namespace) -> int:
+    """Average the members into one model; save it with its preprocessor; return 0."""
+    from neuroseg.data import preprocessor_path
+    from neuroseg.inference import Predictor
+    from neuroseg.models import ensemble_models
+
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise ConfigError(f"--out must end in .keras, got {args.out}.")
+    paths = [p for arg in args.members for p in member_paths(arg, args.checkpoint)]
+    if len(paths) < 2:
+        raise ConfigError(
+            f"An ensemble needs at least two models; {' '.join(args.members)} gives "
+            f"{len(paths)} ({', '.join(paths)})."
+        )
+    predictors = [Predictor(p, tta=False) for p in paths]
+    reference = predictors[0].preprocessor.get_config()
+    for path, predictor in zip(paths[1:], predictors[1:]):
+        config = predictor.preprocessor.get_config()
+        if config != reference:
+            keys = sorted(
+                k for k in set(config) | set(reference) if config.get(k) != reference.get(k)
+            )
+            differences = ", ".join(
+                f"{k}={config.get(k)!r} (not {reference.get(k)!r})" for k in keys
+            )
+            raise ConfigError(
+                f"{path}: its preprocessor differs from {paths[0]}'s: {differences}. The "
+                "members of an ensemble must be trained on slices prepared the same way."
+            )
+    model = ensemble_models([p.model for p in predictors], name=args.name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    predictors[0].preprocessor.save(preprocessor_path(out))
+    rows = [("member", "model", "params")]
+    rows += [
+        (str(i), path, f"{p.model.count_params():,}")
+        for i, (path, p) in enumerate(zip(paths, predictors))
+    ]
+    _print_table(rows, right=(2,))
+    print(
+        f"saved {out} ({len(paths)} members, {model.count_params():,} parameters; one forward "
+        f"pass per member) and {preprocessor_path(out).name}"
+    )
+    return 0

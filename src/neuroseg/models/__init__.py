@@ -27,6 +27,7 @@ from neuroseg.models.classifier import (
     imagenet_weights_info,
     unfreeze_backbone,
 )
+from neuroseg.models.ensemble import ensemble_models
 from neuroseg.models.flops import count_flops
 from neuroseg.models.fusion import fuse_for_inference
 from neuroseg.models.layers import (
@@ -79,6 +80,7 @@ __all__ = [
     "build_classifier",
     "count_flops",
     "create_model",
+    "ensemble_models",
     "freeze_backbone",
     "fuse_for_inference",
     "get_spec",
