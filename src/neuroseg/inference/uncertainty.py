@@ -163,12 +163,6 @@ def mc_dropout(model: Any) -> Iterator[list[Any]]:
                 del layer.call
 
 
-def _run(predictor: Any, batch: np.ndarray) -> dict[str, np.ndarray]:
-    """``predictor.predict_batch`` without TTA."""
-    out: dict[str, np.ndarray] = predictor.predict_batch(batch, tta=False)
-    return out
-
-
 def sample_predictions(
     predictor: Any, batch: Any, *, method: str = "tta", n_samples: int = 20
 ) -> dict[str, np.ndarray]:
@@ -197,13 +191,13 @@ def sample_predictions(
     runs: list[dict[str, np.ndarray]] = []
     if method == "tta":
         for t in tta_transforms(square=x.shape[1] == x.shape[2]):
-            out = _run(predictor, t.forward(x))
+            out = predictor.predict_batch(t.forward(x), tta=False)
             if "mask" in out:
                 out["mask"] = t.inverse(out["mask"][..., None])[..., 0]
             runs.append(out)
     else:
         with mc_dropout(predictor.model):
-            runs = [_run(predictor, x) for _ in range(n_samples)]
+            runs = [predictor.predict_batch(x, tta=False) for _ in range(n_samples)]
     return {k: np.stack([r[k] for r in runs]) for k in runs[0]}
 
 
@@ -347,7 +341,7 @@ def classification_uncertainty(
     """
     predictor.check_task("classification", "multitask", command="classification_uncertainty")
     if method is None:
-        samples = _run(predictor, np.asarray(batch, np.float32))["label"][None]
+        samples = predictor.predict_batch(np.asarray(batch, np.float32), tta=False)["label"][None]
     else:
         samples = sample_predictions(predictor, batch, method=method, n_samples=n_samples)["label"]
     mean = samples.mean(axis=0)
