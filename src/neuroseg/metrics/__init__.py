@@ -42,6 +42,7 @@ from neuroseg.metrics.classification import (
     recall_by_group,
     roc_auc,
 )
+from neuroseg.metrics.comparison import PairedDifference, compare_evaluations, paired_difference
 from neuroseg.metrics.distance import assd, hd95
 from neuroseg.metrics.evaluation import (
     EvaluationResult,
@@ -87,6 +88,7 @@ __all__ = [
     "FocalTverskyLoss",
     "IoU",
     "MetricResult",
+    "PairedDifference",
     "Precision",
     "Recall",
     "ReliabilityCurve",
@@ -99,6 +101,7 @@ __all__ = [
     "brier_score",
     "centroid_distance",
     "classification_report",
+    "compare_evaluations",
     "confusion_counts",
     "confusion_matrix",
     "dice",
@@ -114,6 +117,7 @@ __all__ = [
     "jsonable",
     "maximum_calibration_error",
     "negative_log_likelihood",
+    "paired_difference",
     "precision",
     "precision_recall_f1",
     "recall",

@@ -31,6 +31,7 @@ import numpy as np
 
 from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.metrics._inputs import group_index, prepare, to_numpy
+from neuroseg.metrics.bootstrap import bootstrap_means, check_bootstrap, percentile_interval
 from neuroseg.metrics.calibration import brier_score, reliability_curve
 from neuroseg.metrics.classification import (
     ClassificationReport,
@@ -389,36 +390,6 @@ class EvaluationResult:
         return self.format()
 
 
-def _ci(boot: np.ndarray, confidence: float) -> tuple[float, float]:
-    ok = boot[~np.isnan(boot)]
-    if not len(ok):
-        return float("nan"), float("nan")
-    tail = 100 * (1 - confidence) / 2
-    lo, hi = np.percentile(ok, [tail, 100 - tail])
-    return float(lo), float(hi)
-
-
-def _boot_means(
-    values: np.ndarray,
-    units: list[np.ndarray] | None,
-    *,
-    n_bootstrap: int,
-    rng: np.random.Generator,
-) -> np.ndarray:
-    """Bootstrap distribution of the NaN-ignoring mean of ``values`` (resampling units)."""
-    ok = ~np.isnan(values)
-    v = np.where(ok, values, 0.0)
-    if units is None:
-        sums, counts = v, ok.astype(np.float64)
-    else:
-        sums = np.array([v[u].sum() for u in units])
-        counts = np.array([ok[u].sum() for u in units], dtype=np.float64)
-    draw = rng.integers(0, len(sums), size=(n_bootstrap, len(sums)))
-    s, c = sums[draw].sum(axis=1), counts[draw].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(c > 0, s / np.where(c > 0, c, 1), np.nan)
-
-
 def _summary_block(
     values: np.ndarray,
     units: list[np.ndarray] | None,
@@ -429,7 +400,9 @@ def _summary_block(
 ) -> dict[str, Any]:
     ok = ~np.isnan(values)
     mean = float(values[ok].mean()) if ok.any() else float("nan")
-    lo, hi = _ci(_boot_means(values, units, n_bootstrap=n_bootstrap, rng=rng), confidence)
+    lo, hi = percentile_interval(
+        bootstrap_means(values, units, n_bootstrap=n_bootstrap, rng=rng), confidence
+    )
     return {
         "mean": mean,
         "ci_low": lo,
@@ -437,13 +410,6 @@ def _summary_block(
         "n": len(values),
         "n_excluded": int((~ok).sum()),
     }
-
-
-def _check_bootstrap(n_bootstrap: int, confidence: float) -> None:
-    if n_bootstrap < 1:
-        raise ConfigError(f"n_bootstrap must be at least 1, got {n_bootstrap}")
-    if not 0 < confidence < 1:
-        raise ConfigError(f"confidence must lie in (0, 1), got {confidence}")
 
 
 @dataclass(frozen=True)
@@ -580,7 +546,7 @@ def evaluate_segmentation(
         >>> tuple(evaluate_segmentation(sizes, sizes, metrics=["dice"]).table["dice"])
         (1.0, 1.0)
     """
-    _check_bootstrap(n_bootstrap, confidence)
+    check_bootstrap(n_bootstrap, confidence)
     unknown = [m for m in metrics if m not in _SEG_METRICS]
     if unknown:
         raise UnknownNameError(
@@ -899,7 +865,7 @@ def evaluate_classification(
         >>> r.summary["accuracy"], sorted(r.summary["ci"])
         (0.75, ['accuracy', 'balanced_accuracy', 'macro_f1'])
     """
-    _check_bootstrap(n_bootstrap, confidence)
+    check_bootstrap(n_bootstrap, confidence)
     report = classification_report(y_true, y_pred, class_names=class_names, n_bins=n_bins)
     t, p = _as_labels(y_true), _as_labels(y_pred)
     scores = to_numpy(y_pred)
@@ -941,9 +907,10 @@ def evaluate_classification(
         summary["mce"] = curve.mce
         summary["brier"] = brier_score(t, scores)
         summary["reliability"] = curve.to_dict()
-    summary["ci"] = {k: list(_ci(v, confidence)) for k, v in boot.items()}
+    summary["ci"] = {k: list(percentile_interval(v, confidence)) for k, v in boot.items()}
     summary["recall_ci"] = {
-        name: list(_ci(recalls[:, k], confidence)) for k, name in enumerate(report.class_names)
+        name: list(percentile_interval(recalls[:, k], confidence))
+        for k, name in enumerate(report.class_names)
     }
     summary["bootstrap"] = {
         "resamples": n_bootstrap,
