@@ -156,3 +156,9 @@ def test_unknown_metric_unit_and_empty_tables_are_refused():
         compare_evaluations([{"x": 1, "dice": 0.5}], [{"x": 1, "dice": 0.5}])
     with pytest.raises(ConfigError, match="no metric column"):
         compare_evaluations([{"id": "1", "score": 0.5}], [{"id": "1", "score": 0.5}])
+
+
+def test_an_infinite_cell_is_refused_naming_the_table_and_item():
+    a = [{"id": "1", "dice": "0.5"}, {"id": "2", "dice": "inf"}]
+    with pytest.raises(DataError, match=r"new: dice is infinite for item '2'"):
+        compare_evaluations([a[0], {"id": "2", "dice": "0.1"}], a, names=("old", "new"))

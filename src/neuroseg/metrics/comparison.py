@@ -328,6 +328,13 @@ def compare_evaluations(
         for m in chosen:
             va = [_number(rows_a[i][m]) for i in index]
             vb = [_number(rows_b[i][m]) for i in index]
+            for name, values in zip(names, (va, vb)):
+                bad = [items[i] for i, v in zip(index, values) if math.isinf(v)]
+                if bad:
+                    raise DataError(
+                        f"{name}: {m} is infinite for item {bad[0]!r} ({len(bad)} in all); "
+                        "a missing value is an empty cell"
+                    )
             if all(math.isnan(x) or math.isnan(y) for x, y in zip(va, vb)):
                 continue
             out[m] = paired_difference(
