@@ -3,7 +3,7 @@
 Each selected image is copied with its truth mask (as ``NAME_seg.png``, which
 ``neuroseg predict`` reads as the truth beside ``NAME.png``) into ``--out``, so that
 
-    python scripts/worst_items.py scripts/results/figshare_cv/items/fold-4-tta-t0.5.csv \\
+    python scripts/worst_items.py scripts/results/figshare_cv/items/fold-4-tta-t0.4.csv \\
         --true-class glioma --below 0.05 --limit 12 --out misses
     neuroseg predict --model resunet-figshare misses --out misses-pred --overlay
 

@@ -71,14 +71,16 @@ def segmentation(out: Path, passes: str) -> dict:
         plain = predictor.predict_batch(x)["mask"]
         for i, r in enumerate(chunk):
             truth = r.load_mask() > 0
-            dices.append(float(dice(truth[None], (u.probability[i] > 0.5)[None], empty="one")))
-            plain_dices.append(float(dice(truth[None], (plain[i] > 0.5)[None], empty="one")))
+            t = predictor.threshold  # the card's, as predict --uncertainty applies it
+            dices.append(float(dice(truth[None], (u.probability[i] > t)[None], empty="one")))
+            plain_dices.append(float(dice(truth[None], (plain[i] > t)[None], empty="one")))
         scores.extend(u.score.tolist())
     s, d, d0 = np.array(scores), np.array(dices), np.array(plain_dices)
     return {
         "model": "resunet-figshare",
         "data": "figshare fold 4 (its validation fold)",
         "method": passes,
+        "threshold": predictor.threshold,
         "n_slices": len(s),
         "n_dice_below_0.5": int((d < 0.5).sum()),
         "auroc_dice_below_0.5": auroc_with_ci(s, d < 0.5),
