@@ -323,19 +323,27 @@ def compare_evaluations(
             raise ConfigError("unit='group' needs a 'group' column (patient IDs) in the tables")
         groups = [str(r["group"]) for r in rows_a]
 
+    # every cell read once: one array per metric and table, the infinities refused here
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for m in chosen:
+        pair = []
+        for name, rows in zip(names, (rows_a, rows_b)):
+            values = np.array([_number(r[m]) for r in rows])
+            infinite = np.flatnonzero(np.isinf(values))
+            if len(infinite):
+                raise DataError(
+                    f"{name}: {m} is infinite for item {items[infinite[0]]!r} "
+                    f"({len(infinite)} in all); "
+                    "a missing value is an empty cell"
+                )
+            pair.append(values)
+        columns[m] = (pair[0], pair[1])
+
     def block(index: list[int]) -> dict[str, Any]:
         out = {}
-        for m in chosen:
-            va = [_number(rows_a[i][m]) for i in index]
-            vb = [_number(rows_b[i][m]) for i in index]
-            for name, values in zip(names, (va, vb)):
-                bad = [items[i] for i, v in zip(index, values) if math.isinf(v)]
-                if bad:
-                    raise DataError(
-                        f"{name}: {m} is infinite for item {bad[0]!r} ({len(bad)} in all); "
-                        "a missing value is an empty cell"
-                    )
-            if all(math.isnan(x) or math.isnan(y) for x, y in zip(va, vb)):
+        for m, (col_a, col_b) in columns.items():
+            va, vb = col_a[index], col_b[index]
+            if (np.isnan(va) | np.isnan(vb)).all():
                 continue
             out[m] = paired_difference(
                 va,
