@@ -6,6 +6,8 @@ import pytest
 
 from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.metrics import (
+    LOWER_IS_BETTER,
+    SEGMENTATION_METRICS,
     classification_report,
     dice,
     evaluate_classification,
@@ -55,6 +57,21 @@ def test_segmentation_table_and_summary(tmp_path):
     assert data["metrics"]["hd95"]["pooled"] == pytest.approx(
         hd95(t, p, reduction="pooled", spacing=(0.5, 0.5))
     )
+
+
+def test_every_listed_metric_is_computed_and_lower_is_better_for_distances():
+    t, _, _ = _data()
+    # a prediction shifted by one pixel: overlap falls below 1, distances rise above 0
+    r = evaluate_segmentation(t, np.roll(t, 1, axis=2), metrics=SEGMENTATION_METRICS)
+    assert set(SEGMENTATION_METRICS) <= set(r.table)
+    tumour = t.reshape(len(t), -1).any(axis=1)
+    for name in SEGMENTATION_METRICS:
+        values = np.asarray(r.table[name], dtype=float)[tumour]
+        if name in LOWER_IS_BETTER:
+            assert np.all(values > 0), name  # a shift costs distance
+        elif name != "specificity":
+            assert np.all(values < 1), name  # and overlap
+    assert {"hd95", "assd", "centroid_distance"} == LOWER_IS_BETTER
 
 
 def test_bootstrap_is_seeded_and_patient_level():

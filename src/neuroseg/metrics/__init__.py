@@ -45,6 +45,8 @@ from neuroseg.metrics.classification import (
 from neuroseg.metrics.comparison import PairedDifference, compare_evaluations, paired_difference
 from neuroseg.metrics.distance import assd, hd95
 from neuroseg.metrics.evaluation import (
+    LOWER_IS_BETTER,
+    SEGMENTATION_METRICS,
     EvaluationResult,
     evaluate_classification,
     evaluate_segmentation,
@@ -77,6 +79,8 @@ from neuroseg.metrics.result import MetricResult
 from neuroseg.metrics.streaming import Dice, IoU, Precision, Recall, Specificity
 
 __all__ = [
+    "LOWER_IS_BETTER",
+    "SEGMENTATION_METRICS",
     "BoxIoU",
     "CentroidDistance",
     "ClassificationReport",

@@ -34,24 +34,15 @@ import numpy as np
 from neuroseg.errors import ConfigError, DataError
 from neuroseg.metrics._inputs import group_index
 from neuroseg.metrics.bootstrap import bootstrap_means, check_bootstrap, percentile_interval
+from neuroseg.metrics.evaluation import LOWER_IS_BETTER, SEGMENTATION_METRICS
 
 __all__ = ["PairedDifference", "compare_evaluations", "paired_difference"]
 
-#: The metric columns of a ``neuroseg evaluate`` table compared by default, in this order.
-_METRICS = (
-    "dice",
-    "iou",
-    "precision",
-    "recall",
-    "specificity",
-    "hd95",
-    "assd",
-    "box_iou",
-    "centroid_distance",
-    "correct",
-)
+#: The metric columns of a ``neuroseg evaluate`` table compared by default, in this order:
+#: the segmentation metrics, then a classification's per-image ``correct`` (0 or 1).
+_METRICS = (*SEGMENTATION_METRICS, "correct")
 #: Metrics where a lower value is better (the rest: higher is better).
-_LOWER_IS_BETTER = frozenset({"hd95", "assd", "centroid_distance", "loss"})
+_LOWER_IS_BETTER = LOWER_IS_BETTER | {"loss"}
 
 
 @dataclass(frozen=True)

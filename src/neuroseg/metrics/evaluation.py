@@ -46,6 +46,8 @@ from neuroseg.metrics.overlap import EmptyRule, confusion_counts, scores_from_co
 from neuroseg.tables import format_table
 
 __all__ = [
+    "LOWER_IS_BETTER",
+    "SEGMENTATION_METRICS",
     "EvaluationResult",
     "evaluate_classification",
     "evaluate_segmentation",
@@ -57,7 +59,10 @@ _OVERLAP = ("dice", "iou", "precision", "recall", "specificity")
 _DISTANCE: dict[str, Any] = {"hd95": hd95, "assd": assd}
 # Localisation metrics: per image; per patient the mean of its images; no pooled value.
 _LOCALISATION: dict[str, Any] = {"box_iou": box_iou, "centroid_distance": centroid_distance}
-_SEG_METRICS = (*_OVERLAP, *_DISTANCE, *_LOCALISATION)
+#: The per-image segmentation metrics :func:`evaluate_segmentation` computes, in report order.
+SEGMENTATION_METRICS: tuple[str, ...] = (*_OVERLAP, *_DISTANCE, *_LOCALISATION)
+#: The metrics among them where lower is better (distances, in pixels or mm).
+LOWER_IS_BETTER: frozenset[str] = frozenset({*_DISTANCE, "centroid_distance"})
 _LABELS = {
     "dice": "Dice",
     "iou": "IoU",
@@ -73,7 +78,7 @@ _LABELS = {
 
 def _split_key(key: str) -> tuple[str, str]:
     """A table key's metric name and class (``"box_iou_2"`` -> ``("box_iou", "2")``)."""
-    for name in sorted(_SEG_METRICS, key=len, reverse=True):
+    for name in sorted(SEGMENTATION_METRICS, key=len, reverse=True):
         if key == name:
             return name, ""
         if key.startswith(name + "_"):
@@ -547,10 +552,10 @@ def evaluate_segmentation(
         (1.0, 1.0)
     """
     check_bootstrap(n_bootstrap, confidence)
-    unknown = [m for m in metrics if m not in _SEG_METRICS]
+    unknown = [m for m in metrics if m not in SEGMENTATION_METRICS]
     if unknown:
         raise UnknownNameError(
-            f"Unknown metric(s) {unknown}; choose from {', '.join(_SEG_METRICS)}"
+            f"Unknown metric(s) {unknown}; choose from {', '.join(SEGMENTATION_METRICS)}"
         )
     if empty not in ("one", "nan"):
         raise ConfigError(f"Unknown empty rule {empty!r}; choose 'one' or 'nan'")
