@@ -144,6 +144,8 @@ def _cross_validation(card: dict) -> list[str]:
     cv = card["metrics"].get("cross_validation")
     if cv is None:
         return []
+    if "classification" not in cv:
+        return _segmentation_cv(cv)
     c, spread = cv["classification"], cv["over_folds"]
     folds = ", ".join(
         f"{f['accuracy']:.3f} on fold {k.removeprefix('fold')}" for k, f in cv["folds"].items()
@@ -158,6 +160,33 @@ def _cross_validation(card: dict) -> list[str]:
         *_classification_rows(c),
         "",
         *_by_source_rows(cv["by_source"]),
+    ]
+
+
+def _segmentation_cv(cv: dict) -> list[str]:
+    """A segmentation config's held-out folds pooled (``scripts/pool_segmentation_cv.py``)."""
+    spread = cv["over_folds"]
+    folds = ", ".join(f"{f['dice']:.3f} on {k.replace('-', ' ')}" for k, f in cv["folds"].items())
+    low = cv["near_zero"]
+    by_class = ", ".join(f"{n} {k}" for k, n in low["by_class"].items())
+    classes = [k for k in spread if k not in ("dice", "std")]
+    class_spread = ", ".join(
+        f"{k} {spread[k]['mean']:.3f} ± {spread[k]['std']:.3f}" for k in classes
+    )
+    return [
+        f"**Cross-validation** of the same config (`scripts/pool_segmentation_cv.py`): "
+        f"{cv['data']}. All {cv['n_images']} slices pooled; bootstrap intervals over "
+        f"{cv['bootstrap']['unit']}s ({cv['bootstrap']['note']}); HD95 in "
+        f"{cv['hd95_units']}; empty masks: {cv['empty_mask_rule']}. Per-image Dice per "
+        f"fold: {folds}; mean ± std "
+        f"{spread['dice']['mean']:.3f} ± {spread['dice']['std']:.3f} ({spread['std']}); "
+        f"by tumour type {class_spread}. {low['count']} slices score a Dice below "
+        f"{low['below']} ({by_class}), {low['empty_prediction']} of them with an empty "
+        "prediction.",
+        "",
+        *_metric_rows(cv["metrics"]),
+        "",
+        *_by_class_rows(cv["by_class"]),
     ]
 
 
@@ -305,9 +334,13 @@ def render(card: dict) -> str:
         "",
         *_cross_validation(card),
         (
-            f"**Fold {m['cross_validation']['card_fold']} alone**, with ROC-AUC "
-            "and calibration: "
-            f"the same config trained without it, on {m['n_images']} held-out images "
+            f"**Fold {m['cross_validation']['card_fold']} alone**"
+            + (
+                ", with ROC-AUC and calibration"
+                if "classification" in m["cross_validation"]
+                else ", with HD95"
+            )
+            + f": the same config trained without it, on {m['n_images']} held-out images "
             f"({m['data']}); bootstrap "
             if "cross_validation" in m
             else f"**Results** of the same config trained without them, on {m['n_images']} "
