@@ -14,7 +14,8 @@ and this script reports, over all of them:
 - the same per tumour type;
 - each fold's per-image Dice and, over the folds, the mean and sample standard deviation
   (``ddof=1``) of those fold means, as ``scripts/figshare_lever_table.py --mean`` prints;
-- the slices scored near zero (Dice < 0.05), per class, and those with an empty prediction.
+- the slices scored near zero (Dice < 0.05), per class, and those with an empty prediction;
+  per fold also the Dice without them and the Dice by terciles of the true tumour area.
 
 Dice treats empty masks as every neuroseg evaluation does: both empty gives 1.0, only one
 empty gives 0.0 (every Figshare slice has a tumour, so only the second can occur here).
@@ -112,6 +113,33 @@ def metric_blocks(
     }
 
 
+def fold_figures(rows: list[dict[str, Any]], classes: list[str]) -> dict[str, Any]:
+    """One fold's per-image Dice, per class, near zero, without those, and by tumour size."""
+    d = np.array([r["dice"] for r in rows])
+    c = np.array([r["class"] for r in rows])
+    area = np.array([r["truth_px"] for r in rows])
+    low = d < NEAR_ZERO
+    present = [k for k in classes if (c == k).any()]
+    edges = np.quantile(area, [1 / 3, 2 / 3])
+    tercile = np.digitize(area, edges)  # 0: smallest third of true areas ... 2: largest
+    return {
+        "n": len(rows),
+        "dice": float(d.mean()),
+        **{k: float(d[c == k].mean()) for k in present},
+        "n_by_class": {k: int((c == k).sum()) for k in present},
+        "near_zero": {k: int((low & (c == k)).sum()) for k in present},
+        "empty_prediction": {
+            k: int(((c == k) & (np.array([r["pred_px"] for r in rows]) == 0)).sum())
+            for k in present
+        },
+        "without_near_zero": {
+            "dice": float(d[~low].mean()),
+            **{k: float(d[~low & (c == k)].mean()) for k in present},
+        },
+        "by_true_area_tercile": [float(d[tercile == t].mean()) for t in range(3)],
+    }
+
+
 def pool(folds: dict[str, list[dict[str, Any]]], *, n_bootstrap: int, seed: int) -> dict[str, Any]:
     """The pooled figures of every fold's rows (see the module docstring)."""
     rows = [r for fold_rows in folds.values() for r in fold_rows]
@@ -124,15 +152,7 @@ def pool(folds: dict[str, list[dict[str, Any]]], *, n_bootstrap: int, seed: int)
     col = {k: np.array([r[k] for r in rows]) for k in keys}
     classes = sorted({r["class"] for r in rows})
     cls = np.array([r["class"] for r in rows])
-    per_fold = {}
-    for name, fold_rows in folds.items():
-        d = np.array([r["dice"] for r in fold_rows])
-        c = np.array([r["class"] for r in fold_rows])
-        per_fold[name] = {
-            "n": len(fold_rows),
-            "dice": float(d.mean()),
-            **{k: float(d[c == k].mean()) for k in classes if (c == k).any()},
-        }
+    per_fold = {name: fold_figures(fold_rows, classes) for name, fold_rows in folds.items()}
 
     def spread(key: str) -> dict[str, float]:
         v = np.array([f[key] for f in per_fold.values()])

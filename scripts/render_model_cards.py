@@ -438,6 +438,7 @@ def render_results(cards: dict) -> str:
             "| Díaz-Pernas et al. 2021 (multi-scale CNN) | 0.828 | 5-fold, Figshare |",
             "| **target** | **≥ 0.83** | cross-validation over the folds here |",
             f"| neuroseg `resunet-figshare` ({seg['status']}) | {dice:.3f} | fold 4 only |",
+            *_figshare_cv_row(),
             "",
         ]
         if dice < 0.83:
@@ -806,6 +807,34 @@ CV_COLUMNS = {
 }
 
 
+CLASSIFIER_CV = (
+    " `classifier-4class` is trained on all four folds of the combined set, and its "
+    "headline figures are its config's 4-fold cross-validation: each fold trained "
+    "for the config's 30 epochs on the CPU of a 2-core machine and scored at its "
+    "last epoch, so no fold chose anything (see "
+    "[below](#the-same-config-held-out-on-every-fold-4-fold-cross-validation-cpu))."
+)
+
+
+def _figshare_folds() -> int:
+    """How many folds of resunet-figshare's config are pooled (0: none)."""
+    if not FIGSHARE_CV_POOLED.is_file():
+        return 0
+    return len(json.loads(FIGSHARE_CV_POOLED.read_text())["folds"])
+
+
+def _figshare_cv_row() -> list[str]:
+    """The anchor table's row for the config's cross-validation, if pooled."""
+    if not FIGSHARE_CV_POOLED.is_file():
+        return []
+    cv = json.loads(FIGSHARE_CV_POOLED.read_text())
+    k, d = len(cv["folds"]), cv["over_folds"]["dice"]
+    return [
+        f"| neuroseg, its config cross-validated | {d['mean']:.3f} ± {d['std']:.3f} | "
+        f"{k} of 4 folds, mean ± std |"
+    ]
+
+
 def _validation_warning(cards: dict) -> list[str]:
     """The box at the top of the Results page: which figures are cross-validated."""
     cls = cards.get("classifier-4class") or {}
@@ -816,14 +845,30 @@ def _validation_warning(cards: dict) -> list[str]:
         "recipe's 5-fold patient-wise cross-validation (trained on a lent GPU, see "
         "[Cross-validation on a GPU](#cross-validation-on-a-gpu))."
     )
-    if pooled:
+    figshare = _figshare_folds()
+    if pooled and figshare == 4:
+        seg = cards.get("resunet-figshare") or {}
+        all_folds = "cross_validation" in seg.get("metrics", {})
         text += (
-            " `classifier-4class` is trained on all four folds of the combined set, and its "
-            "headline figures are its config's 4-fold cross-validation: each fold trained "
-            "for the config's 30 epochs on the CPU of a 2-core machine and scored at its "
-            "last epoch, so no fold chose anything (see "
-            "[below](#the-same-config-held-out-on-every-fold-4-fold-cross-validation-cpu))."
-            " The other two models were trained once each on the CPU of a 2-core machine "
+            CLASSIFIER_CV
+            + " `resunet-figshare`'s config is cross-validated the same way over the four "
+            "Figshare folds (40 epochs a fold on the CPU, last epoch; see "
+            "[below](#cross-validation-of-the-config-all-4-folds)); "
+            + (
+                "the shipped file is trained on all four."
+                if all_folds
+                else "the shipped file is that cross-validation's fold-4 model (trained on "
+                "folds 1–3), so its card figures are fold 4 alone, and fold 4 chose its "
+                "architecture."
+            )
+            + " `multitask-figshare` was trained once on the CPU of a 2-core machine and is "
+            "scored on one held-out fold, which also chose its checkpoint (the epoch with "
+            "the best validation score), so its figures lean optimistic."
+        )
+    elif pooled:
+        text += (
+            CLASSIFIER_CV
+            + " The other two models were trained once each on the CPU of a 2-core machine "
             "and are scored on one held-out fold. For `multitask-figshare` that fold also "
             "chose the checkpoint (the epoch with the best validation score); "
             "`resunet-figshare` is its last epoch, but the same fold chose its architecture "
@@ -843,9 +888,15 @@ def _validation_warning(cards: dict) -> list[str]:
         "std of a config needs `neuroseg cv --config examples/configs/NAME.toml` (4 × the "
         "training time);"
     )
-    title = "`resunet-lgg` and `classifier-4class`" if pooled else "`resunet-lgg`"
+    title = (
+        "all but `multitask-figshare`"
+        if pooled and figshare == 4
+        else "`resunet-lgg` and `classifier-4class` only"
+        if pooled
+        else "`resunet-lgg` only"
+    )
     return [
-        f'!!! warning "Cross-validated for {title} only"',
+        f'!!! warning "Cross-validated for {title}"',
         *textwrap.wrap(
             text,
             width=88,
@@ -903,53 +954,169 @@ COMPARE = ROOT / "scripts" / "results" / "classifiers_fold4.json"
 
 FIGSHARE_LEVERS = ROOT / "scripts" / "results" / "figshare_levers.md"
 FIGSHARE_CV = ROOT / "scripts" / "results" / "figshare_cv.md"
+FIGSHARE_CV_DIR = ROOT / "scripts" / "results" / "figshare_cv"
+FIGSHARE_CV_POOLED = ROOT / "scripts" / "results" / "figshare_cv_pooled.json"
+
+
+def _fold_list(folds: dict, fmt) -> str:
+    """``a, b and c`` over the folds, each rendered by ``fmt(fold_name, figures)``."""
+    items = [fmt(k, v) for k, v in folds.items()]
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
+
+
+def _threshold_bullet() -> list[str]:
+    """What threshold 0.4 did against 0.5 on each fold (``neuroseg compare`` JSONs)."""
+    found = sorted(FIGSHARE_CV_DIR.glob("fold-*-tta-t0.4-vs-t0.5.json"))
+    if not found:
+        return []
+    overall, glioma = {}, {}
+    for path in found:
+        fold = path.name.split("-tta")[0].replace("-", " ")
+        cmp = json.loads(path.read_text())
+        overall[fold] = cmp["overall"]
+        glioma[fold] = cmp["by_class"]["glioma"]["dice"]["difference"]
+
+    def gain(d: dict) -> str:
+        return f"{d['difference']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+
+    chosen = [f for f in ("fold 4", "fold 1") if f in overall]
+    tested = [f for f in overall if f not in chosen]
+    falls = sum(d["recall"]["lower"] for d in overall.values())
+    n = sum(d["dice"]["n"] for d in overall.values())
+    return [
+        "- **Threshold 0.4: helped, a little, on every fold.** Chosen on folds 4 and 1 (paired",
+        "  gain in per-image Dice over 0.5 with the flip TTA: "
+        + " and ".join(gain(overall[f]["dice"]) for f in chosen)
+        + "), then tested on "
+        + " and ".join(tested)
+        + ", which had chosen nothing: "
+        + " and ".join(gain(overall[f]["dice"]) for f in tested),
+        "  (`neuroseg compare scripts/results/figshare_cv/items/fold-K-tta-t0.5.csv",
+        "  scripts/results/figshare_cv/items/fold-K-tta-t0.4.csv`; JSONs",
+        "  `fold-K-tta-t0.4-vs-t0.5.json`; intervals over slices, which lean narrow without",
+        "  patient IDs). Recall falls on "
+        + (f"{falls:,} of the {n:,} slices" if falls else f"none of the {n:,} slices")
+        + " (mean "
+        + _span(d["recall"]["difference"] for d in overall.values())
+        + "), precision less than it gains ("
+        + _span(d["precision"]["difference"] for d in overall.values())
+        + "); gliomas gain "
+        + _span(glioma.values())
+        + ". The card applies 0.4 (0.3 scores the same as 0.4 on folds 4 and 1).",
+    ]
+
+
+def _tta_bullet() -> list[str]:
+    """What the flip TTA did on each fold (last epoch, threshold 0.5; evaluate JSONs)."""
+    gains = {}
+    for plain in sorted(FIGSHARE_CV_DIR.glob("fold-*-last.json")):
+        tta = plain.with_name(plain.name.replace("-last.json", "-last-tta.json"))
+        if tta.is_file():
+            a, b = (json.loads(p.read_text())["summary"]["dice"] for p in (plain, tta))
+            gains[plain.name.split("-last")[0].removeprefix("fold-")] = b - a
+    if not gains:
+        return []
+    return [
+        "- **Flip TTA: "
+        + _fold_list(gains, lambda k, g: f"{g:+.3f}")
+        + "** on folds "
+        + _fold_list(gains, lambda k, g: k)
+        + " (per-image Dice, threshold 0.5): kept, as it does not hurt on average.",
+    ]
+
+
+def _span(values) -> str:
+    """``+a to +b`` (or one value) of signed differences."""
+    v = sorted(values)
+    return f"{v[0]:+.3f}" if len(v) == 1 else f"{v[0]:+.3f} to {v[-1]:+.3f}"
+
+
+def _range(values, digits: int = 2) -> str:
+    """``a–b`` (or one value) of unsigned figures."""
+    v = sorted(values)
+    one = f"{v[0]:.{digits}f}"
+    return one if len(v) == 1 or f"{v[-1]:.{digits}f}" == one else f"{one}–{v[-1]:.{digits}f}"
 
 
 def _figshare_cv() -> list[str]:
-    """The CPU cross-validation of resunet-figshare's config, fold by fold (so far)."""
-    if not FIGSHARE_CV.is_file():
+    """The CPU cross-validation of resunet-figshare's config, fold by fold and pooled."""
+    if not FIGSHARE_CV.is_file() or not FIGSHARE_CV_POOLED.is_file():
         return []
-    return [
-        "### Cross-validation of the config (3 of 4 folds so far)",
+    cv = json.loads(FIGSHARE_CV_POOLED.read_text())
+    folds = cv["folds"]
+    k = len(folds)
+    spread, dice = cv["over_folds"], cv["metrics"]["dice"]
+    others = [c for c in cv["by_class"] if c != "glioma"]
+    title = "all 4 folds" if k == 4 else f"{k} of 4 folds so far"
+
+    def num(name: str) -> str:
+        return f"fold {name.removeprefix('fold-')}"
+
+    pooled_rows = _metric_rows(cv["metrics"], ["dice", "iou", "precision", "recall", "hd95"])
+    lines = [
+        f"### Cross-validation of the config ({title})",
         "",
         "The config with each fold held out in turn: `neuroseg train --config",
         "examples/configs/resunet_figshare.toml --out runs/fig-foldK --set",
-        "'data.val_groups=[\"fold-K\"]'` (40 epochs on the other three folds, about 75",
+        "'data.val_groups=[\"fold-K\"]'` (40 epochs on the other three folds, 75–100",
         "minutes each on the 2-core CPU, 2026-12-03; fold 4's model is the shipped file),",
         "scored at its last epoch with `neuroseg evaluate --model runs/fig-foldK/last.keras",
         "--data figshare:../shared/data/figshare-cheng --groups fold-K [--tta flip|none]",
         "[--threshold 0.4] --json ... --csv ...` (summaries in `scripts/results/figshare_cv/`,",
-        "per-slice tables in its `items/`; table by `python scripts/figshare_lever_table.py",
-        "--out scripts/results/figshare_cv.md NAME=EVAL.json ... --mean NAME=EVAL.json,...`).",
-        "The mean rows give the mean ± sample std of the folds' per-image means.",
+        "per-slice tables in its `items/`). `bash scripts/results/figshare_cv/make_tables.sh`",
+        "writes the table below (`scripts/figshare_lever_table.py`) and the pooled figures",
+        "after it (`scripts/pool_segmentation_cv.py`). The mean rows give the mean ± sample",
+        "std of the folds' per-image means.",
         "",
         *FIGSHARE_CV.read_text().splitlines(),
         "",
-        "- **Three folds: 0.772 ± 0.016** per image with the shipped settings, gliomas",
-        "  **0.66 ± 0.04**, against the targets 0.83 and 0.75. Fold 3 is in training.",
-        "- **Threshold 0.4: helped, a little, on every fold.** Chosen on folds 4 and 1 (paired",
-        "  gain over 0.5 with the flip TTA: +0.006 [+0.001, +0.011] and +0.008 [+0.003,",
-        "  +0.014]), then tested on fold 2, which had chosen nothing: +0.007 [+0.003, +0.012]",
-        "  (`neuroseg compare scripts/results/figshare_cv/items/fold-K-tta-t0.5.csv",
-        "  scripts/results/figshare_cv/items/fold-K-tta-t0.4.csv`; JSONs",
-        "  `fold-K-tta-t0.4-vs-t0.5.json`; intervals over slices, which lean narrow without",
-        "  patient IDs). Recall falls on no slice (mean +0.026 to +0.028),",
-        "  precision falls less (-0.013 to -0.022); gliomas gain +0.008 to +0.015. The card",
-        "  now applies 0.4 (0.3 scores the same as 0.4 on folds 4 and 1).",
-        "- **Flip TTA: +0.007, +0.007 and -0.001** on folds 4, 1 and 2: kept, as it does not",
-        "  hurt.",
+        "Every slice scored once, by the fold model that did not train on it (shipped",
+        f"settings: {cv['settings']}; `scripts/results/figshare_cv_pooled.json`),",
+        f"{cv['n_images']:,} slices pooled, intervals over slices:",
+        "",
+        *pooled_rows,
+        "",
+        *_by_class_rows(cv["by_class"]),
+        f"- **{k} folds: {spread['dice']['mean']:.3f} ± {spread['dice']['std']:.3f}** per image "
+        "with the shipped settings",
+        f"  (all {cv['n_images']:,} slices pooled: {dice['per_image']['mean']:.3f}, "
+        f"{dice['per_image']['ci_low']:.3f}–{dice['per_image']['ci_high']:.3f}), gliomas",
+        f"  **{spread['glioma']['mean']:.2f} ± {spread['glioma']['std']:.2f}**, against the "
+        "targets 0.83 and 0.75: **not met**.",
+        *_threshold_bullet(),
+        *_tta_bullet(),
         "",
         "#### Where the gliomas are lost",
         "",
-        "With the shipped settings (flip TTA, threshold 0.4), about one glioma slice in ten",
-        "scores a Dice near 0 (below 0.05): 27 of 279 on fold 4, 32 of 264 on fold 1 and 23",
-        "of 293 on fold 2 (3, 4 and 6 of them with an empty prediction), against 1, 3 and 8",
-        "slices of the other two tumour types. They take 0.06–0.09 off the gliomas' mean",
-        "(0.72–0.76 over the other glioma slices) and 0.04–0.05 off each fold's (0.81–0.83",
-        "without any slice below 0.05). Tumour size explains little: by terciles of the true",
-        "area the per-image Dice is 0.76 / 0.79 / 0.75, 0.74 / 0.77 / 0.76 and 0.73 / 0.82 /",
-        "0.82 on folds 4, 1 and 2. The first twelve at Dice 0 on fold 4 (truth green,",
-        "prediction red):",
+        "With the shipped settings, about one glioma slice in "
+        f"{round(cv['by_class']['glioma']['n_items'] / cv['near_zero']['by_class']['glioma'])}",
+        f"scores a Dice near 0 (below {cv['near_zero']['below']}): "
+        + _fold_list(
+            folds,
+            lambda n, f: f"{f['near_zero']['glioma']} of {f['n_by_class']['glioma']} on {num(n)}",
+        )
+        + " ("
+        + _fold_list(folds, lambda n, f: str(f["empty_prediction"]["glioma"]))
+        + " of them with an empty prediction), against "
+        + _fold_list(folds, lambda n, f: str(sum(f["near_zero"][c] for c in others)))
+        + " slices of the other two tumour types. They take "
+        + _range(f["without_near_zero"]["glioma"] - f["glioma"] for f in folds.values())
+        + " off the gliomas' mean ("
+        + _range(f["without_near_zero"]["glioma"] for f in folds.values())
+        + " over the other glioma slices) and "
+        + _range(f["without_near_zero"]["dice"] - f["dice"] for f in folds.values())
+        + " off each fold's ("
+        + _range(f["without_near_zero"]["dice"] for f in folds.values())
+        + " without any slice below "
+        + f"{cv['near_zero']['below']}). Tumour size explains little: by terciles of the true "
+        "area the per-image Dice is "
+        + _fold_list(
+            folds,
+            lambda n, f: " / ".join(f"{v:.2f}" for v in f["by_true_area_tercile"]),
+        )
+        + " on folds "
+        + _fold_list(folds, lambda n, f: n.removeprefix("fold-"))
+        + ". The first twelve at Dice 0 on fold 4 (truth green, prediction red):",
         "",
         "![The twelve fold-4 glioma slices where resunet-figshare scores Dice 0]"
         "(images/figshare_glioma_misses.png)",
@@ -969,6 +1136,7 @@ def _figshare_cv() -> list[str]:
         "tumours or a second sequence, which Figshare does not have.",
         "",
     ]
+    return lines
 
 
 def _figshare_levers() -> list[str]:
