@@ -187,8 +187,8 @@ def pool(folds: dict[str, list[dict[str, Any]]], *, n_bootstrap: int, seed: int)
             "unit": "image",
             "n_bootstrap": n_bootstrap,
             "seed": seed,
-            "note": "the tables carry no patient IDs (their group is the fold), so the "
-            "intervals resample slices and lean narrow",
+            "note": "the tables carry no patient IDs, only the fold, so the intervals "
+            "resample slices and lean narrow",
         },
         "empty_mask_rule": "both empty -> 1.0; only one empty -> 0.0",
         "hd95_units": "pixels",

@@ -175,7 +175,7 @@ def _segmentation_cv(cv: dict) -> list[str]:
     )
     return [
         f"**Cross-validation** of the same config (`scripts/pool_segmentation_cv.py`): "
-        f"{cv['data']}. All {cv['n_images']} slices pooled; bootstrap intervals over "
+        f"{cv['data']}. All {cv['n_images']:,} slices pooled; bootstrap intervals over "
         f"{cv['bootstrap']['unit']}s ({cv['bootstrap']['note']}); HD95 in "
         f"{cv['hd95_units']}; empty masks: {cv['empty_mask_rule']}. Per-image Dice per "
         f"fold: {folds}; mean ± std "
