@@ -243,3 +243,8 @@ def test_single_channel_model_never_warns_about_repeated_channels(small_seg_mode
     grey[20:40, 20:40] = 1.0
     pred = Predictor(small_seg_model).predict(grey)[0]  # no warning (filterwarnings = error)
     assert "repeated_channels" not in pred.meta
+
+
+def test_negative_min_size_is_refused_when_the_predictor_is_made(small_seg_model):
+    with pytest.raises(ConfigError, match="min_size must be 0 or more"):
+        Predictor(small_seg_model, min_size=-1)

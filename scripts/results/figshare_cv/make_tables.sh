@@ -21,7 +21,9 @@ python scripts/figshare_lever_table.py --out scripts/results/figshare_cv.md \
     "fold 3, + flip TTA, threshold 0.4=$R/fold-3-last-tta-t0.4.json" \
     --mean "4 folds, last epoch=$(mean last)" \
     --mean "4 folds, + flip TTA=$(mean last-tta)" \
-    --mean "4 folds, + flip TTA, threshold 0.4=$(mean last-tta-t0.4)" > /dev/null
+    --mean "4 folds, + flip TTA, threshold 0.4=$(mean last-tta-t0.4)" \
+    --mean "4 folds, + flip TTA, threshold 0.4, largest component=$(mean last-tta-t0.4-lcc)" \
+    > /dev/null
 python scripts/pool_segmentation_cv.py \
     $(for f in 1 2 3 4; do echo "fold-$f=$R/items/fold-$f-tta-t0.4.csv"; done) \
     --settings "flip TTA, threshold 0.4, last epoch" \

@@ -60,6 +60,32 @@ def add_preprocessing_arguments(p: Any) -> None:
     )
 
 
+def add_postprocessing_arguments(p: Any) -> None:
+    """Add ``--min-size``, ``--largest-component`` and ``--fill-holes`` (mask clean-up)."""
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="drop predicted components under N pixels (default 0: keep every component)",
+    )
+    p.add_argument(
+        "--largest-component",
+        action="store_true",
+        help="keep only the largest predicted component of each mask",
+    )
+    p.add_argument("--fill-holes", action="store_true", help="fill holes in the predicted masks")
+
+
+def postprocessing_options(args: Any) -> dict[str, Any]:
+    """The ``Predictor`` keywords of :func:`add_postprocessing_arguments`'s options."""
+    return {
+        "min_size": args.min_size,
+        "largest_component": args.largest_component,
+        "fill_holes": args.fill_holes,
+    }
+
+
 def add_groups_argument(p: Any, *, purpose: str) -> None:
     """Add ``--groups GROUP ...``: keep only some patients/folds of ``--data``.
 

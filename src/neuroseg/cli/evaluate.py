@@ -11,9 +11,11 @@ from neuroseg.cli._common import (
     add_data_arguments,
     add_groups_argument,
     add_model_argument,
+    add_postprocessing_arguments,
     add_preprocessing_arguments,
     add_tta_argument,
     load_data_spec,
+    postprocessing_options,
     select_groups,
     tta_option,
 )
@@ -37,7 +39,8 @@ maximum calibration error (ECE, MCE), Brier score and the reliability curve (acc
 against confidence per bin; --reliability-picture draws it). --json writes the full summary
 (all digits; the curve under summary.classification.reliability); --csv one row per item
 (with the class probabilities p_<class>, and HD95, box_iou and centroid_distance per
-image)."""
+image). --min-size, --largest-component and --fill-holes clean the predicted masks before
+they are scored, as neuroseg predict does."""
 
 _EPILOG = """\
 examples:
@@ -114,6 +117,7 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
     add_tta_argument(p)
     add_preprocessing_arguments(p)
+    add_postprocessing_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -134,7 +138,11 @@ def run(args: argparse.Namespace) -> int:
     if args.groups:
         dataset = select_groups(dataset, args.groups, args.data)
     predictor = Predictor(
-        args.model, tta=tta_option(args.tta), threshold=args.threshold, crop=args.crop
+        args.model,
+        tta=tta_option(args.tta),
+        threshold=args.threshold,
+        crop=args.crop,
+        **postprocessing_options(args),
     )
     train = None
     if args.train_data:

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from neuroseg.cli._common import (
     add_model_argument,
+    add_postprocessing_arguments,
     add_preprocessing_arguments,
     add_tta_argument,
+    postprocessing_options,
     tta_option,
 )
 from neuroseg.errors import ConfigError, RepeatedChannelsWarning
@@ -147,9 +149,7 @@ def register(sub: Any) -> None:
         help="layer for Grad-CAM (default: last feature layer before the head)",
     )
     add_preprocessing_arguments(p)
-    p.add_argument("--min-size", type=int, default=0, help="drop components under N pixels")
-    p.add_argument("--largest-component", action="store_true", help="keep the largest only")
-    p.add_argument("--fill-holes", action="store_true", help="fill holes in the masks")
+    add_postprocessing_arguments(p)
     p.add_argument("--batch-size", type=int, default=8, help="images per model call")
     p.add_argument(
         "--format",
@@ -740,9 +740,7 @@ def run(args: argparse.Namespace) -> int:
         crop=args.crop,
         tta=tta_option(args.tta),
         batch_size=args.batch_size,
-        min_size=args.min_size,
-        largest_component=args.largest_component,
-        fill_holes=args.fill_holes,
+        **postprocessing_options(args),
         class_names=class_names,
         orientation=getattr(args, "orientation", None),
     )

@@ -356,6 +356,8 @@ class Predictor:
         self.tta_rotations = tta == "all"
         self.batch_size = int(batch_size)
         self.resize = bool(resize)
+        if min_size < 0:
+            raise ConfigError(f"min_size must be 0 or more pixels, got {min_size}.")
         self.min_size = int(min_size)
         self.largest_component = bool(largest_component)
         self.fill_holes = bool(fill_holes)
