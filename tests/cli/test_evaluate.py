@@ -217,5 +217,9 @@ def test_postprocessing_options_clean_the_masks_that_are_scored(figshare_root, t
     assert main([*args, "--min-size", "100000", "--bootstrap", "20", "--json", "-"]) == 0
     summary = json.loads(capsys.readouterr().out)["summary"]
     assert summary["dice"] == 0.0
+    # the JSON records how the masks were made: the card's threshold and TTA, the clean-up
+    settings = summary["predictor"]
+    assert (settings["threshold"], settings["tta"], settings["min_size"]) == (0.4, "flip", 100000)
+    assert settings["largest_component"] is False and settings["model"]
     assert main([*args, "--min-size", "-1"]) == 2
     assert "min_size must be 0 or more" in capsys.readouterr().err

@@ -392,7 +392,8 @@ def evaluate(
     record of a segmentation carries a class label (Figshare's tumour type), ``by_class``
     holds Dice, IoU, precision and recall per true class (``{name: {"n_items",
     "metrics"}}``, the metrics as in the segmentation summary, intervals included), and
-    each row its ``true_class``.
+    each row its ``true_class``. ``predictor`` records how the masks and labels were made
+    (:meth:`Predictor.settings`: threshold, TTA, crop, post-processing).
 
     Args:
         predictor: The :class:`Predictor`.
@@ -499,6 +500,7 @@ def evaluate(
         "seed": seed,
     }
     summary, seg_result, cls_result = _score(items, range(len(items.sources)), **options)
+    summary["predictor"] = predictor.settings()
     rows = _rows(items, groups, seg_result, cls_result, names)
     leak_free = None
     if train_data is not None:

@@ -430,6 +430,28 @@ class Predictor:
             return "multitask"
         return "segmentation" if "mask" in out else "classification"
 
+    def settings(self) -> dict[str, Any]:
+        """How this predictor turns outputs into masks and labels, for a report to record.
+
+        Example:
+            >>> from neuroseg.models import create_model
+            >>> p = Predictor(create_model("resunet-small", input_shape=(32, 32, 1)),
+            ...               threshold=0.4, tta="flip", largest_component=True)
+            >>> s = p.settings()
+            >>> s["threshold"], s["tta"], s["largest_component"], s["min_size"]
+            (0.4, 'flip', True, 0)
+        """
+        return {
+            "model": self.model.name,
+            "task": self.task,
+            "threshold": self.threshold,
+            "tta": ("all" if self.tta_rotations else "flip") if self.tta else "none",
+            "crop": self.crop,
+            "min_size": self.min_size,
+            "largest_component": self.largest_component,
+            "fill_holes": self.fill_holes,
+        }
+
     def check_task(self, *tasks: str, command: str = "this command") -> None:
         """Raise :class:`~neuroseg.errors.ModelError` unless the model does one of ``tasks``.
 
