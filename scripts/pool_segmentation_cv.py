@@ -6,7 +6,7 @@ without that fold (one row per slice: ``source``, ``group``, the metrics, ``trut
 and this script reports, over all of them:
 
 - the per-image mean of each metric, with a 95 % percentile bootstrap interval over slices
-  (``neuroseg.metrics.bootstrap_means``; Figshare's PNG release has no patient IDs, so the
+  (``neuroseg.metrics.pool_items``; Figshare's PNG release has no patient IDs, so the
   interval cannot resample patients and leans narrow);
 - the pooled Dice, IoU, precision and recall (all slices' pixels counted together, e.g.
   ``sum(2 TP) / sum(|T| + |P|)``, with ``2 TP = dice * (truth_px + pred_px)`` recovered
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from neuroseg.metrics.bootstrap import bootstrap_means, percentile_interval
+from neuroseg.metrics import pool_items
 
 METRICS = ("dice", "iou", "precision", "recall", "hd95")
 NEAR_ZERO = 0.05
@@ -75,42 +75,15 @@ def read_fold(path: Path, fold: str) -> list[dict[str, Any]]:
     return out
 
 
-def mean_ci(values: np.ndarray, rng: np.random.Generator, n_bootstrap: int) -> dict[str, Any]:
-    """NaN-ignoring mean with its percentile bootstrap interval over items."""
-    boot = bootstrap_means(values, None, n_bootstrap=n_bootstrap, rng=rng)
-    lo, hi = percentile_interval(boot, 0.95)
-    n = int((~np.isnan(values)).sum())
-    return {
-        "mean": float(np.nanmean(values)),
-        "ci_low": lo,
-        "ci_high": hi,
-        "n": n,
-        "n_excluded": len(values) - n,
-    }
-
-
-def metric_blocks(
-    col: dict[str, np.ndarray], rng: np.random.Generator, n_bootstrap: int
-) -> dict[str, Any]:
+def metric_blocks(rows: list[dict[str, Any]], seed: int, n_bootstrap: int) -> dict[str, Any]:
     """Per metric, as ``neuroseg evaluate`` writes it: per-image mean and CI, and pooled.
 
-    The pooled figures count every slice's pixels together; the overlap of a row is
-    recovered from its Dice: ``TP = dice * (truth_px + pred_px) / 2``. HD95 has no pooled
-    form here.
+    ``neuroseg.metrics.pool_items`` computes them: the pooled figures count every slice's
+    pixels together, each row's overlap recovered from its Dice
+    (``2 TP = dice * (truth_px + pred_px)``); HD95 has no pooled form.
     """
-    t, p = col["truth_px"], col["pred_px"]
-    tp = (col["dice"] * (t + p) / 2).sum()
-    pooled = {
-        "dice": 2 * tp / (t + p).sum(),
-        "iou": tp / ((t + p).sum() - tp),
-        "precision": tp / p.sum(),
-        "recall": tp / t.sum(),
-    }
-    return {
-        k: {"per_image": mean_ci(col[k], rng, n_bootstrap)}
-        | ({"pooled": float(pooled[k])} if k in pooled else {})
-        for k in METRICS
-    }
+    pooled = pool_items(rows, n_bootstrap=n_bootstrap, seed=seed)
+    return dict(pooled["segmentation"]["metrics"])
 
 
 def fold_figures(rows: list[dict[str, Any]], classes: list[str]) -> dict[str, Any]:
@@ -147,9 +120,7 @@ def pool(folds: dict[str, list[dict[str, Any]]], *, n_bootstrap: int, seed: int)
     if len(set(sources)) != len(sources):
         twice = sorted({s for s in sources if sources.count(s) > 1})[:3]
         raise SystemExit(f"a slice is scored by two folds: {twice}")
-    rng = np.random.default_rng(seed)
-    keys = (*METRICS, "truth_px", "pred_px")
-    col = {k: np.array([r[k] for r in rows]) for k in keys}
+    col = {k: np.array([r[k] for r in rows]) for k in ("dice", "pred_px")}
     classes = sorted({r["class"] for r in rows})
     cls = np.array([r["class"] for r in rows])
     per_fold = {name: fold_figures(fold_rows, classes) for name, fold_rows in folds.items()}
@@ -161,13 +132,11 @@ def pool(folds: dict[str, list[dict[str, Any]]], *, n_bootstrap: int, seed: int)
     low = col["dice"] < NEAR_ZERO
     return {
         "n_images": len(rows),
-        "metrics": metric_blocks(col, rng, n_bootstrap),
+        "metrics": metric_blocks(rows, seed, n_bootstrap),
         "by_class": {
             k: {
                 "n_items": int((cls == k).sum()),
-                "metrics": metric_blocks(
-                    {c: v[cls == k] for c, v in col.items()}, rng, n_bootstrap
-                ),
+                "metrics": metric_blocks([r for r in rows if r["class"] == k], seed, n_bootstrap),
             }
             for k in classes
         },

@@ -3,6 +3,7 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
 from neuroseg.cli import build_parser, main
@@ -190,6 +191,20 @@ def test_cv_two_folds(tmp_path, figshare_root, capsys):
     with (out / "cv_folds.csv").open() as fh:
         assert [r["val_groups"].split() for r in csv.DictReader(fh)] == held_out
     assert {"dice", "iou", "precision", "recall", "dice_pooled"} <= set(summary["summary"])
+    # every held-out slice once, with its fold, and the figures pooled over all of them
+    with (out / "cv_items.csv").open() as fh:
+        items = list(csv.DictReader(fh))
+    assert len(items) == sum(f["n_val"] for f in summary["folds"])
+    assert len({r["source"] for r in items}) == len(items)
+    for f in summary["folds"]:  # a fold's mean is the mean of its own rows
+        mine = [float(r["dice"]) for r in items if r["fold"] == str(f["fold"])]
+        assert np.mean(mine) == pytest.approx(f["dice"], abs=1e-5)
+    pooled = summary["pooled"]["segmentation"]["metrics"]["dice"]
+    assert pooled["per_image"]["mean"] == pytest.approx(
+        np.mean([float(r["dice"]) for r in items]), abs=1e-5
+    )
+    assert pooled["per_image"]["ci_low"] <= pooled["per_image"]["mean"]
+    assert summary["pooled"]["bootstrap"]["unit"] == "image"  # publisher folds, no patients
     assert (out / "fold_1" / "best.keras").is_file() and (out / "fold_2" / "eval.json").is_file()
     # each fold says which model and epoch its figures are of (1 epoch: the first)
     assert [(f["scored"], f["scored_epoch"]) for f in summary["folds"]] == [("best.keras", 1)] * 2
@@ -199,6 +214,7 @@ def test_cv_two_folds(tmp_path, figshare_root, capsys):
     again = json.loads((out / "cv_summary.json").read_text())
     assert [f["scored_epoch"] for f in again["folds"]] == [1, 1]
     printed = capsys.readouterr().out.splitlines()
+    assert any(line.startswith(f"all {len(items)} held-out items pooled: ") for line in printed)
     assert any(line.split()[:1] == ["mean"] for line in printed)
     assert any(line.split()[:1] == ["std"] for line in printed)
     # each fold's model finds how its slices were prepared

@@ -58,3 +58,46 @@ def test_classification_fold(six):
     preds = Predictor(model).predict(six)
     right = [p.label == p.true_label for p in preds]
     assert row["accuracy"] == pytest.approx(float(np.mean(right)))
+
+
+@pytest.mark.slow
+@pytest.mark.data
+def test_cross_validate_pools_every_held_out_slice_by_patient(shared_data, tmp_path):
+    """Real LGG slices of four patients, two folds of one epoch: the pooled block is over
+    all eight held-out slices once, and with real patient IDs it resamples patients and
+    gives a per-patient Dice from each patient's summed counts."""
+    import csv
+
+    from neuroseg.data import load_lgg
+    from neuroseg.metrics import pool_items
+    from neuroseg.models import create_model
+    from neuroseg.train import TrainConfig, cross_validate
+
+    lgg = load_lgg(shared_data / "lgg-kaggle3m")
+    patients = sorted(set(lgg.patients))[:4]
+    picked = [i for p in patients for i in np.flatnonzero([r.patient_id == p for r in lgg])[:2]]
+    data = lgg[picked]
+    result = cross_validate(
+        lambda: create_model("resunet-small", input_shape=(32, 32, 3), base_filters=4),
+        data,
+        folds=2,
+        config=TrainConfig(epochs=1, learning_rate=1e-3),
+        out=tmp_path / "cv",
+        pipeline={"task": "segmentation", "image_size": 32, "batch_size": 4},
+        verbose=0,
+    )
+    assert len(result.items) == 8 and {r["fold"] for r in result.items} == {1, 2}
+    pooled = result.pooled["segmentation"]
+    assert pooled["n_patients"] == 4 and result.pooled["bootstrap"]["unit"] == "patient"
+    expected = pool_items(result.items, patients=[r["group"] for r in result.items], seed=0)[
+        "segmentation"
+    ]["metrics"]["dice"]
+    assert pooled["metrics"]["dice"]["per_patient"]["mean"] == pytest.approx(
+        expected["per_patient"]["mean"]
+    )
+    assert pooled["metrics"]["dice"]["per_image"]["mean"] == pytest.approx(
+        np.mean([r["dice"] for r in result.items])
+    )
+    with (tmp_path / "cv" / "cv_items.csv").open() as fh:
+        assert [r["source"] for r in csv.DictReader(fh)] == [r["source"] for r in result.items]
+    assert result.pooled_line().startswith("all 8 held-out items pooled: per-image Dice ")

@@ -208,5 +208,10 @@ def _cv(args: argparse.Namespace) -> int:
         _load(args), args.out, folds=args.folds, resume=args.resume, verbose=_verbose(args)
     )
     print(result.table())
-    print(f"per-fold results: {args.out}/cv_folds.csv; summary: {args.out}/cv_summary.json")
+    if result.pooled:
+        print(result.pooled_line())
+    print(
+        f"per-fold results: {args.out}/cv_folds.csv; held-out items: {args.out}/cv_items.csv; "
+        f"summary (with the pooled figures): {args.out}/cv_summary.json"
+    )
     return 0

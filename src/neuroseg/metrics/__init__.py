@@ -75,6 +75,7 @@ from neuroseg.metrics.overlap import (
     scores_from_counts,
     specificity,
 )
+from neuroseg.metrics.pooling import pool_items
 from neuroseg.metrics.result import MetricResult
 from neuroseg.metrics.streaming import Dice, IoU, Precision, Recall, Specificity
 
@@ -122,6 +123,7 @@ __all__ = [
     "maximum_calibration_error",
     "negative_log_likelihood",
     "paired_difference",
+    "pool_items",
     "precision",
     "precision_recall_f1",
     "recall",

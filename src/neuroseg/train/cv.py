@@ -15,6 +15,8 @@ import numpy as np
 from neuroseg.data.records import SliceDataset
 from neuroseg.data.splits import group_kfold
 from neuroseg.errors import ConfigError
+from neuroseg.metrics.evaluation import jsonable
+from neuroseg.metrics.pooling import pool_items
 from neuroseg.tables import format_table
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.data import epoch_pipeline
@@ -45,6 +47,41 @@ class CVResult:
     folds: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, dict[str, float]] = field(default_factory=dict)
     run_dir: Path | None = None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    pooled: dict[str, Any] = field(default_factory=dict)
+
+    def pooled_line(self) -> str:
+        """The pooled figures in one line (``""`` before any fold is pooled).
+
+        Example:
+            >>> r = CVResult(pooled={"n_items": 4, "segmentation": {"metrics": {"dice": {
+            ...     "per_image": {"mean": 0.7, "ci_low": 0.6, "ci_high": 0.8},
+            ...     "pooled": 0.75}}}})
+            >>> print(r.pooled_line())  # doctest: +NORMALIZE_WHITESPACE
+            all 4 held-out items pooled: per-image Dice 0.700 (95 % CI 0.600-0.800),
+            pooled Dice 0.750
+        """
+        if not self.pooled:
+            return ""
+        parts = []
+        seg = self.pooled.get("segmentation")
+        if seg is not None:
+            d = seg["metrics"]["dice"]
+            per = d["per_image"]
+            parts.append(
+                f"per-image Dice {per['mean']:.3f} (95 % CI {per['ci_low']:.3f}-"
+                f"{per['ci_high']:.3f}), pooled Dice {d['pooled']:.3f}"
+            )
+            if "per_patient" in d:
+                pp = d["per_patient"]
+                parts.append(
+                    f"per-patient Dice {pp['mean']:.3f} ({pp['ci_low']:.3f}-{pp['ci_high']:.3f})"
+                )
+        cls = self.pooled.get("classification")
+        if cls is not None:
+            lo, hi = cls["ci"]["accuracy"]
+            parts.append(f"accuracy {cls['accuracy']:.3f} (95 % CI {lo:.3f}-{hi:.3f})")
+        return f"all {self.pooled['n_items']} held-out items pooled: " + ", ".join(parts)
 
     def table(self) -> str:
         """A printable table: one row per fold, then the mean and standard deviation.
@@ -110,6 +147,11 @@ def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> di
     fold), ``dice_per_patient`` (each patient's slices as one volume). Classification:
     ``accuracy`` and ``balanced_accuracy``. A multi-task model gets both.
     """
+    return _fold_metrics(_fold_evaluation(model, val, pipeline))
+
+
+def _fold_evaluation(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> Any:
+    """The :class:`~neuroseg.inference.Evaluation` behind :func:`evaluate_fold`."""
     from neuroseg.inference.evaluate import evaluate
     from neuroseg.inference.predictor import Predictor
 
@@ -127,14 +169,19 @@ def evaluate_fold(model: Any, val: SliceDataset, pipeline: dict[str, Any]) -> di
             image_size=None if fixed else size,
             batch_size=16,
         )
-    summary = evaluate(predictor, val, progress=False).summary
+    return evaluate(predictor, val, progress=False)
+
+
+def _fold_metrics(evaluation: Any) -> dict[str, float]:
+    """A fold's row of :func:`evaluate_fold` from its evaluation."""
+    summary, task = evaluation.summary, evaluation.task
     out: dict[str, float] = {}
-    if predictor.task in ("segmentation", "multitask"):
+    if task in ("segmentation", "multitask"):
         out.update({k: float(summary[k]) for k in ("dice", "iou", "precision", "recall")})
         out["dice_pooled"] = float(summary["pooled"]["dice"])
         if "dice_per_patient" in summary:
             out["dice_per_patient"] = float(summary["dice_per_patient"])
-    if predictor.task in ("classification", "multitask"):
+    if task in ("classification", "multitask"):
         out["accuracy"] = float(summary["accuracy"])
         out["balanced_accuracy"] = float(summary["balanced_accuracy"])
     return out
@@ -159,7 +206,12 @@ def cross_validate(
     otherwise groups are dealt into ``folds`` folds. Each fold trains a fresh model from
     ``build_model()`` with :func:`neuroseg.train.fit` into ``out/fold_<k>/`` and is then
     evaluated on its held-out records with :func:`evaluate_fold` using its best model.
-    ``out`` gets ``cv_folds.csv`` and ``cv_summary.json`` (mean ± std of every metric).
+    ``out`` gets ``cv_folds.csv`` and ``cv_summary.json`` (mean ± std of every metric over
+    folds, and under ``pooled`` every held-out item scored once, by the fold model that did
+    not train on it: :func:`~neuroseg.metrics.pool_items`, with bootstrap intervals over
+    items, or over patients when every record has a real patient ID) and ``cv_items.csv``
+    (one row per held-out item, with its ``fold``, as ``neuroseg evaluate --csv`` writes
+    them).
 
     Args:
         build_model: Returns a new, un-compiled model.
@@ -188,6 +240,7 @@ def cross_validate(
         splits = group_kfold(dataset, folds, seed=config.seed)
     root = Path(out)
     result = CVResult(run_dir=root)
+    patients_known = True  # every fold's records carry real patient IDs
     for k, (train_idx, val_idx) in enumerate(splits, start=1):
         train, val = dataset[train_idx], dataset[val_idx]
         fold_dir = root / f"fold_{k}"
@@ -209,9 +262,12 @@ def cross_validate(
             # 1-based, as training prints it; FitResult and metrics.json count from 0
             "scored_epoch": fitted.best_epoch + 1,
         }
-        row.update(evaluate_fold(best, val, pipeline))
+        evaluation = _fold_evaluation(best, val, pipeline)
+        row.update(_fold_metrics(evaluation))
         (fold_dir / "eval.json").write_text(json.dumps(row, indent=2) + "\n")
         result.folds.append(row)
+        result.items += [{"fold": k, **item} for item in evaluation.rows]
+        patients_known = patients_known and "n_patients" in evaluation.summary
     metrics = [m for m in result.folds[0] if m not in _DESCRIPTIVE]
     result.summary = {
         m: {
@@ -225,7 +281,25 @@ def cross_validate(
         w = csv.DictWriter(fh, fieldnames=list(result.folds[0]), lineterminator="\n")
         w.writeheader()
         w.writerows({**r, "val_groups": " ".join(r["val_groups"])} for r in result.folds)
+    class_names = list(dataset.class_names) if dataset.class_names else None
+    result.pooled = jsonable(
+        pool_items(
+            result.items,
+            patients=[str(r["group"]) for r in result.items] if patients_known else None,
+            class_names=class_names,
+            seed=config.seed,
+        )
+    )
+    fields = list(dict.fromkeys(k for r in result.items for k in r))
+    with (root / "cv_items.csv").open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(result.items)
     (root / "cv_summary.json").write_text(
-        json.dumps({"folds": result.folds, "summary": result.summary}, indent=2) + "\n"
+        json.dumps(
+            {"folds": result.folds, "summary": result.summary, "pooled": result.pooled},
+            indent=2,
+        )
+        + "\n"
     )
     return result
