@@ -964,6 +964,15 @@ def _fold_list(folds: dict, fmt) -> str:
     return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else items[0]
 
 
+def _on_folds(per_fold: dict, fmt) -> str:
+    """``a, b and c on folds 1, 2 and 3``: one figure per fold, then the folds' names."""
+    return (
+        _fold_list(per_fold, lambda k, v: fmt(v))
+        + " on folds "
+        + _fold_list(per_fold, lambda k, v: k)
+    )
+
+
 def _threshold_bullet() -> list[str]:
     """What threshold 0.4 did against 0.5 on each fold (``neuroseg compare`` JSONs)."""
     found = sorted(FIGSHARE_CV_DIR.glob("fold-*-tta-t0.4-vs-t0.5.json"))
@@ -1044,9 +1053,7 @@ def _largest_component_bullet() -> list[str]:
         "  component after the flip TTA and threshold 0.4 (`neuroseg evaluate ...",
         "  --largest-component --csv ...`, then `neuroseg compare`; JSONs",
         "  `fold-K-lcc-vs-tta-t0.4.json`) changed the per-image Dice by "
-        + _fold_list(cmp, lambda k, c: f"{c['overall']['dice']['difference']:+.3f}")
-        + " on folds "
-        + _fold_list(cmp, lambda k, c: k)
+        + _on_folds(cmp, lambda c: f"{c['overall']['dice']['difference']:+.3f}")
         + (" (every interval spans 0)" if spans_zero else "")
         + f": precision {diff('precision')}, recall {diff('recall')},",
         f"  HD95 {diff('hd95', 1)} px. It trades a missed second part of a tumour for a dropped",
@@ -1068,9 +1075,7 @@ def _calibration_bullet() -> list[str]:
         "  half (`neuroseg calibrate --model runs/fig-foldK/last.keras --data",
         "  figshare:../shared/data/figshare-cheng --groups fold-K --holdout 0.5 --out ...",
         "  --json ...`; JSONs in `scripts/results/figshare_cv/calibration/`): T = "
-        + _fold_list(cal, lambda k, c: f"{c['temperature']:.2f}")
-        + " on folds "
-        + _fold_list(cal, lambda k, c: k)
+        + _on_folds(cal, lambda c: f"{c['temperature']:.2f}")
         + f" (mean {np.mean(temps):.2f} ± {np.std(temps, ddof=1):.2f}); the pixel ECE on the",
         "  unfitted half falls from "
         + _range((c["holdout"]["before"]["ece"] for c in cal.values()), 4)

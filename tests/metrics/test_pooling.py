@@ -64,7 +64,7 @@ def test_hd95_nan_is_left_out_and_counted():
     rows = [{**r, "hd95": h} for r, h in zip(ROWS, [1.0, 3.0, "", 5.0], strict=True)]
     block = pool_items(rows, n_bootstrap=20)["segmentation"]["metrics"]["hd95"]
     assert block["per_image"]["mean"] == pytest.approx(3.0)
-    assert (block["per_image"]["n"], block["per_image"]["n_excluded"]) == (3, 1)
+    assert (block["per_image"]["n"], block["per_image"]["n_excluded"]) == (4, 1)
     assert "pooled" not in block
 
 

@@ -18,11 +18,13 @@ Example:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from neuroseg.errors import ConfigError
 
-__all__ = ["bootstrap_means", "check_bootstrap", "percentile_interval"]
+__all__ = ["bootstrap_means", "check_bootstrap", "mean_interval", "percentile_interval"]
 
 
 def check_bootstrap(n_bootstrap: int, confidence: float) -> None:
@@ -73,3 +75,37 @@ def bootstrap_means(
     s, c = sums[draw].sum(axis=1), counts[draw].sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(c > 0, s / np.where(c > 0, c, 1), np.nan)
+
+
+def mean_interval(
+    values: np.ndarray,
+    units: list[np.ndarray] | None,
+    *,
+    n_bootstrap: int,
+    confidence: float,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """The NaN-ignoring mean of ``values`` with its percentile bootstrap interval.
+
+    Returns ``{"mean", "ci_low", "ci_high", "n", "n_excluded"}``: ``n`` counts every
+    value, ``n_excluded`` the NaNs left out (the block every neuroseg report uses).
+
+    Example:
+        >>> import numpy as np
+        >>> b = mean_interval(np.array([1.0, np.nan, 3.0]), None, n_bootstrap=20,
+        ...                   confidence=0.95, rng=np.random.default_rng(0))
+        >>> b["mean"], b["n"], b["n_excluded"], 1.0 <= b["ci_low"] <= b["ci_high"] <= 3.0
+        (2.0, 3, 1, True)
+    """
+    ok = ~np.isnan(values)
+    mean = float(values[ok].mean()) if ok.any() else float("nan")
+    lo, hi = percentile_interval(
+        bootstrap_means(values, units, n_bootstrap=n_bootstrap, rng=rng), confidence
+    )
+    return {
+        "mean": mean,
+        "ci_low": lo,
+        "ci_high": hi,
+        "n": len(values),
+        "n_excluded": int((~ok).sum()),
+    }

@@ -31,7 +31,7 @@ import numpy as np
 
 from neuroseg.errors import ConfigError, UnknownNameError
 from neuroseg.metrics._inputs import group_index, prepare, to_numpy
-from neuroseg.metrics.bootstrap import bootstrap_means, check_bootstrap, percentile_interval
+from neuroseg.metrics.bootstrap import check_bootstrap, mean_interval, percentile_interval
 from neuroseg.metrics.calibration import brier_score, reliability_curve
 from neuroseg.metrics.classification import (
     ClassificationReport,
@@ -395,28 +395,6 @@ class EvaluationResult:
         return self.format()
 
 
-def _summary_block(
-    values: np.ndarray,
-    units: list[np.ndarray] | None,
-    *,
-    n_bootstrap: int,
-    confidence: float,
-    rng: np.random.Generator,
-) -> dict[str, Any]:
-    ok = ~np.isnan(values)
-    mean = float(values[ok].mean()) if ok.any() else float("nan")
-    lo, hi = percentile_interval(
-        bootstrap_means(values, units, n_bootstrap=n_bootstrap, rng=rng), confidence
-    )
-    return {
-        "mean": mean,
-        "ci_low": lo,
-        "ci_high": hi,
-        "n": len(values),
-        "n_excluded": int((~ok).sum()),
-    }
-
-
 @dataclass(frozen=True)
 class _Part:
     """Images of one size: their input positions and canonical truth/prediction stacks."""
@@ -627,7 +605,7 @@ def evaluate_segmentation(
             col = per_image[:, j]
             table[key] = [float(v) for v in col]
             block: dict[str, Any] = {
-                "per_image": _summary_block(
+                "per_image": mean_interval(
                     col, units, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
                 ),
                 "pooled": float(pooled[j]),
@@ -635,7 +613,7 @@ def evaluate_segmentation(
             if per_patient is not None:
                 if patient_table is not None:
                     patient_table[key] = [float(v) for v in per_patient[:, j]]
-                block["per_patient"] = _summary_block(
+                block["per_patient"] = mean_interval(
                     per_patient[:, j], None, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
                 )
             out[key] = block

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from neuroseg.errors import DataError, EmptyDatasetError
-from neuroseg.metrics.bootstrap import bootstrap_means, check_bootstrap, percentile_interval
+from neuroseg.metrics.bootstrap import check_bootstrap, mean_interval
 from neuroseg.metrics.evaluation import evaluate_classification
 
 __all__ = ["pool_items"]
@@ -49,26 +49,6 @@ def _column(rows: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
         bad = int(np.flatnonzero(np.isinf(out))[0])
         raise DataError(f"{rows[bad].get('source', bad)}: {key} is infinite; check its table.")
     return out
-
-
-def _mean_block(
-    values: np.ndarray,
-    units: list[np.ndarray] | None,
-    *,
-    n_bootstrap: int,
-    confidence: float,
-    rng: np.random.Generator,
-) -> dict[str, Any]:
-    ok = ~np.isnan(values)
-    boot = bootstrap_means(values, units, n_bootstrap=n_bootstrap, rng=rng)
-    lo, hi = percentile_interval(boot, confidence)
-    return {
-        "mean": float(values[ok].mean()) if ok.any() else math.nan,
-        "ci_low": lo,
-        "ci_high": hi,
-        "n": int(ok.sum()),
-        "n_excluded": int((~ok).sum()),
-    }
 
 
 def _scores(tp: float, truth: float, pred: float) -> dict[str, float]:
@@ -113,7 +93,7 @@ def _segmentation(
         if name not in rows[0]:
             continue
         block: dict[str, Any] = {
-            "per_image": _mean_block(
+            "per_image": mean_interval(
                 _column(rows, name),
                 units,
                 n_bootstrap=n_bootstrap,
@@ -129,7 +109,7 @@ def _segmentation(
         per_patient = np.array(
             [_scores(tp[u].sum(), truth[u].sum(), pred[u].sum())["dice"] for u in units]
         )
-        metrics["dice"]["per_patient"] = _mean_block(
+        metrics["dice"]["per_patient"] = mean_interval(
             per_patient, None, n_bootstrap=n_bootstrap, confidence=confidence, rng=rng
         )
         out["n_patients"] = len(units)
