@@ -122,3 +122,66 @@ def test_multitask_needs_a_head_in_python(multitask_model):
         calibrate_model(str(multitask_model), (x, np.zeros(2, np.int64)))
     _, result = calibrate_model(str(multitask_model), (x, np.array([0, 3])), head="label")
     assert result.activation == "softmax" and result.n_samples == 2
+
+
+def test_a_given_temperature_is_applied_without_data(pairs, tmp_path, capsys):
+    _, model_path = pairs
+    out = tmp_path / "t2.keras"
+    args = ["calibrate", "--model", str(model_path), "--temperature", "2", "--out", str(out)]
+    assert main([*args, "--json", str(tmp_path / "t.json")]) == 0
+    doc = json.loads((tmp_path / "t.json").read_text())
+    assert (doc["temperature"], doc["fitted"], doc["data"]) == (2.0, False, None)
+    assert "applied" not in doc and "saved" in capsys.readouterr().out
+    # the saved model's probabilities are sigmoid(logit / 2) of the original's
+    original = Predictor(str(model_path))
+    calibrated = Predictor(str(out))
+    assert isinstance(calibrated.model.layers[-1], TemperatureScaling)
+    x = np.random.default_rng(1).random((2, 32, 32, 1)).astype("float32")
+    p = np.asarray(original.model(x), dtype=np.float64)
+    q = np.asarray(calibrated.model(x), dtype=np.float64)
+    inner = (p > 0.01) & (p < 0.99)  # away from float32's saturation at 0 and 1
+    assert inner.sum() > 100
+    expected = 1 / (1 + np.exp(-np.log(p / (1 - p)) / 2))
+    np.testing.assert_allclose(q[inner], expected[inner], atol=1e-4)
+    assert np.all(q[p > 0.5] < p[p > 0.5] + 1e-6)  # T > 1 pulls every pixel towards 0.5
+
+
+def test_a_given_temperature_is_scored_on_the_data(pairs, tmp_path, capsys):
+    root, model_path = pairs
+    args = ["calibrate", "--model", str(model_path), "--data", f"pairs:{root}", "-q"]
+    args += ["--bootstrap", "20", "--out", str(tmp_path / "t.keras")]
+    assert main([*args, "--temperature", "1", "--json", str(tmp_path / "one.json")]) == 0
+    applied = json.loads((tmp_path / "one.json").read_text())["applied"]
+    assert applied["n_images"] == 8
+    assert applied["before"]["ece"] == pytest.approx(applied["after"]["ece"])  # T = 1: no change
+    assert main([*args, "--temperature", "3", "--json", str(tmp_path / "three.json")]) == 0
+    applied = json.loads((tmp_path / "three.json").read_text())["applied"]
+    assert applied["before"]["nll"] != pytest.approx(applied["after"]["nll"])
+    assert "given (not fitted)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "--data is needed to fit"),
+        (["--temperature", "0"], "must be above 0"),
+        (["--temperature", "1", "2"], "give one temperature"),
+        (["--temperature", "2", "--holdout", "0.5"], "fits nothing"),
+        (["--temperature", "2", "--picture", "x.png"], "--picture needs --data"),
+    ],
+)
+def test_given_temperature_errors(pairs, tmp_path, capsys, extra, message):
+    _, model_path = pairs
+    args = ["calibrate", "--model", str(model_path), "--out", str(tmp_path / "x.keras"), *extra]
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_multitask_takes_two_given_temperatures(multitask_model, tmp_path, capsys):
+    args = ["calibrate", "--model", str(multitask_model), "--out", str(tmp_path / "m.keras")]
+    assert main([*args, "--temperature", "1.5"]) == 2
+    assert "two temperatures" in capsys.readouterr().err
+    assert main([*args, "--temperature", "1.2", "2.5"]) == 0
+    names = {layer.name: layer for layer in Predictor(str(tmp_path / "m.keras")).model.layers}
+    assert names["temperature_label"].temperature == pytest.approx(1.2)
+    assert names["temperature_mask"].temperature == pytest.approx(2.5)

@@ -32,7 +32,11 @@ score and NLL before and after. Predicted classes and masks do not change.
 with bootstrap intervals of ECE: images are kept together by patient when the data has
 patient IDs, else by near-copy group (neighbouring slices of one patient look alike), so
 the held-out part has no copy of a fitted image. Without --holdout the figures are
-measured on the data T was fitted on, which flatters T."""
+measured on the data T was fitted on, which flatters T.
+
+--temperature T applies a temperature you already have (for example one chosen by
+cross-validation, as a model card may give it) without fitting: --data is then optional,
+and with it the figures before and after T are measured on all of it."""
 
 _EPILOG = """\
 examples:
@@ -42,7 +46,8 @@ examples:
       --data-option no_tumor_folds=4 --groups fold-4 --holdout 0.5 \\
       --out calibrated.keras --json calibration.json
   neuroseg calibrate --model resunet-figshare --data figshare:../shared/data/figshare-cheng \\
-      --groups fold-4 --out resunet-calibrated.keras"""
+      --groups fold-4 --out resunet-calibrated.keras
+  neuroseg calibrate --model resunet-figshare --temperature 1.93 --out resunet-t193.keras"""
 
 
 def register(sub: Any) -> None:
@@ -55,7 +60,7 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_model_argument(p)
-    add_data_arguments(p)
+    add_data_arguments(p, required=False)
     add_groups_argument(p, purpose="a validation fold")
     p.add_argument(
         "--out", required=True, metavar="OUT.keras", help="where to save the calibrated model"
@@ -67,6 +72,15 @@ def register(sub: Any) -> None:
         metavar="F",
         help="keep this fraction of the patients/near-copy groups out of the fit and report "
         "the figures on them (default 0: report on the fitted data)",
+    )
+    p.add_argument(
+        "--temperature",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="T",
+        help="apply this known temperature instead of fitting one (a multi-task model: "
+        "T_LABEL T_MASK); --data is then optional and only reports the figures with it",
     )
     p.add_argument("--json", default=None, metavar="OUT", help="write the figures as JSON here")
     p.add_argument(
@@ -115,6 +129,70 @@ def _figures_dict(curve: Any) -> Any:
     return curve.to_dict()
 
 
+def _figures_on(
+    args: argparse.Namespace,
+    predictor: Any,
+    data: Any,
+    keys: list[str],
+    unit: str,
+    head: str | None,
+    temperature: float,
+    activation: str,
+    quiet: bool,
+) -> tuple[dict[str, Any], tuple[Any, Any]]:
+    """Calibration figures of ``temperature`` on ``data`` (not used to fit it), with curves."""
+    from neuroseg.inference.calibration import collect_probabilities, evaluate_temperature
+    from neuroseg.progress import Progress
+
+    with Progress(len(data), description="score", enabled=False if quiet else None) as bar:
+        probs, targets, sizes = collect_probabilities(
+            predictor,
+            data,
+            progress=lambda done, total: bar.update(done - bar.count),
+            head=head,
+        )
+    figures = evaluate_temperature(
+        targets,
+        probs,
+        sizes,
+        temperature,
+        activation=activation,
+        groups=keys,
+        n_bins=args.bins,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+    )
+    figures["unit"] = unit
+    curves = (figures.pop("curve_before"), figures.pop("curve_after"))
+    figures["reliability_before"] = _figures_dict(curves[0])
+    figures["reliability_after"] = _figures_dict(curves[1])
+    return figures, curves
+
+
+def _print_figures(figures: dict[str, Any], unit: str) -> None:
+    """ECE, MCE, Brier score and NLL before and after, and the interval of ECE."""
+    from neuroseg.tables import format_table
+
+    ci = figures["ci"]
+    rows = [
+        [name, figures["before"][key], figures["after"][key]]
+        for key, name in (
+            ("ece", "expected calibration error (ECE)"),
+            ("mce", "maximum calibration error (MCE)"),
+            ("brier", "Brier score"),
+            ("nll", "negative log-likelihood (NLL)"),
+        )
+    ]
+    print(format_table(rows, header=["metric", "before", "after"]))
+    level = f"{figures['bootstrap']['confidence'] * 100:g} %"
+    print(
+        f"ECE {level} CI (bootstrap over {unit}s): before "
+        f"[{ci['ece_before'][0]:.4f}, {ci['ece_before'][1]:.4f}], after "
+        f"[{ci['ece_after'][0]:.4f}, {ci['ece_after'][1]:.4f}], difference "
+        f"[{ci['ece_difference'][0]:.4f}, {ci['ece_difference'][1]:.4f}]"
+    )
+
+
 def _calibrate_head(
     args: argparse.Namespace,
     predictor: Any,
@@ -126,11 +204,7 @@ def _calibrate_head(
     quiet: bool,
 ) -> tuple[Any, dict[str, Any]]:
     """Fit one temperature (of the model, or of one head), print and return its figures."""
-    from neuroseg.inference.calibration import (
-        calibrate_model,
-        collect_probabilities,
-        evaluate_temperature,
-    )
+    from neuroseg.inference.calibration import calibrate_model
     from neuroseg.progress import Progress
 
     with Progress(len(fit_data), description="fit", enabled=False if quiet else None) as bar:
@@ -152,65 +226,93 @@ def _calibrate_head(
         print("figures on the data T was fitted on (use --holdout for an honest figure):")
         print(result.format())
     else:
-        with Progress(len(held), description="held out", enabled=False if quiet else None) as bar:
-            probs, targets, sizes = collect_probabilities(
-                predictor,
-                held,
-                progress=lambda done, total: bar.update(done - bar.count),
-                head=head,
-            )
-        figures = evaluate_temperature(
-            targets,
-            probs,
-            sizes,
-            result.temperature,
-            activation=result.activation,
-            groups=keys,
-            n_bins=args.bins,
-            n_bootstrap=args.bootstrap,
-            seed=args.seed,
+        figures, curves = _figures_on(
+            args, predictor, held, keys, unit, head, result.temperature, result.activation, quiet
         )
-        figures["unit"] = unit
-        curves = (figures.pop("curve_before"), figures.pop("curve_after"))
-        figures["reliability_before"] = _figures_dict(curves[0])
-        figures["reliability_after"] = _figures_dict(curves[1])
         summary["holdout"] = {"fraction": args.holdout, "n_fit": len(fit_data), **figures}
-        ci = figures["ci"]
         print(
             f"T = {result.temperature:.4g} fitted on {len(fit_data)} images; figures on "
             f"{len(held)} held-out images ({figures['n_groups']} {unit}s, not used to fit T):"
         )
-        from neuroseg.tables import format_table
-
-        rows = [
-            [name, figures["before"][key], figures["after"][key]]
-            for key, name in (
-                ("ece", "expected calibration error (ECE)"),
-                ("mce", "maximum calibration error (MCE)"),
-                ("brier", "Brier score"),
-                ("nll", "negative log-likelihood (NLL)"),
-            )
-        ]
-        print(format_table(rows, header=["metric", "before", "after"]))
-        level = f"{figures['bootstrap']['confidence'] * 100:g} %"
-        print(
-            f"ECE {level} CI (bootstrap over {unit}s): before "
-            f"[{ci['ece_before'][0]:.4f}, {ci['ece_before'][1]:.4f}], after "
-            f"[{ci['ece_after'][0]:.4f}, {ci['ece_after'][1]:.4f}], difference "
-            f"[{ci['ece_difference'][0]:.4f}, {ci['ece_difference'][1]:.4f}]"
-        )
+        _print_figures(figures, unit)
     if args.picture:
-        from neuroseg.inference.pictures import reliability_picture, save_png
-
         where = "held-out part" if held is not None else "fitted data"
-        names = ["before", f"after (T = {result.temperature:.3g})"]
-        title = f"{args.model}, {where}" + (" (pixels)" if result.activation == "sigmoid" else "")
-        picture = Path(args.picture)
-        if head is not None:
-            picture = picture.with_name(f"{picture.stem}-{head}{picture.suffix}")
-            title += f", {head} head"
-        save_png(picture, reliability_picture(list(curves), names=names, title=title))
+        _save_picture(args, curves, result.temperature, result.activation, where, head)
     return model, summary
+
+
+def _save_picture(
+    args: argparse.Namespace,
+    curves: tuple[Any, Any],
+    temperature: float,
+    activation: str,
+    where: str,
+    head: str | None,
+) -> None:
+    """The reliability diagram before and after ``temperature`` (one per head)."""
+    from neuroseg.inference.pictures import reliability_picture, save_png
+
+    names = ["before", f"after (T = {temperature:.3g})"]
+    title = f"{args.model}, {where}" + (" (pixels)" if activation == "sigmoid" else "")
+    picture = Path(args.picture)
+    if head is not None:
+        picture = picture.with_name(f"{picture.stem}-{head}{picture.suffix}")
+        title += f", {head} head"
+    save_png(picture, reliability_picture(list(curves), names=names, title=title))
+
+
+def _apply_temperature(
+    args: argparse.Namespace, predictor: Any, dataset: Any, quiet: bool
+) -> tuple[Any, dict[str, Any]]:
+    """``--temperature``: put known temperatures on the model, no fit; figures on ``--data``."""
+    from neuroseg.inference.calibration import with_temperature
+
+    multitask = predictor.task == "multitask"
+    heads: list[str | None] = ["label", "mask"] if multitask else [None]
+    if len(args.temperature) != len(heads):
+        raise ConfigError(
+            f"{args.model} is a {predictor.task} model: give "
+            + (
+                "two temperatures, --temperature T_LABEL T_MASK (class head, mask head)."
+                if multitask
+                else "one temperature, --temperature T."
+            )
+        )
+    if any(not t > 0 for t in args.temperature):
+        raise ConfigError(f"--temperature must be above 0, got {args.temperature}.")
+    temps = dict(zip(heads, args.temperature, strict=True))
+
+    def activation(head: str | None) -> str:
+        mask = head == "mask" or predictor.task == "segmentation"
+        return "sigmoid" if mask else "softmax"
+
+    if multitask:
+        model = with_temperature(predictor.model, {"label": temps["label"], "mask": temps["mask"]})
+    else:
+        model = with_temperature(predictor.model, temps[None], activation=activation(None))
+    per_head: dict[str, Any] = {}
+    keys, unit = _group_keys(dataset) if dataset is not None else ([], "image")
+    for head in heads:
+        summary: dict[str, Any] = {
+            "temperature": temps[head],
+            "activation": activation(head),
+            "fitted": False,
+        }
+        if dataset is not None:
+            figures, curves = _figures_on(
+                args, predictor, dataset, keys, unit, head, temps[head], activation(head), quiet
+            )
+            summary["applied"] = figures
+            print(
+                ("" if head is None else f"\n{head} head: ")
+                + f"T = {temps[head]:.4g} given (not fitted); figures on {len(dataset)} images "
+                f"({figures['n_groups']} {unit}s):"
+            )
+            _print_figures(figures, unit)
+            if args.picture:
+                _save_picture(args, curves, temps[head], activation(head), "given T", head)
+        per_head[head or "model"] = summary
+    return model, per_head
 
 
 def run(args: argparse.Namespace) -> int:
@@ -225,14 +327,29 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix != ".keras":
         raise ConfigError(f"--out must end in .keras, got {args.out}.")
-    dataset = load_data_spec(args.data, args.data_option)
-    if args.groups:
-        dataset = select_groups(dataset, args.groups, args.data)
+    fixed = args.temperature is not None
+    if args.data is None and not fixed:
+        raise ConfigError(
+            "--data is needed to fit a temperature (or give --temperature T to apply a known one)."
+        )
+    if fixed and args.holdout > 0:
+        raise ConfigError("--holdout splits data for a fit; --temperature fits nothing.")
+    if fixed and args.picture and args.data is None:
+        raise ConfigError("--picture needs --data to draw the reliability diagram on.")
+    dataset = None
+    if args.data is not None:
+        dataset = load_data_spec(args.data, args.data_option)
+        if args.groups:
+            dataset = select_groups(dataset, args.groups, args.data)
     predictor = Predictor(args.model, crop=args.crop)
     predictor.check_task(
         "classification", "segmentation", "multitask", command="neuroseg calibrate"
     )
     quiet = bool(getattr(args, "quiet", False))
+    if fixed:
+        print(f"{args.model}" + (f" on {args.data}" if args.data else "") + ": given temperature")
+        return _save(args, out, predictor, *_apply_temperature(args, predictor, dataset, quiet))
+    assert dataset is not None  # checked above: a fit needs --data
     fit_data, held = dataset, None
     keys: list[str] = []
     unit = "image"
@@ -281,17 +398,24 @@ def run(args: argparse.Namespace) -> int:
         from neuroseg.inference.calibration import with_temperature
 
         model = with_temperature(predictor.model, {h: temperatures[h] for h in ("label", "mask")})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
+    return _save(args, out, predictor, model, per_head)
+
+
+def _save(
+    args: argparse.Namespace, out: Path, predictor: Any, model: Any, per_head: dict[str, Any]
+) -> int:
+    """Save the calibrated model, its preprocessor and (``--json``) the figures."""
     from neuroseg.data import preprocessor_path
 
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
     predictor.preprocessor.save(preprocessor_path(out))
     document: dict[str, Any] = {"model": args.model, "data": args.data, "groups": args.groups}
-    if multitask:
-        document["temperature"] = temperatures
-        document["heads"] = per_head
-    else:
+    if "model" in per_head:
         document.update(per_head["model"])
+    else:
+        document["temperature"] = {h: per_head[h]["temperature"] for h in per_head}
+        document["heads"] = per_head
     document["out"] = str(out)
     if args.json:
         from neuroseg.metrics import jsonable
