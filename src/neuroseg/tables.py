@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["format_number", "format_table"]
+__all__ = ["format_number", "format_table", "write_rows_csv"]
 
 
 def format_number(value: Any, *, digits: int = 4) -> str:
@@ -79,3 +82,30 @@ def format_table(
         ]
         lines.append(pad + "  ".join(parts).rstrip())
     return "\n".join(lines)
+
+
+def write_rows_csv(path: str | os.PathLike[str], rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write dict rows to a CSV file: every key seen, in first-seen order; NaN as empty.
+
+    The per-item tables of ``neuroseg evaluate --csv`` and ``neuroseg cv``'s
+    ``cv_items.csv`` are written here, so they read back alike.
+
+    Example:
+        >>> import tempfile
+        >>> p = write_rows_csv(tempfile.mkdtemp() + "/t.csv", [{"a": 1}, {"a": math.nan, "b": 2}])
+        >>> p.read_text().splitlines()
+        ['a,b', '1,', ',2']
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    keys: list[str] = []
+    for row in rows:
+        keys += [k for k in row if k not in keys]
+    with p.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+            )
+    return p

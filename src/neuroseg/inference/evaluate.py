@@ -8,9 +8,7 @@ HD95, per-class precision, recall and F1, ROC AUC and calibration.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -31,7 +29,7 @@ from neuroseg.metrics import (
     segmentation_by_class,
 )
 from neuroseg.progress import Progress
-from neuroseg.tables import format_table
+from neuroseg.tables import format_table, write_rows_csv
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -85,19 +83,7 @@ class Evaluation:
 
     def write_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the per-item rows to ``path`` (NaN as empty cells)."""
-        p = Path(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        keys: list[str] = []
-        for row in self.rows:
-            keys += [k for k in row if k not in keys]
-        with p.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=keys)
-            writer.writeheader()
-            for row in self.rows:
-                writer.writerow(
-                    {k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-                )
-        return p
+        return write_rows_csv(path, self.rows)
 
     def format(self) -> str:
         """The summary as aligned tables (4 significant digits), as ``neuroseg evaluate`` prints it.

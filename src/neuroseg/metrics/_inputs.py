@@ -7,6 +7,7 @@ label maps ``(N, H, W)`` plus the classes to score (multi-class mode).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -198,3 +199,19 @@ def group_index(groups: Sequence[Any]) -> tuple[list[str], list[np.ndarray]]:
     keys = np.asarray([str(g) for g in groups])
     uniq = sorted(set(keys.tolist()))
     return uniq, [np.flatnonzero(keys == k) for k in uniq]
+
+
+def table_number(value: Any) -> float:
+    """A table cell as a float: numbers as such, True/False as 1/0, an empty cell as NaN."""
+    if isinstance(value, bool):
+        return float(value)
+    if value is None:
+        return math.nan
+    if isinstance(value, str):
+        text = value.strip()
+        if text == "":
+            return math.nan
+        if text in ("True", "False"):
+            return float(text == "True")
+        return float(text)
+    return float(value)

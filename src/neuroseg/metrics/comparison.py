@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from neuroseg.errors import ConfigError, DataError
-from neuroseg.metrics._inputs import group_index
+from neuroseg.metrics._inputs import group_index, table_number
 from neuroseg.metrics.bootstrap import bootstrap_means, check_bootstrap, percentile_interval
 from neuroseg.metrics.evaluation import LOWER_IS_BETTER, SEGMENTATION_METRICS
 
@@ -176,22 +176,6 @@ def paired_difference(
     )
 
 
-def _number(value: Any) -> float:
-    """A table cell as a float: numbers as such, True/False as 1/0, an empty cell as NaN."""
-    if isinstance(value, bool):
-        return float(value)
-    if value is None:
-        return math.nan
-    if isinstance(value, str):
-        text = value.strip()
-        if text == "":
-            return math.nan
-        if text in ("True", "False"):
-            return float(text == "True")
-        return float(text)
-    return float(value)
-
-
 def _key_column(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]]) -> str:
     for key in ("source", "id"):
         if key in a[0] and key in b[0]:
@@ -218,7 +202,7 @@ def _index(rows: Sequence[Mapping[str, Any]], key: str, name: str) -> dict[str, 
 def _numeric(rows: Sequence[Mapping[str, Any]], column: str) -> bool:
     """Whether every row's ``column`` reads as a number (an empty cell as NaN)."""
     try:
-        [_number(r[column]) for r in rows]
+        [table_number(r[column]) for r in rows]
     except (KeyError, TypeError, ValueError):
         return False
     return True
@@ -319,7 +303,7 @@ def compare_evaluations(
     for m in chosen:
         pair = []
         for name, rows in zip(names, (rows_a, rows_b)):
-            values = np.array([_number(r[m]) for r in rows])
+            values = np.array([table_number(r[m]) for r in rows])
             infinite = np.flatnonzero(np.isinf(values))
             if len(infinite):
                 raise DataError(

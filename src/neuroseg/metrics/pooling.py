@@ -24,13 +24,13 @@ Example:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from neuroseg.errors import DataError, EmptyDatasetError
+from neuroseg.metrics._inputs import group_index, table_number
 from neuroseg.metrics.bootstrap import check_bootstrap, mean_interval
 from neuroseg.metrics.evaluation import evaluate_classification
 
@@ -42,9 +42,7 @@ _OVERLAP = ("dice", "iou", "precision", "recall")
 
 def _column(rows: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
     """A numeric column; blanks and ``None`` are NaN, infinities refused."""
-    out = np.array(
-        [math.nan if r.get(key) in (None, "") else float(r[key]) for r in rows], dtype=float
-    )
+    out = np.array([table_number(r.get(key)) for r in rows], dtype=float)
     if np.isinf(out).any():
         bad = int(np.flatnonzero(np.isinf(out))[0])
         raise DataError(f"{rows[bad].get('source', bad)}: {key} is infinite; check its table.")
@@ -81,12 +79,7 @@ def _segmentation(
     truth, pred = _column(rows, "truth_px"), _column(rows, "pred_px")
     # each row's overlap, recovered from its Dice: 2 TP = Dice (|T| + |P|), a whole number
     tp = np.rint(_column(rows, "dice") * (truth + pred) / 2)
-    units = None
-    if patients is not None:
-        names = sorted(set(patients))
-        index = {p: i for i, p in enumerate(names)}
-        which = np.array([index[p] for p in patients])
-        units = [np.flatnonzero(which == i) for i in range(len(names))]
+    units = None if patients is None else group_index(patients)[1]
     pooled = _scores(tp.sum(), truth.sum(), pred.sum())
     metrics: dict[str, Any] = {}
     for name in (*_OVERLAP, "hd95"):

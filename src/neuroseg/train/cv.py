@@ -17,7 +17,7 @@ from neuroseg.data.splits import group_kfold
 from neuroseg.errors import ConfigError
 from neuroseg.metrics.evaluation import jsonable
 from neuroseg.metrics.pooling import pool_items
-from neuroseg.tables import format_table
+from neuroseg.tables import format_table, write_rows_csv
 from neuroseg.train.config import TrainConfig
 from neuroseg.train.data import epoch_pipeline
 from neuroseg.train.fit import fit
@@ -290,11 +290,7 @@ def cross_validate(
             seed=config.seed,
         )
     )
-    fields = list(dict.fromkeys(k for r in result.items for k in r))
-    with (root / "cv_items.csv").open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(result.items)
+    write_rows_csv(root / "cv_items.csv", result.items)
     (root / "cv_summary.json").write_text(
         json.dumps(
             {"folds": result.folds, "summary": result.summary, "pooled": result.pooled},
