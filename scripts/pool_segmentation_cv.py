@@ -35,14 +35,15 @@ empty gives 0.0 (every Figshare slice has a tumour, so only the second can occur
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from package_pretrained import round_floats  # this script's folder is on sys.path
 
+from neuroseg.cli.compare import read_table
 from neuroseg.metrics import pool_items
 
 METRICS = ("dice", "iou", "precision", "recall", "hd95")
@@ -50,13 +51,12 @@ NEAR_ZERO = 0.05
 
 
 def read_fold(path: Path, fold: str) -> list[dict[str, Any]]:
-    """The rows of one fold's ``evaluate --csv`` table, checked and converted."""
-    if not path.is_file():
-        raise SystemExit(f"{path}: no such file; write it with neuroseg evaluate --csv")
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise SystemExit(f"{path}: no rows")
+    """The rows of one fold's ``evaluate --csv`` table, checked and converted.
+
+    ``neuroseg.cli.compare.read_table`` reads it (as ``neuroseg compare`` does); this
+    checks the columns pooling needs and that every row belongs to ``fold``.
+    """
+    rows = read_table(str(path))
     need = {"source", "group", "truth_px", "pred_px", "true_class", *METRICS}
     missing = need - set(rows[0])
     if missing:
@@ -91,6 +91,7 @@ def fold_figures(rows: list[dict[str, Any]], classes: list[str]) -> dict[str, An
     d = np.array([r["dice"] for r in rows])
     c = np.array([r["class"] for r in rows])
     area = np.array([r["truth_px"] for r in rows])
+    empty = np.array([r["pred_px"] for r in rows]) == 0
     low = d < NEAR_ZERO
     present = [k for k in classes if (c == k).any()]
     edges = np.quantile(area, [1 / 3, 2 / 3])
@@ -101,10 +102,7 @@ def fold_figures(rows: list[dict[str, Any]], classes: list[str]) -> dict[str, An
         **{k: float(d[c == k].mean()) for k in present},
         "n_by_class": {k: int((c == k).sum()) for k in present},
         "near_zero": {k: int((low & (c == k)).sum()) for k in present},
-        "empty_prediction": {
-            k: int(((c == k) & (np.array([r["pred_px"] for r in rows]) == 0)).sum())
-            for k in present
-        },
+        "empty_prediction": {k: int(((c == k) & empty).sum()) for k in present},
         "without_near_zero": {
             "dice": float(d[~low].mean()),
             **{k: float(d[~low & (c == k)].mean()) for k in present},
@@ -162,16 +160,6 @@ def pool(folds: dict[str, list[dict[str, Any]]], *, n_bootstrap: int, seed: int)
         "empty_mask_rule": "both empty -> 1.0; only one empty -> 0.0",
         "hd95_units": "pixels",
     }
-
-
-def round_floats(x: Any, digits: int = 4) -> Any:
-    if isinstance(x, float):
-        return round(x, digits)
-    if isinstance(x, dict):
-        return {k: round_floats(v, digits) for k, v in x.items()}
-    if isinstance(x, list):
-        return [round_floats(v, digits) for v in x]
-    return x
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ R=scripts/results/figshare_cv
 mean() { local f out=""; for f in 4 1 2 3; do out+="$R/fold-$f-$1.json,"; done; echo "${out%,}"; }
 python scripts/figshare_lever_table.py --out scripts/results/figshare_cv.md \
     "fold 4 (folds 1-3 trained), last epoch=$R/fold-4-last.json" \
-    "fold 4, + flip TTA (the shipped resunet-figshare until 2026-12-03)=$R/fold-4-last-tta.json" \
-    "fold 4, + flip TTA, threshold 0.4 (the shipped resunet-figshare)=$R/fold-4-last-tta-t0.4.json" \
+    "fold 4, + flip TTA (the card's settings until 2026-12-03)=$R/fold-4-last-tta.json" \
+    "fold 4, + flip TTA, threshold 0.4 (the card's settings; this model was resunet-figshare until the all-folds one)=$R/fold-4-last-tta-t0.4.json" \
     "fold 1 (folds 2-4 trained), last epoch=$R/fold-1-last.json" \
     "fold 1, + flip TTA=$R/fold-1-last-tta.json" \
     "fold 1, + flip TTA, threshold 0.4=$R/fold-1-last-tta-t0.4.json" \
