@@ -29,7 +29,10 @@ packaged with ``--run RUN --checkpoint last --holdout-card CARD``: CARD is the c
 same config trained with one fold held out (packaged before from its run), and its
 ``metrics`` become this card's estimate, marked as such; ``--data``/``--groups`` again only
 fill the ``check``. ``--pooled-cv scripts/results/classifier_cv.json`` adds the config's
-cross-validation over every fold (``scripts/pool_classifier_cv.py``).
+cross-validation over every fold (``scripts/pool_classifier_cv.py`` or
+``scripts/pool_segmentation_cv.py``), and ``--cv-calibration DIR`` the temperature its fold
+models fitted on their own held-out folds (``neuroseg calibrate --json``, one
+``fold-K.json`` each), as the card's ``calibration``.
 
     python scripts/package_pretrained.py --run runs/cls4c-all --checkpoint last \
         --holdout-card runs/classifier-4class-fold4/card.json --name classifier-4class \
@@ -147,6 +150,51 @@ def cv_metrics(cv: dict, recipe: str, *, by_group: bool) -> dict:
     return round_floats(out)
 
 
+def cv_calibration(folder: Path, name: str) -> dict:
+    """The card's ``calibration`` from the config's folds (``neuroseg calibrate --json``).
+
+    A model trained on every fold has no held-out data to fit a temperature on; each fold
+    model of its config fitted one on half of its own held-out fold (``fold-K.json`` in
+    ``folder``). The card carries their mean, not applied to the shipped file, with each
+    fold's temperature and held-out ECE, and the command that applies it.
+    """
+    folds = {}
+    for path in sorted(folder.glob("fold-*.json")):
+        c = json.loads(path.read_text())
+        h = c["holdout"]
+        folds[path.stem] = {
+            "temperature": c["temperature"],
+            "n_fit": h["n_fit"],
+            "n_eval": h["n_images"],
+            "ece_before": h["before"]["ece"],
+            "ece_after": h["after"]["ece"],
+            "ece_before_ci": h["ci"]["ece_before"],
+            "ece_after_ci": h["ci"]["ece_after"],
+            "ece_difference_ci": h["ci"]["ece_difference"],
+        }
+    if not folds:
+        raise SystemExit(f"--cv-calibration: no fold-*.json in {folder}")
+    temps = [f["temperature"] for f in folds.values()]
+    t = round(float(np.mean(temps)), 2)
+    return round_floats(
+        {
+            "method": "per-pixel temperature scaling (one T for the sigmoid logit of every "
+            "pixel, fitted by minimising the pixel NLL)",
+            "temperature": t,
+            "temperature_std": float(np.std(temps, ddof=1)),
+            "applied": False,
+            "source": f"the mean of the {len(folds)} fold models of this config, each fitted "
+            "on half of its own held-out fold (split by near-copy group) and scored on the "
+            "other half; the shipped model trained on every fold, so no held-out data is "
+            "left to fit or check a temperature on it",
+            "folds": folds,
+            "unit": "pixel (15 confidence bins)",
+            "command": f"neuroseg calibrate --model {name} --temperature {t} "
+            f"--out {name}-calibrated.keras",
+        }
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     source = ap.add_mutually_exclusive_group(required=True)
@@ -193,6 +241,12 @@ def main() -> None:
         default=None,
         help="with --holdout-card: the config's folds pooled (pool_classifier_cv.py JSON), "
         "stored as metrics.cross_validation",
+    )
+    ap.add_argument(
+        "--cv-calibration",
+        type=Path,
+        default=None,
+        help="folder of the fold models' `neuroseg calibrate --json` files (fold-K.json)",
     )
     ap.add_argument("--out", type=Path, default=WEIGHTS)
     ap.add_argument("--train-seconds", type=float, default=None, help="training wall-clock")
@@ -308,8 +362,9 @@ def main() -> None:
                 card["metrics"]["cross_validation"] = json.loads(args.pooled_cv.read_text())
             card["check"] = {**metrics, "note": check_note("the held-out estimate")}
         monitor = json.loads((args.run / "metrics.json").read_text()).get("monitor", "val_dice")
-        # without validation data the run monitors the training loss: no "best" epoch to name
-        validated = monitor != "loss"
+        # without validation data the run monitors a training figure (the loss, or a
+        # segmenter's training Dice): no "best" epoch to name
+        validated = monitor.startswith("val_")
         training = {**card.get("training", {}), "epochs_completed": state["completed_epochs"]}
         if validated:
             training["best_epoch"] = state["best_epoch"]
@@ -318,7 +373,10 @@ def main() -> None:
         if args.checkpoint == "last":
             training["checkpoint"] = LAST_EPOCH
         if not validated:
-            training["final_training_loss"] = round_floats(state["history"][-1]["loss"])
+            last = state["history"][-1]
+            training["final_training_loss"] = round_floats(last["loss"])
+            if monitor != "loss":
+                training[f"final_training_{monitor}"] = round_floats(last[monitor])
         card["training"] = training
     else:
         cv = json.loads(args.cv.read_text())
@@ -337,6 +395,8 @@ def main() -> None:
         }
     if args.train_seconds is not None:
         card["training"]["wall_clock_seconds"] = round(args.train_seconds)
+    if args.cv_calibration is not None:
+        card["calibration"] = cv_calibration(args.cv_calibration, args.name)
     card["name"] = args.name
     # the exact `neuroseg evaluate` call that reproduces card["metrics"]
     card["evaluate"] = ["--data", args.data]

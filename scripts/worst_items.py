@@ -5,9 +5,11 @@ Each selected image is copied with its truth mask (as ``NAME_seg.png``, which
 
     python scripts/worst_items.py scripts/results/figshare_cv/items/fold-4-tta-t0.4.csv \\
         --true-class glioma --below 0.05 --limit 12 --out misses
-    neuroseg predict --model resunet-figshare misses --out misses-pred --overlay
+    neuroseg predict --model runs/fig-fold4/last.keras --tta flip --threshold 0.4 \\
+        misses --out misses-pred --overlay
 
-draws the misses with truth (green) and prediction (red): docs/images/figshare_glioma_misses.png
+draws the misses of the fold-4 model (the config trained without fold 4) with truth
+(green) and prediction (red): docs/images/figshare_glioma_misses.png
 is that ``montage.png``. Items are taken in ascending Dice, ties in table order.
 """
 

@@ -14,7 +14,7 @@ def test_readme_pretrained_example_prints_a_meaningful_dice(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(_blocks()[0], "README.md", "exec"), namespace)
-    # The shipped model on patients it was not trained on: a real segmentation, not 0.000.
+    # The shipped model on the sample's Figshare slices: a real segmentation, not 0.000.
     assert namespace["score"] > 0.3
     printed = capsys.readouterr().out
     assert f"{namespace['score']:.3f}" in printed

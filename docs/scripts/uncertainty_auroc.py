@@ -8,10 +8,12 @@ Every AUROC comes with a 95 % percentile-bootstrap interval over cases (1000 res
 seed 0). ``--only classification`` or ``--only segmentation`` runs one part and keeps the
 other part of an existing ``uncertainty_auroc.json`` in ``--out``. ``--classifier`` scores
 another classifier file (e.g. the same config trained without fold 4, when the shipped one
-trained on every fold) on the combined set's fold 4.
+trained on every fold) on the combined set's fold 4; ``--segmenter`` (with ``--threshold``)
+another segmenter on Figshare fold 4 (e.g. ``runs/fig-fold4/last.keras``, resunet-figshare's
+config trained without fold 4, with the card's ``--threshold 0.4``).
 
-Segmentation: resunet-figshare on Figshare fold 4 (its validation and model-selection fold;
-fold 5 is held back by the data provider), TTA uncertainty; the per-slice score
+Segmentation: resunet-figshare on Figshare fold 4 (fold 5 is held back by the data
+provider), TTA uncertainty; the per-slice score
 (mean entropy inside the predicted mask and a 3-pixel border) ranks "Dice < 0.5".
 Classification: classifier-4class on the card's fold-4 data (also its selection fold),
 predictive entropy (one pass) and MC-dropout mutual information rank "wrong class".
@@ -60,25 +62,25 @@ def _batches(predictor: Predictor, records: list, size: int = 16):
         yield chunk, np.stack([predictor.preprocess(r.load_image()) for r in chunk])
 
 
-def segmentation(out: Path, passes: str) -> dict:
-    """AUROC of the per-slice score for Dice < 0.5 (resunet-figshare, fold 4)."""
+def segmentation(out: Path, passes: str, model: str, threshold: float | None) -> dict:
+    """AUROC of the per-slice score for Dice < 0.5 (a Figshare segmenter, fold 4)."""
     ds = load_dataset("figshare", DATA / "figshare-cheng").filter(lambda r: r.fold == 4)
     # tta=False: "plain" is one pass, whatever TTA the card applies by default
-    predictor = Predictor("resunet-figshare", tta=False)
+    predictor = Predictor(model, tta=False, threshold=threshold)
     scores, dices, plain_dices = [], [], []
     for chunk, x in _batches(predictor, list(ds)):
         u = segmentation_uncertainty(predictor, x, method=passes)
         plain = predictor.predict_batch(x)["mask"]
         for i, r in enumerate(chunk):
             truth = r.load_mask() > 0
-            t = predictor.threshold  # the card's, as predict --uncertainty applies it
+            t = predictor.threshold  # as predict --uncertainty applies it
             dices.append(float(dice(truth[None], (u.probability[i] > t)[None], empty="one")))
             plain_dices.append(float(dice(truth[None], (plain[i] > t)[None], empty="one")))
         scores.extend(u.score.tolist())
     s, d, d0 = np.array(scores), np.array(dices), np.array(plain_dices)
     return {
-        "model": "resunet-figshare",
-        "data": "figshare fold 4 (its validation fold)",
+        "model": model,
+        "data": "figshare fold 4",
         "method": passes,
         "threshold": predictor.threshold,
         "n_slices": len(s),
@@ -143,6 +145,12 @@ def main() -> None:
     ap.add_argument(
         "--classifier", default="classifier-4class", help="a pretrained name or .keras file"
     )
+    ap.add_argument(
+        "--segmenter", default="resunet-figshare", help="a pretrained name or .keras file"
+    )
+    ap.add_argument(
+        "--threshold", type=float, default=None, help="the segmenter's (default: its card's)"
+    )
     ap.add_argument("--only", choices=("classification", "segmentation"), default=None)
     args = ap.parse_args()
     out = Path(args.out)
@@ -154,7 +162,7 @@ def main() -> None:
             out, args.temperature, args.mc_passes, args.classifier
         )
     if args.only in (None, "segmentation"):
-        result["segmentation"] = segmentation(out, "tta")
+        result["segmentation"] = segmentation(out, "tta", args.segmenter, args.threshold)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(
         json.dumps(

@@ -118,7 +118,7 @@ def test_predictor_takes_tta_from_the_card(weights_copy, figshare_root):
 
 
 def test_resunet_figshare_segments_real_validation_slices(figshare_root):
-    """Fold 4 was the validation fold: every 40th slice, scored against its mask."""
+    """Every 40th fold-4 slice (training data of the all-folds model), scored against its mask."""
     data = load_figshare(figshare_root, folds=[4])
     data = data[np.arange(0, len(data), 40)]
     preds = Predictor("resunet-figshare").predict(data)
@@ -172,7 +172,7 @@ def test_evaluate_reproduces_the_card(name, shared_data, capsys):
 
 
 def test_classifier_4class_crops_and_classifies_real_validation_slices(figshare_root, shared_data):
-    """Fold 4 validated the classifier: 3 slices per class, cropped like its training."""
+    """3 fold-4 slices per class (its training data), cropped like its training."""
     from neuroseg.data import load_four_class
 
     info = pretrained_info("classifier-4class")
