@@ -197,8 +197,8 @@ def test_train_data_options_reach_every_train_data_loader(shared_data, tmp_path,
 
 
 def test_postprocessing_options_clean_the_masks_that_are_scored(figshare_root, tmp_path, capsys):
-    """--largest-component drops the shipped model's side blobs on 28, 44 and 210 (fold 4)."""
-    fig = make_figshare_subset(figshare_root, tmp_path / "fig", [26, 27, 28, 44, 210])
+    """--largest-component drops the shipped model's side blobs on 619, 643 and 752 (fold 4)."""
+    fig = make_figshare_subset(figshare_root, tmp_path / "fig", [26, 27, 619, 643, 752])
     args = ["evaluate", "--model", "resunet-figshare", "--data", f"figshare:{fig}"]
     tables = {}
     for name, extra in (("plain", []), ("largest", ["--largest-component"])):
@@ -211,7 +211,7 @@ def test_postprocessing_options_clean_the_masks_that_are_scored(figshare_root, t
     for name, row in plain.items():
         assert int(largest[name]["pred_px"]) <= int(row["pred_px"])
         assert float(largest[name]["recall"]) <= float(row["recall"]) + 1e-9
-    for name in ("28.png", "44.png", "210.png"):
+    for name in ("619.png", "643.png", "752.png"):
         assert int(largest[name]["pred_px"]) < int(plain[name]["pred_px"]), name
     # a minimum size above every component empties every mask: Dice 0 on tumour slices
     assert main([*args, "--min-size", "100000", "--bootstrap", "20", "--json", "-"]) == 0
