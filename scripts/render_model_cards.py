@@ -263,34 +263,31 @@ def _calibration(card: dict) -> list[str]:
     c = card.get("calibration")
     if not c:
         return []
+    method = f"{c['method'][0].upper()}{c['method'][1:]}"
     if "folds" in c:  # a temperature from the config's cross-validation, not applied
         per_fold = "; ".join(
             f"{k.replace('-', ' ')}: T = {f['temperature']:.2f}, ECE {f['ece_before']:.4f} → "
             f"{f['ece_after']:.4f} on {f['n_eval']} slices"
             for k, f in c["folds"].items()
         )
-        return [
-            f"**Calibration** ([Calibration](calibration.md)): {c['method'][0].upper()}"
-            f"{c['method'][1:]}. T = {c['temperature']:.2f} (± {c['temperature_std']:.2f}) "
-            f"is {c['source']}: {per_fold}. The shipped file is not scaled (its masks use "
-            "the raw probabilities and the card's threshold); this puts the temperature "
-            "on it:",
-            "",
-            "```bash",
-            c["command"],
-            "```",
-            "",
-        ]
-    if "heads" in c:
-        names = {"label": "class head", "mask": "mask head (per pixel)"}
-        body = "; ".join(f"{names.get(h, h)}: {_ece_line(v)}" for h, v in c["heads"].items())
+        text = (
+            f"{method}. T = {c['temperature']:.2f} (± {c['temperature_std']:.2f}) is "
+            f"{c['source']}: {per_fold}. The shipped file is not scaled (its masks use the raw "
+            "probabilities and the card's threshold); this puts the temperature on it:"
+        )
     else:
-        body = _ece_line(c)
+        if "heads" in c:
+            names = {"label": "class head", "mask": "mask head (per pixel)"}
+            body = "; ".join(f"{names.get(h, h)}: {_ece_line(v)}" for h, v in c["heads"].items())
+        else:
+            body = _ece_line(c)
+        text = (
+            f"{method}, fitted on one half of the evaluation data and scored on the other. "
+            f"{body[0].upper()}{body[1:]}. Held out: {c['eval_data']}."
+            + (f" {c['note']}" if c.get("note") else "")
+        )
     return [
-        f"**Calibration** ([Calibration](calibration.md)): {c['method'][0].upper()}"
-        f"{c['method'][1:]}, fitted on one half of the evaluation data and scored on the "
-        f"other. {body[0].upper()}{body[1:]}. Held out: {c['eval_data']}."
-        + (f" {c['note']}" if c.get("note") else ""),
+        f"**Calibration** ([Calibration](calibration.md)): {text}",
         "",
         "```bash",
         c["command"],
